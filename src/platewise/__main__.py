@@ -1,0 +1,5 @@
+import sys
+
+from platewise.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Data sources (the shared real data sets), fixed hold-out splits, synthetic generators."""

@@ -1,0 +1,105 @@
+"""Image decoding and validation with safety limits (the edge where files and bytes become arrays).
+
+Every image handed to a model goes through :func:`as_bgr`: HxWx3 uint8 BGR, contiguous.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from platewise.errors import InvalidImage
+
+__all__ = ["IMAGE_EXTENSIONS", "MAX_PIXELS", "as_bgr", "decode_image", "load_image"]
+
+MAX_PIXELS = 40_000_000
+"""Largest image accepted (about 8000x5000); guards against decompression bombs."""
+MAX_BYTES = 64 * 1024 * 1024
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+
+
+def _header_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from the file header without decoding pixels, or None when unknown."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            return int(im.width), int(im.height)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> npt.NDArray[np.uint8]:
+    """Encoded JPEG/PNG/WebP/BMP bytes -> HxWx3 uint8 BGR.
+
+    Raises:
+        InvalidImage: empty or oversized input, not an image, truncated, or more than ``max_pixels``.
+    """
+    if not data:
+        raise InvalidImage("empty image data")
+    if len(data) > MAX_BYTES:
+        raise InvalidImage(f"image data of {len(data)} bytes is over the {MAX_BYTES} byte limit")
+    size = _header_size(data)
+    if size is None:
+        raise InvalidImage("not a readable image (expected JPEG, PNG, WebP or BMP)")
+    w, h = size
+    if w * h > max_pixels:
+        raise InvalidImage(f"image of {w}x{h} pixels is over the {max_pixels} pixel limit")
+    arr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    if arr is None:
+        raise InvalidImage("image data is corrupt or truncated")
+    if data[:2] == b"\xff\xd8" and b"\xff\xd9" not in data[-4096:]:
+        raise InvalidImage("JPEG data is truncated (no end-of-image marker)")
+    return as_bgr(arr)
+
+
+def load_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> npt.NDArray[np.uint8]:
+    """Reads an image file -> HxWx3 uint8 BGR.
+
+    Raises:
+        InvalidImage: unreadable or invalid image (the message names the file).
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise InvalidImage(f"{p}: cannot read file ({e.strerror})") from None
+    try:
+        return decode_image(data, max_pixels=max_pixels)
+    except InvalidImage as e:
+        raise InvalidImage(f"{p}: {e}") from None
+
+
+def as_bgr(image: object, *, rgb: bool = False, max_pixels: int = MAX_PIXELS) -> npt.NDArray[np.uint8]:
+    """Validates an in-memory image and returns it as contiguous HxWx3 uint8 BGR.
+
+    Accepts HxW (grayscale), HxWx1, HxWx3 (BGR, or RGB with ``rgb=True``) and HxWx4 (alpha dropped).
+
+    Raises:
+        InvalidImage: not a numpy array, wrong dtype, wrong number of dimensions or channels, empty, or
+            more than ``max_pixels`` pixels.
+    """
+    if not isinstance(image, np.ndarray):
+        raise InvalidImage(f"expected a numpy array, got {type(image).__name__}")
+    if image.dtype != np.uint8:
+        raise InvalidImage(f"expected dtype uint8, got {image.dtype} (scale to 0..255 and use .astype(np.uint8))")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (3, 4)):
+        raise InvalidImage(f"expected HxW, HxWx1, HxWx3 or HxWx4, got shape {image.shape}")
+    h, w = image.shape[:2]
+    if h == 0 or w == 0:
+        raise InvalidImage(f"empty image of shape {image.shape}")
+    if h * w > max_pixels:
+        raise InvalidImage(f"image of {w}x{h} pixels is over the {max_pixels} pixel limit")
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_RGBA2BGR if rgb else cv2.COLOR_BGRA2BGR)
+    if rgb:
+        return cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    return np.ascontiguousarray(image)

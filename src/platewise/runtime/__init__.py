@@ -1,0 +1,1 @@
+"""Inference backends. ``onnx`` needs only onnxruntime + numpy; ``export`` (torch) is for the [train] extra."""

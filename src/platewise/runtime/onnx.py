@@ -1,0 +1,63 @@
+"""ONNX Runtime session with the platewise metadata contract.
+
+Every platewise ONNX file stores one metadata property ``platewise`` holding a JSON object: the
+preprocessing contract (input size, mean/std, colour order), the model kind and version, and kind-specific
+keys (the alphabet for readers; strides and thresholds for detectors). The runtime reads these; it never
+hard-codes them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from platewise.errors import ModelNotFound
+
+__all__ = ["METADATA_KEY", "OnnxModel", "default_threads"]
+
+METADATA_KEY = "platewise"
+
+
+def default_threads() -> int:
+    """Intra-op threads: ``PLATEWISE_THREADS`` if set, else min(2, cores)."""
+    env = os.environ.get("PLATEWISE_THREADS")
+    if env:
+        return max(1, int(env))
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+class OnnxModel:
+    """A loaded ONNX model: ``run(inputs)`` and its ``metadata`` dict.
+
+    Args:
+        path: the .onnx file.
+        threads: intra-op threads (default :func:`default_threads`).
+    """
+
+    def __init__(self, path: str | Path, *, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        p = Path(path)
+        if not p.is_file():
+            raise ModelNotFound(f"model file {p} not found")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or default_threads()
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.log_severity_level = 3
+        self.path = p
+        self.session = ort.InferenceSession(str(p), sess_options=opts, providers=["CPUExecutionProvider"])
+        meta = self.session.get_modelmeta().custom_metadata_map
+        self.metadata: dict[str, Any] = json.loads(meta[METADATA_KEY]) if METADATA_KEY in meta else {}
+        self.input_names = [i.name for i in self.session.get_inputs()]
+        self.output_names = [o.name for o in self.session.get_outputs()]
+
+    def run(self, *inputs: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
+        """Runs the graph on positional inputs (in the graph's input order); returns the outputs in order."""
+        feed = {name: np.ascontiguousarray(x) for name, x in zip(self.input_names, inputs)}
+        return list(self.session.run(self.output_names, feed))

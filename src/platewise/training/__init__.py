@@ -1,0 +1,1 @@
+"""Training utilities shared by every network (needs the [train] extra only where torch is imported)."""
