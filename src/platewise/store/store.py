@@ -19,7 +19,7 @@ from platewise.errors import InvalidInput, StoreError
 from platewise.store import fuzzy as fz
 from platewise.store import regexp
 from platewise.store.engine import describe_url, make_store_engine, resolve_url
-from platewise.store.reads import ReadRecord, StoredRead, record_to_row, row_to_stored
+from platewise.store.reads import INSERT_COLUMNS, ReadRecord, StoredRead, record_to_tuple, row_to_stored
 from platewise.store.schema import crops, migrate, reads
 from platewise.store.search import SearchQuery, build_query, filter_conditions, where
 from platewise.plates import fold_confusions
@@ -91,6 +91,10 @@ class ReadStore:
             self.engine.dispose()
             raise
         self.trigram_index = self.meta.get("trigram_index", "none")
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        self._insert_sql = (
+            f"INSERT INTO plate_reads ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join([mark] * len(INSERT_COLUMNS))})"
+        )
 
     def __repr__(self) -> str:
         return f"ReadStore({describe_url(self.url)!r})"
@@ -118,18 +122,27 @@ class ReadStore:
         for r in records:
             if not isinstance(r, ReadRecord):
                 raise InvalidInput(f"add() takes ReadRecord items, got {type(r).__name__}")
-        rows = [record_to_row(r) for r in records]
+        rows = [record_to_tuple(r) for r in records]
         try:
             with self.engine.connect().execution_options(sqlite_begin="BEGIN IMMEDIATE") as conn, conn.begin():
+                fts = self.dialect == "sqlite" and self.trigram_index == "fts5"
+                if fts:  # we hold the write lock: every new id is above the current maximum
+                    before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM plate_reads").scalar()
                 if any(r.crop_jpeg is not None for r in records):
                     stmt = insert(reads).returning(reads.c.id, sort_by_parameter_order=True)
-                    ids = conn.execute(stmt, rows).scalars().all()
+                    ids = conn.execute(stmt, [dict(zip(INSERT_COLUMNS, r)) for r in rows]).scalars().all()
                     conn.execute(
                         insert(crops),
                         [{"read_id": i, "jpeg": r.crop_jpeg} for i, r in zip(ids, records) if r.crop_jpeg is not None],
                     )
-                else:
-                    conn.execute(insert(reads), rows)
+                else:  # the driver's executemany, skipping SQLAlchemy's per-row bind processing (3x faster)
+                    if self.dialect == "sqlite":
+                        rows = [(_sqlite_time(r[0]), *r[1:]) for r in rows]
+                    conn.exec_driver_sql(self._insert_sql, rows)  # type: ignore[arg-type]
+                if fts:
+                    conn.exec_driver_sql(
+                        "INSERT INTO reads_fts(rowid, folded) SELECT id, folded FROM plate_reads WHERE id > ?", (before,)
+                    )
         except SQLAlchemyError as e:
             raise StoreError(f"writing {len(rows)} reads to {describe_url(self.url)} failed: {_reason(e)}") from e
         return len(rows)
@@ -305,6 +318,11 @@ class ReadStore:
         if not db or db == ":memory:":
             return None
         return sum(Path(db + s).stat().st_size for s in ("", "-wal") if Path(db + s).exists())
+
+
+def _sqlite_time(t: dt.datetime) -> str:
+    """The text SQLAlchemy's SQLite DateTime stores (always with microseconds, so text order = time order)."""
+    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _reason(e: BaseException) -> str:
