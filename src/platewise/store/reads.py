@@ -60,6 +60,8 @@ class ReadRecord:
         if not isinstance(self.read, PlateRead):
             raise InvalidInput(f"ReadRecord.read must be a PlateRead, not {type(self.read).__name__}")
         _check_str("plate text", self.read.text, MAX_TEXT_LEN)
+        if self.read.region is not None:
+            _check_str("region", self.read.region, 16)
         if self.image_path is not None:
             _check_str("image_path", self.image_path, 4096)
         if self.crop_jpeg is not None and (

@@ -59,28 +59,38 @@ class StoreStats:
         return d
 
 
-def open_store(url: str | None = None, *, schema: str | None = None, query_timeout: float = 10.0) -> ReadStore:
+def open_store(
+    url: str | None = None, *, schema: str | None = None, query_timeout: float = 10.0, connect_timeout: float = 5.0
+) -> ReadStore:
     """Opens (creating or migrating the schema of) the reads store at ``url``.
 
     Args:
         url: a SQLAlchemy URL, a SQLite file path, or None for ``$PLATEWISE_DB`` / the per-user default file.
         schema: PostgreSQL only: keep the tables in this schema (created if needed).
         query_timeout: seconds a search may run (regex, scans) before it stops with an error.
+        connect_timeout: seconds to wait for a PostgreSQL connection, or for a locked SQLite file.
 
     Raises:
         InvalidInput: a bad URL; StoreError: the database cannot be reached or has a newer schema.
     """
-    return ReadStore(url, schema=schema, query_timeout=query_timeout)
+    return ReadStore(url, schema=schema, query_timeout=query_timeout, connect_timeout=connect_timeout)
 
 
 class ReadStore:
     """Plate reads in SQLite or PostgreSQL. Thread-safe: every call takes its own pooled connection."""
 
-    def __init__(self, url: str | None = None, *, schema: str | None = None, query_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        schema: str | None = None,
+        query_timeout: float = 10.0,
+        connect_timeout: float = 5.0,
+    ) -> None:
         self.url = resolve_url(url)
         self.schema = schema
         self.query_timeout = query_timeout
-        self.engine = make_store_engine(self.url, schema=schema)
+        self.engine = make_store_engine(self.url, schema=schema, connect_timeout=connect_timeout)
         self.dialect = self.engine.dialect.name
         try:
             self.meta = migrate(self.engine, schema=schema)
