@@ -44,7 +44,7 @@ def resolve_url(url: str | None = None) -> URL:
         return URL.create("sqlite", database=str(path))
     try:
         parsed = make_url(url)
-    except ArgumentError as e:
+    except (ArgumentError, ValueError) as e:
         raise InvalidInput(f"cannot parse database URL {url!r}: {e}") from None
     backend = parsed.get_backend_name()
     if backend == "postgresql" and parsed.drivername == "postgresql":
