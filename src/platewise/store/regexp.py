@@ -21,7 +21,7 @@ import regex
 
 from platewise.errors import InvalidInput
 
-__all__ = ["MAX_REGEX_LEN", "RegexTimeout", "compile_regex", "deadline", "sqlite_regexp"]
+__all__ = ["MAX_REGEX_LEN", "RegexTimeoutError", "compile_regex", "deadline", "sqlite_regexp"]
 
 MAX_REGEX_LEN = 256
 """Longest accepted regular expression, in characters."""
@@ -30,7 +30,7 @@ _MAX_SUBJECT_LEN = 64
 _local = threading.local()
 
 
-class RegexTimeout(Exception):
+class RegexTimeoutError(Exception):
     """The REGEXP deadline of the current query passed."""
 
 
@@ -88,9 +88,9 @@ def sqlite_regexp(pattern: str | None, value: str | None) -> bool:
     left = 1.0 if end is None else end - time.monotonic()
     if left <= 0:
         _local.timed_out = True
-        raise RegexTimeout("regular expression deadline passed")
+        raise RegexTimeoutError("regular expression deadline passed")
     try:
         return _compile(pattern).search(value, timeout=left) is not None
     except TimeoutError:
         _local.timed_out = True
-        raise RegexTimeout("regular expression deadline passed") from None
+        raise RegexTimeoutError("regular expression deadline passed") from None

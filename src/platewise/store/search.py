@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, literal_column, select, text
+from sqlalchemy import ColumnElement, Select, and_, literal_column, select, text
 
 from platewise.errors import InvalidInput
 from platewise.plates import fold_confusions
@@ -181,7 +181,9 @@ def filter_conditions(q: SearchQuery, *, dialect: str, trigram_index: str) -> li
     if not prefix and runs:  # infix with a 3+ character literal: ask the trigram index first
         if dialect == "sqlite" and trigram_index == "fts5":
             match = fts_match([fold_confusions(r) for r in runs], any_of=False)
-            fts = select(literal_column("rowid")).select_from(text("reads_fts")).where(text("reads_fts MATCH :lk"))
+            fts: Select[Any] = (
+                select(literal_column("rowid")).select_from(text("reads_fts")).where(text("reads_fts MATCH :lk"))
+            )
             conds.append(c.id.in_(fts.params(lk=match)))
         elif dialect == "postgresql" and trigram_index == "pg_trgm":
             conds.append(c.folded.like(fold_confusions(p)))
