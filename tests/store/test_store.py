@@ -197,3 +197,14 @@ def test_prune_deletes_old_reads_their_crops_and_index_entries(filled: ReadStore
     assert filled.search("%AB9%") == []
     with pytest.raises(InvalidInput):
         filled.prune(dt.timedelta(0))
+
+
+def test_search_stops_a_scan_that_runs_past_query_timeout(db_url: str) -> None:
+    s = open_store(db_url, query_timeout=0.001)
+    try:
+        s.add([rec(f"{i:07d}") for i in range(20_000)])
+        with pytest.raises(InvalidInput, match="ran past"):
+            for _ in range(20):  # one run could, in principle, finish inside 1 ms on a very fast machine
+                s.search("(1|2|3|4)+.*(5|6|7)+.*[0-9]{2}X", regex=True)
+    finally:
+        s.close()
