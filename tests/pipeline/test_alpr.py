@@ -81,3 +81,21 @@ def test_draw_reads_marks_the_plate_box_and_keeps_the_original():
     reads = ALPR(FakeDetector([(0.1, 0.3, 0.6, 0.6)]), FakeRecognizer()).read(img)
     drawn = draw_reads(img, reads)
     assert drawn.any() and not img.any()
+
+
+def test_evaluate_e2e_counts_exact_reads_detection_recall_and_false_positives(tmp_path):
+    from platewise.data.sources import SceneSample
+    from platewise.pipeline.evaluate import evaluate_e2e, match_reads
+    from platewise.types import BBox
+
+    img = np.zeros((100, 200, 3), np.uint8)
+    alpr = ALPR(FakeDetector([(0.1, 0.1, 0.3, 0.3), (0.6, 0.6, 0.9, 0.9)]), FakeRecognizer("AB123CD"))
+    samples = [
+        SceneSample(tmp_path / "a.jpg", "x/a.jpg", (BBox(20, 10, 60, 30),), ("AB-123-CD",), ("eu",)),
+        SceneSample(tmp_path / "b.jpg", "x/b.jpg", (BBox(20, 10, 60, 30),), ("ZZ999ZZ",), ("eu",)),
+    ]
+    res = evaluate_e2e(alpr, samples, lambda p: img)
+    o = res["overall"]
+    assert o["plates"] == 2 and o["accuracy"] == 0.5 and o["detection_recall"] == 1.0
+    assert o["false_positives_per_image"] == 1.0 and res["regions"]["eu"]["plates"] == 2
+    assert match_reads([BBox(0, 0, 10, 10)], []) == [None]
