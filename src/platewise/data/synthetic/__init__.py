@@ -8,5 +8,15 @@ img, text, region = r.render_crop()      # augmented crop with a small backgroun
 
 from platewise.data.synthetic.augment import augment
 from platewise.data.synthetic.render import STYLE_NAMES, PlateRenderer, RenderedPlate
+from platewise.data.synthetic.scenes import Scene, ScenePlate, SceneSynthesizer, default_backgrounds
 
-__all__ = ["STYLE_NAMES", "PlateRenderer", "RenderedPlate", "augment"]
+__all__ = [
+    "STYLE_NAMES",
+    "PlateRenderer",
+    "RenderedPlate",
+    "Scene",
+    "ScenePlate",
+    "SceneSynthesizer",
+    "augment",
+    "default_backgrounds",
+]

@@ -134,13 +134,14 @@ def _occlude(f: F32, s: float, rng: np.random.Generator) -> F32:
     return f
 
 
-def augment(image: ImageBGR, strength: float, rng: np.random.Generator) -> ImageBGR:
+def augment(image: ImageBGR, strength: float, rng: np.random.Generator, geometric: bool = True) -> ImageBGR:
     """Augment an HxWx3 uint8 BGR crop; returns a new HxWx3 uint8 array of the same size.
 
     Args:
         image: the crop.
         strength: 0 (identity) .. 1 (heavy); values above 1 are clipped.
         rng: the random generator (determinism).
+        geometric: False skips the perspective/rotation warp (pixels stay where they are).
     """
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise InvalidInput(f"augment needs an HxWx3 uint8 image, got {image.dtype} {image.shape}")
@@ -148,7 +149,7 @@ def augment(image: ImageBGR, strength: float, rng: np.random.Generator) -> Image
     if s <= 0:
         return image.copy()
     img = image
-    if rng.random() < min(1.0, 1.4 * s):
+    if rng.random() < min(1.0, 1.4 * s) and geometric:
         img = perspective(img, s, rng)
     f = img.astype(np.float32)
     if rng.random() < min(1.0, 1.4 * s):
