@@ -61,26 +61,32 @@ def default_backgrounds() -> list[Path]:
 
 
 def scene_augment(img: ImageBGR, strength: float, rng: np.random.Generator) -> ImageBGR:
-    """Scene-level augmentation: colour jitter, night darkening, blur, noise, JPEG (no geometry)."""
+    """Scene-level augmentation: colour jitter, night darkening, blur, noise, JPEG (no geometry).
+
+    The per-channel tone changes (gain, contrast, brightness, night gamma and tint) are folded into one
+    lookup table, so this stays cheap on full frames.
+    """
     s = float(min(max(strength, 0.0), 1.0))
     if s <= 0:
         return img
-    f = img.astype(np.float32)
+    x = np.arange(256, dtype=np.float32)[:, None].repeat(3, 1)  # 256 x 3 (B, G, R)
     if rng.random() < 0.8 * s:  # brightness / contrast / per-channel gain
         gain = 1 + rng.uniform(-0.15, 0.15, 3).astype(np.float32) * s
-        f = (f - 128) * (1 + rng.uniform(-0.3, 0.3) * s) + 128 + rng.uniform(-40, 40) * s
-        f *= gain
-    if rng.random() < 0.5 * s:  # saturation
-        grey = f.mean(axis=2, keepdims=True)
-        f = grey + (f - grey) * rng.uniform(0.3, 1.5)
+        x = ((x - 128) * (1 + rng.uniform(-0.3, 0.3) * s) + 128 + rng.uniform(-40, 40) * s) * gain
     if rng.random() < 0.2 * s:  # night: gamma darkening, blue tint
-        f = (255 * (np.clip(f, 0, 255) / 255) ** rng.uniform(1.8, 3.0)).astype(np.float32)
-        f *= np.array([1.1, 0.95, 0.85], np.float32) * rng.uniform(0.4, 0.8)
+        x = 255 * (np.clip(x, 0, 255) / 255) ** rng.uniform(1.8, 3.0)
+        x = x * np.array([1.1, 0.95, 0.85], np.float32) * rng.uniform(0.4, 0.8)
+    lut = np.clip(x, 0, 255).astype(np.uint8).reshape(256, 1, 3)
+    out = np.asarray(cv2.LUT(img, lut), np.uint8)
+    if rng.random() < 0.5 * s:  # saturation: blend with the grey image
+        grey = cv2.cvtColor(cv2.cvtColor(out, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+        a = float(rng.uniform(0.3, 1.5))
+        out = np.asarray(cv2.addWeighted(out, a, grey, 1 - a, 0), np.uint8)
     if rng.random() < 0.5 * s:  # sensor noise at half resolution (cheap, slightly correlated)
-        h, w = f.shape[:2]
-        n = rng.standard_normal(((h + 1) // 2, (w + 1) // 2, 3), dtype=np.float32)
-        f += cv2.resize(n, (w, h), interpolation=cv2.INTER_NEAREST) * rng.uniform(2, 10) * s
-    out = np.clip(f, 0, 255).astype(np.uint8)
+        h, w = out.shape[:2]
+        n = rng.standard_normal(((h + 1) // 2, (w + 1) // 2, 3), dtype=np.float32) * (rng.uniform(2, 10) * s)
+        n16 = cv2.resize(n.astype(np.int16), (w, h), interpolation=cv2.INTER_NEAREST)
+        out = np.asarray(cv2.add(out.astype(np.int16), n16).clip(0, 255), np.uint8)
     if rng.random() < 0.4 * s:
         out = blur(out, 0.3 * s, rng)
     if rng.random() < 0.5 * s:
@@ -162,7 +168,7 @@ class SceneSynthesizer:
         cy = rng.uniform(-lo[1] + 1, height - hi[1] - 1)
         return q + np.array([cx, cy])
 
-    def _paste(self, scene: npt.NDArray[np.float32], plate: ImageBGR, quad: npt.NDArray[np.float64]) -> None:
+    def _paste(self, scene: ImageBGR, plate: ImageBGR, quad: npt.NDArray[np.float64]) -> None:
         """Warp ``plate`` so that its outer corners land on ``quad``; alpha-blend into ``scene`` (in place)."""
         H, W = scene.shape[:2]
         ph, pw = plate.shape[:2]
@@ -180,8 +186,9 @@ class SceneSynthesizer:
         sup = np.zeros((size[1] * 4, size[0] * 4), np.uint8)
         cv2.fillPoly(sup, [np.round((quad - [x0, y0]) * 4 * 16).astype(np.int32)], 255, lineType=cv2.LINE_8, shift=4)
         alpha = cv2.resize(sup, size, interpolation=cv2.INTER_AREA).astype(np.float32)[..., None] * (1 / 255)
-        roi = scene[y0:y1, x0:x1]
+        roi = scene[y0:y1, x0:x1].astype(np.float32)
         roi += alpha * (warped.astype(np.float32) - roi)
+        scene[y0:y1, x0:x1] = np.clip(roi + 0.5, 0, 255).astype(np.uint8)
 
     def sample(self, width: int = 640, height: int = 640, n_plates: int | None = None) -> Scene:
         """One scene of ``width`` x ``height`` with ``n_plates`` plates (None = random 1..4)."""
@@ -195,7 +202,7 @@ class SceneSynthesizer:
             rng.random() < self.grey_prob
             or float(np.abs(bg[::4, ::4, 0].astype(np.int16) - bg[::4, ::4, 2]).mean()) < 2.0
         )
-        scene = bg.astype(np.float32)
+        scene = bg.copy()
         plates: list[ScenePlate] = []
         boxes: list[BBox] = []
         max_h = max(self.min_plate_h + 1, min(height * 0.3, width * 0.15))
@@ -223,7 +230,7 @@ class SceneSynthesizer:
             self._paste(scene, img, quad)
             boxes.append(box)
             plates.append(ScenePlate(quad.astype(np.float32), _clip(box, width, height), p.text, p.region))
-        out = scene_augment(np.clip(scene, 0, 255).astype(np.uint8), self.strength, rng)
+        out = scene_augment(scene, self.strength, rng)
         if grey:
             out = np.repeat(cv2.cvtColor(out, cv2.COLOR_BGR2GRAY)[..., None], 3, axis=2)
         return Scene(out, plates)
