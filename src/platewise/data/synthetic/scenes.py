@@ -74,7 +74,7 @@ def scene_augment(img: ImageBGR, strength: float, rng: np.random.Generator) -> I
         gain = 1 + rng.uniform(-0.15, 0.15, 3).astype(np.float32) * s
         x = ((x - 128) * (1 + rng.uniform(-0.3, 0.3) * s) + 128 + rng.uniform(-40, 40) * s) * gain
     if rng.random() < 0.2 * s:  # night: gamma darkening, blue tint
-        x = 255 * (np.clip(x, 0, 255) / 255) ** rng.uniform(1.8, 3.0)
+        x = (255 * (np.clip(x, 0, 255) / 255) ** rng.uniform(1.8, 3.0)).astype(np.float32)
         x = x * np.array([1.1, 0.95, 0.85], np.float32) * rng.uniform(0.4, 0.8)
     lut = np.clip(x, 0, 255).astype(np.uint8).reshape(256, 1, 3)
     out = np.asarray(cv2.LUT(img, lut), np.uint8)
