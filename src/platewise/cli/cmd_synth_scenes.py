@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     from platewise.cli._synth_common import check_count, check_strength, prepare_out_dir
     from platewise.data.synthetic import SceneSynthesizer
-    from platewise.data.synthetic.scenes import IMAGE_EXTS
+    from platewise.data.synthetic.backgrounds import IMAGE_EXTS
     from platewise.errors import InvalidInput
 
     n, strength = check_count(args.n), check_strength(args.strength)

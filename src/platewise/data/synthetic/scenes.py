@@ -13,21 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from platewise.data.synthetic.augment import augment, blur, jpeg
+from platewise.data.synthetic.backgrounds import Background, BackgroundPool, default_backgrounds, real_scene_backgrounds
 from platewise.data.synthetic.render import PlateRenderer, random_background
 from platewise.errors import InvalidInput
-from platewise.imageio import load_image
 from platewise.types import BBox, ImageBGR
 
-__all__ = ["Scene", "ScenePlate", "SceneSynthesizer", "default_backgrounds", "scene_augment"]
-
-IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+__all__ = ["Scene", "ScenePlate", "SceneSynthesizer", "scene_augment"]
 
 
 @dataclass(frozen=True)
@@ -50,14 +47,6 @@ class ScenePlate:
 class Scene:
     image: ImageBGR
     plates: list[ScenePlate] = field(default_factory=list)
-
-
-def default_backgrounds() -> list[Path]:
-    """The real no-plate photos of ``<data>/negatives/images`` (empty when the data is absent)."""
-    from platewise.data.sources import default_data_root
-
-    d = default_data_root() / "negatives" / "images"
-    return sorted(p for p in d.glob("*") if p.suffix.lower() in IMAGE_EXTS) if d.is_dir() else []
 
 
 def scene_augment(img: ImageBGR, strength: float, rng: np.random.Generator) -> ImageBGR:
@@ -98,8 +87,9 @@ class SceneSynthesizer:
     """Samples scenes with pasted synthetic plates and their exact corners; deterministic for a seed.
 
     Args:
-        backgrounds: image paths or HxWx3 uint8 BGR arrays; None = the real negatives of the shared data
-            (random textures when those are absent).
+        backgrounds: image paths, HxWx3 uint8 BGR arrays, or ``(path_or_array, boxes_to_avoid)`` pairs;
+            None = the real negatives plus the training-split real scenes away from their plates
+            (:func:`default_backgrounds` + :func:`real_scene_backgrounds`; random textures when absent).
         seed: the random seed.
         renderer: the plate renderer (default: a new :class:`PlateRenderer` seeded from ``seed``).
         strength: scene-level augmentation strength (0 = none).
@@ -110,7 +100,7 @@ class SceneSynthesizer:
 
     def __init__(
         self,
-        backgrounds: Sequence[str | Path | ImageBGR] | None = None,
+        backgrounds: Sequence[Background] | None = None,
         seed: int | None = 0,
         renderer: PlateRenderer | None = None,
         strength: float = 0.5,
@@ -121,34 +111,15 @@ class SceneSynthesizer:
         self.grey_prob = grey_prob
         self.rng = np.random.default_rng(seed)
         self.renderer = renderer or PlateRenderer(seed=None if seed is None else seed + 1)
-        self.backgrounds = list(backgrounds) if backgrounds is not None else list(default_backgrounds())
+        if backgrounds is None:
+            backgrounds = [*default_backgrounds(), *real_scene_backgrounds()]
+        self.pool = BackgroundPool(backgrounds, cache=cache)
         self.strength = strength
         self.min_plate_h = min_plate_h
-        self._cache: dict[int, ImageBGR] = {}
-        self._cache_size = cache
 
     def _background(self, width: int, height: int) -> ImageBGR:
-        rng = self.rng
-        if not self.backgrounds:
-            return random_background(height, width, rng)
-        i = int(rng.integers(len(self.backgrounds)))
-        img = self._cache.get(i)
-        if img is None:
-            src = self.backgrounds[i]
-            img = load_image(src) if isinstance(src, (str, Path)) else np.asarray(src, np.uint8)
-            if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
-                raise InvalidInput(f"background {i} is not an HxWx3 uint8 image")
-            if len(self._cache) < self._cache_size:
-                self._cache[i] = img
-        h, w = img.shape[:2]
-        # scale to cover the output (random extra zoom), then a random crop; random horizontal flip
-        scale = max(width / w, height / h) * rng.uniform(1.0, 1.6)
-        nw, nh = max(width, int(np.ceil(w * scale))), max(height, int(np.ceil(h * scale)))
-        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        img = np.asarray(cv2.resize(img, (nw, nh), interpolation=interp), np.uint8)
-        x, y = int(rng.integers(0, nw - width + 1)), int(rng.integers(0, nh - height + 1))
-        out = img[y : y + height, x : x + width]
-        return np.ascontiguousarray(out[:, ::-1] if rng.random() < 0.5 else out)
+        out = self.pool.sample(width, height, self.rng)
+        return random_background(height, width, self.rng) if out is None else out
 
     def _target_corners(self, w_t: float, h_t: float, width: int, height: int) -> npt.NDArray[np.float64]:
         """Random perspective quad (TL TR BR BL) of a plate w_t x h_t, placed inside the image."""
