@@ -7,6 +7,19 @@ img, text, region = r.render_crop()      # augmented crop with a small backgroun
 """
 
 from platewise.data.synthetic.augment import augment
+from platewise.data.synthetic.backgrounds import BackgroundPool, default_backgrounds, real_scene_backgrounds
 from platewise.data.synthetic.render import STYLE_NAMES, PlateRenderer, RenderedPlate
+from platewise.data.synthetic.scenes import Scene, ScenePlate, SceneSynthesizer
 
-__all__ = ["STYLE_NAMES", "PlateRenderer", "RenderedPlate", "augment"]
+__all__ = [
+    "STYLE_NAMES",
+    "BackgroundPool",
+    "PlateRenderer",
+    "RenderedPlate",
+    "Scene",
+    "ScenePlate",
+    "SceneSynthesizer",
+    "augment",
+    "default_backgrounds",
+    "real_scene_backgrounds",
+]

@@ -3,7 +3,7 @@
 ``augment(image, strength, rng)``: ``strength`` 0 is the identity, 1 heavy. Every operation is drawn with a
 probability and a magnitude that grow with the strength: perspective + rotation, lighting (brightness,
 contrast, gamma, colour cast), over/under exposure, shadows, dirt, partial occlusion, blur (gaussian or
-motion), noise, JPEG.
+motion), noise, JPEG, and monochrome/colour-cast cameras.
 """
 
 from __future__ import annotations
@@ -94,6 +94,15 @@ def _lighting(f: F32, s: float, rng: np.random.Generator) -> F32:
     return f
 
 
+def _mono_tint(f: F32, rng: np.random.Generator) -> F32:
+    """A monochrome camera with a colour cast (infrared / night cameras: green, amber, blue, plain grey)."""
+    grey = f @ np.array([0.114, 0.587, 0.299], np.float32)
+    tint = np.array(
+        [(1.0, 1.0, 1.0), (0.8, 1.1, 0.75), (0.6, 0.9, 1.1), (1.1, 0.95, 0.8)][int(rng.integers(4))], np.float32
+    )
+    return grey[..., None] * tint
+
+
 def _exposure(f: F32, s: float, rng: np.random.Generator) -> F32:
     if rng.random() < 0.5:
         return f * (1 + rng.uniform(0.2, 0.9) * s)  # over-exposed, clipped later
@@ -134,13 +143,14 @@ def _occlude(f: F32, s: float, rng: np.random.Generator) -> F32:
     return f
 
 
-def augment(image: ImageBGR, strength: float, rng: np.random.Generator) -> ImageBGR:
+def augment(image: ImageBGR, strength: float, rng: np.random.Generator, geometric: bool = True) -> ImageBGR:
     """Augment an HxWx3 uint8 BGR crop; returns a new HxWx3 uint8 array of the same size.
 
     Args:
         image: the crop.
         strength: 0 (identity) .. 1 (heavy); values above 1 are clipped.
         rng: the random generator (determinism).
+        geometric: False skips the perspective/rotation warp (pixels stay where they are).
     """
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise InvalidInput(f"augment needs an HxWx3 uint8 image, got {image.dtype} {image.shape}")
@@ -148,11 +158,13 @@ def augment(image: ImageBGR, strength: float, rng: np.random.Generator) -> Image
     if s <= 0:
         return image.copy()
     img = image
-    if rng.random() < min(1.0, 1.4 * s):
+    if rng.random() < min(1.0, 1.4 * s) and geometric:
         img = perspective(img, s, rng)
     f = img.astype(np.float32)
     if rng.random() < min(1.0, 1.4 * s):
         f = _lighting(f, s, rng)
+    if rng.random() < 0.15 * s:
+        f = _mono_tint(f, rng)
     if rng.random() < 0.25 * s:
         f = _exposure(f, s, rng)
     if rng.random() < 0.35 * s:

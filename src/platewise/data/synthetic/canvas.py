@@ -51,7 +51,8 @@ class Canvas:
     def blobs(self, base: Color, n: int, amp: float) -> None:
         """Soft low-contrast shapes behind the text (scenery on US plates)."""
         for _ in range(n):
-            col: Color = tuple(float(np.clip(c + self.rng.uniform(-amp, amp), 0, 255)) for c in base)  # type: ignore[assignment]
+            d = self.rng.uniform(-amp, amp, 3)
+            col = tuple(min(max(float(c + dc), 0.0), 255.0) for c, dc in zip(base, d, strict=True))
             cx, cy = int(self.rng.uniform(0, self.w)), int(self.rng.uniform(0.3, 1.2) * self.h)
             ax, ay = int(self.rng.uniform(0.2, 0.7) * self.w), int(self.rng.uniform(0.1, 0.4) * self.h)
             cv2.ellipse(self.img, (cx, cy), (ax, ay), 0, 180, 360, col, -1, lineType=cv2.LINE_AA)
@@ -63,18 +64,17 @@ class Canvas:
             cv2.circle(self.img, c, r, color, -1, lineType=cv2.LINE_AA)
             cv2.circle(self.img, c, max(1, r // 2), tuple(v * 0.6 for v in color), -1, lineType=cv2.LINE_AA)
 
-    def sticker(self, x: float, y: float, w: float, h: float) -> None:
-        col: Color = tuple(float(v) for v in self.rng.integers(30, 250, 3))  # type: ignore[assignment]
+    def sticker(self, x: float, y: float, w: float, h: float, label: str | None = None) -> None:
+        """A registration sticker (fractions of the plate size) with a number or ``label`` on it."""
+        c = self.rng.integers(30, 250, 3)
+        col: Color = (float(c[0]), float(c[1]), float(c[2]))
         self.rect(x, y, x + w, y + h, col)
-        if self.rng.random() < 0.6:
+        if label is None and self.rng.random() < 0.6:
+            label = str(self.rng.integers(10, 99))
+        if label is not None:
             dark: Color = (col[0] * 0.3, col[1] * 0.3, col[2] * 0.3)
-            self.text(
-                "text",
-                int(self.rng.integers(self.atlas.n_fonts("text"))),
-                str(self.rng.integers(10, 99)),
-                dark,
-                (x + 0.1 * w, y + 0.2 * h, w * 0.8, h * 0.6),
-            )
+            font = int(self.rng.integers(self.atlas.n_fonts("text")))
+            self.text("text", font, label, dark, (x + 0.1 * w, y + 0.2 * h, w * 0.8, h * 0.6))
 
     def stars(self, cx: float, cy: float, r: float, color: Color = (0, 204, 255)) -> None:
         """The EU ring of 12 stars (drawn as dots); ``r`` is a fraction of the height."""

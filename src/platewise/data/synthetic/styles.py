@@ -15,6 +15,7 @@ import numpy.typing as npt
 from platewise.data.synthetic.canvas import Canvas, Color
 from platewise.data.synthetic.glyphs import Atlas
 from platewise.data.synthetic.textgen import BR_CITIES, BR_STATES, US_STATES, PlateString, plate_string
+from platewise.plates.alphabet import DIGITS, LETTERS
 
 __all__ = ["STYLES", "FlatPlate"]
 
@@ -34,7 +35,8 @@ YELLOW: Color = (0, 200, 250)
 
 
 def _jit(rng: R, c: Color, amp: float = 12) -> Color:
-    return tuple(float(np.clip(v + rng.uniform(-amp, amp), 0, 255)) for v in c)  # type: ignore[return-value]
+    d = rng.uniform(-amp, amp, 3)
+    return (min(max(c[0] + d[0], 0.0), 255.0), min(max(c[1] + d[1], 0.0), 255.0), min(max(c[2] + d[2], 0.0), 255.0))
 
 
 def _pick(rng: R, seq):  # type: ignore[no-untyped-def]
@@ -70,6 +72,10 @@ def draw_us(rng: R, atlas: Atlas, width: int) -> FlatPlate:
     st = str(_pick(rng, sorted(US_STATES)))
     name, slogans = US_STATES[st]
     ps = plate_string(f"us-{st}", None, rng)
+    if rng.random() < 0.1:  # vanity plates: 4-7 free letters/digits (the generic ``us`` masks)
+        n = int(rng.integers(4, 8))
+        text = "".join(str(_pick(rng, LETTERS if rng.random() < 0.8 else DIGITS)) for _ in range(n))
+        ps = PlateString(text, (text,), ps.region, "vanity")
     h = int(round(width / rng.uniform(1.9, 2.1)))
     dark = rng.random() < 0.12
     if dark:
@@ -99,10 +105,14 @@ def draw_us(rng: R, atlas: Atlas, width: int) -> FlatPlate:
         )
     ch = rng.uniform(0.36, 0.48)
     sep = "-" if rng.random() < 0.3 else " "
-    cv.text(
+    groups = ps.groups
+    emblem = len(groups) == 2 and rng.random() < 0.2  # a state emblem between the groups
+    if emblem:
+        groups = (groups[0] + " ", groups[1])
+    _, _, gaps = cv.text(
         "plate",
-        _font(rng, atlas, (0, 2, 3, 9)),
-        ps.groups,
+        _font(rng, atlas, (0, 2, 3, 9, 10, 11)),
+        groups,
         fg,
         (0.1, 0.52 - ch / 2 + 0.02, 0.8, ch),
         spacing=rng.uniform(0.04, 0.12),
@@ -111,14 +121,56 @@ def draw_us(rng: R, atlas: Atlas, width: int) -> FlatPlate:
         bold=int(rng.integers(0, 2)) if width > 200 else 0,
         stretch=rng.uniform(0.85, 1.1),
     )
+    if emblem and gaps:
+        gx = (gaps[0] + gaps[-1]) / 2
+        col = _jit(rng, _pick(rng, ((40, 120, 40), (30, 30, 160), (150, 80, 20), (0, 160, 230))), 30)
+        cv.seal(gx, 0.52, ch * 0.3, col)
     for x in (0.03, 0.83):
         if rng.random() < 0.35:
-            cv.sticker(x, float(_pick(rng, (rng.uniform(0.04, 0.1), rng.uniform(0.72, 0.8)))), 0.13, 0.15)
+            y = float(_pick(rng, (rng.uniform(0.04, 0.1), rng.uniform(0.72, 0.8))))
+            cv.sticker(x, y, 0.13, 0.15, str(_pick(rng, MONTHS)) if rng.random() < 0.4 else None)
+    if rng.random() < 0.2:
+        _dealer_frame(cv, rng)
     if rng.random() < 0.7:
         cv.bolts(0.1, (0.24, 0.76))
     if rng.random() < 0.5:
         cv.border(_jit(rng, _pick(rng, (BLACK, (120, 120, 120), (180, 180, 180)))), rng.uniform(0.02, 0.06))
     return FlatPlate(cv.to_uint8(), ps, 1)
+
+
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+DEALERS = (
+    "TOYOTA OF ORANGE",
+    "HONDA CITY",
+    "MERCEDES-BENZ",
+    "AUTO CENTER",
+    "FORD",
+    "CHEVROLET",
+    "AutoNation",
+    "CarMax",
+    "BMW of Manhattan",
+    "KIA MOTORS",
+    "NISSAN",
+    "Dealer Service",
+    "VOLKSWAGEN",
+    "OPEL",
+)
+
+
+def _dealer_frame(cv: Canvas, rng: R) -> None:
+    """A plate-holder frame band over the bottom edge with a dealer name."""
+    band = rng.uniform(0.1, 0.16)
+    col = _jit(rng, _pick(rng, (BLACK, (60, 60, 60), (200, 200, 200))), 10)
+    cv.rect(0, 1 - band, 1, 1, col)
+    txt: Color = WHITE if col[0] < 128 else BLACK
+    cv.text(
+        "text",
+        int(rng.integers(cv.atlas.n_fonts("text"))),
+        str(_pick(rng, DEALERS)),
+        txt,
+        (0.2, 1 - band * 0.85, 0.6, band * 0.7),
+        spacing=0.03,
+    )
 
 
 # ---------------------------------------------------------------- eu
@@ -137,7 +189,7 @@ EU_CODES = {
 def draw_eu(rng: R, atlas: Atlas, width: int) -> FlatPlate:
     region = str(_pick(rng, sorted(EU_CODES)))
     ps = plate_string(region, None, rng)
-    two = region in ("eu-de", "eu-uk", "eu-pl", "eu-ro") and rng.random() < 0.12
+    two = rng.random() < 0.25  # square two-line plates (rear of many cars, motorbikes)
     bg: Color = WHITE
     if region == "eu-nl" or (region == "eu-uk" and rng.random() < 0.5):
         bg = YELLOW
@@ -159,7 +211,7 @@ def draw_eu(rng: R, atlas: Atlas, width: int) -> FlatPlate:
             cv.text("text", 0, str(rng.integers(1, 96)), WHITE, (right + 0.01, 0.55, band - 0.02, 0.3))
     fg = BLACK if rng.random() < 0.95 else (60, 20, 20)
     font = _font(rng, atlas, (0, 2, 3, 9))
-    sep = "-" if region == "eu-fr" else " "
+    sep = "-" if region in ("eu-fr", "eu-nl") else " "
     if two:
         g = ps.groups
         cut = 1 if len(g) >= 2 else 0
@@ -186,6 +238,8 @@ def draw_eu(rng: R, atlas: Atlas, width: int) -> FlatPlate:
         if region == "eu-de" and len(gaps) >= 3:
             _de_seals(cv, gaps[1], rng)
     cv.border(BLACK, rng.uniform(0.02, 0.04), inset=0.02)
+    if rng.random() < 0.15 and not two:
+        _dealer_frame(cv, rng)
     return FlatPlate(cv.to_uint8(), ps, lines)
 
 

@@ -97,14 +97,17 @@ class PlateString:
     fmt: str  # format name
 
 
-def fill_mask(mask: str, rng: np.random.Generator, digit_bias: float = 0.0) -> str:
-    """Random text for a mask; ``digit_bias`` draws a digit for ``A`` positions that often."""
+def fill_mask(mask: str, rng: np.random.Generator, digit_bias: float = 0.0, exclude: str = "") -> str:
+    """Random text for a mask; ``digit_bias`` draws a digit for ``A`` positions that often; ``exclude``
+    lists letters never used (Chinese plates have no I or O)."""
     out = []
     for k in mask:
         if k == "A" and digit_bias > 0 and rng.random() < digit_bias:
             out.append(DIGITS[rng.integers(10)])
             continue
         chars = CLASS_CHARS[k]
+        if exclude and k in "LA":
+            chars = "".join(c for c in chars if c not in exclude)
         if k == "P" and rng.random() < 0.3:
             out.append("皖")  # the real cn crops are mostly from Anhui
             continue
@@ -146,7 +149,7 @@ def plate_string(region: str, fmt_name: str | None, rng: np.random.Generator) ->
         return PlateString(kreis + letters + num, (kreis, letters, num), region, "germany")
     f = pick_format(region, fmt_name, rng)
     mask = f.masks[rng.integers(len(f.masks))]
-    text = fill_mask(mask, rng, digit_bias=0.7 if region == "cn" else 0.0)
+    text = fill_mask(mask, rng, digit_bias=0.7 if region == "cn" else 0.0, exclude="IO" if region == "cn" else "")
     if region.startswith("us"):
         return PlateString(text, _us_groups(text, rng), region, f.name)
     if region == "cn":
