@@ -153,6 +153,39 @@ class _Servicer(pb_grpc.ModelServerServicer):
         return pb.WorkerInfoReply(**self.host.worker_info())
 
 
+_METHODS = {
+    "Run": (pb.RunRequest, pb.RunReply),
+    "RunBatch": (pb.RunBatchRequest, pb.RunBatchReply),
+    "RunImage": (pb.RunRequest, pb.RunReply),
+    "ListModels": (pb.ListModelsRequest, pb.ListModelsReply),
+    "GetModelInfo": (pb.ModelInfoRequest, pb.ModelInfo),
+    "GetWorkerInfo": (pb.WorkerInfoRequest, pb.WorkerInfoReply),
+}
+
+
+def _handlers(servicer: _Servicer) -> grpc.GenericRpcHandler:
+    """Like the generated ``add_ModelServerServicer_to_server``, but parses requests itself so that a
+    malformed protobuf answers INVALID_ARGUMENT (grpc's own deserializer would answer UNKNOWN)."""
+
+    def wrap(method: Callable[..., Awaitable[Any]], req_type: Any) -> Callable[..., Awaitable[Any]]:
+        async def handle(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
+            try:
+                request = req_type.FromString(raw)
+            except Exception as e:  # protobuf DecodeError
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"malformed {req_type.DESCRIPTOR.name}: {e}")
+            return await method(request, context)
+
+        return handle
+
+    handlers = {
+        name: grpc.unary_unary_rpc_method_handler(
+            wrap(getattr(servicer, name), req), response_serializer=rep.SerializeToString
+        )
+        for name, (req, rep) in _METHODS.items()
+    }
+    return grpc.method_handlers_generic_handler(SERVICE_NAME, handlers)
+
+
 def spec_to_proto(s: Any) -> pb.ModelInfo:
     return pb.ModelInfo(**s.to_dict())
 
@@ -193,7 +226,7 @@ def build_grpc_server(host: ModelHost, cfg: ServeConfig) -> tuple[grpc.aio.Serve
         options=grpc_options(cfg.max_request_bytes + 64 * 1024),
         maximum_concurrent_rpcs=max(1000, cfg.max_queue * 16),
     )
-    pb_grpc.add_ModelServerServicer_to_server(_Servicer(host), server)
+    server.add_generic_rpc_handlers((_handlers(_Servicer(host)),))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     address = f"{cfg.host}:{cfg.grpc_port}"

@@ -104,7 +104,7 @@ def _b64(text: Any, what: str) -> bytes:
 class _Handlers:
     def __init__(self, host: ModelHost, reads: ReadsSource) -> None:
         self.host = host
-        self.reads = reads
+        self.source = reads
 
     # ---- decoding ---------------------------------------------------------------------------------
     async def _inputs(self, request: Request, name: str, body: bytes) -> tuple[list[np.ndarray], dict[str, str]]:
@@ -262,7 +262,7 @@ class _Handlers:
 
     async def reads(self, request: Request) -> Response:
         try:
-            rows = self.reads.query(dict(request.query_params))
+            rows = self.source.query(dict(request.query_params))
         except InvalidInput as e:
             return _error(400, "invalid", str(e))
         except StoreError as e:
