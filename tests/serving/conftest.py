@@ -16,7 +16,7 @@ import pytest
 
 PLUGINS = Path(__file__).parent / "plugins"
 SRC = Path(__file__).resolve().parents[2] / "src"
-GOOD = ["echo", "sleepy", "double", "crashy"]
+GOOD = ["echo", "sleepy", "double", "crashy", "whoami"]
 
 
 def free_port() -> int:
@@ -84,3 +84,9 @@ def wait_until(cond, timeout: float = 10.0, every: float = 0.05) -> bool:  # typ
             return True
         time.sleep(every)
     return False
+
+
+@pytest.fixture(scope="module")
+def make_server() -> Iterator[type[Server]]:
+    """The :class:`Server` class, for tests that start servers with their own options."""
+    yield Server

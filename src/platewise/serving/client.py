@@ -149,7 +149,8 @@ class _ClientBase:
         if self.policy == "random":
             return random.choice(eps)
         if self.policy == "least_outstanding":
-            return min(eps, key=lambda e: e.outstanding)
+            low = min(e.outstanding for e in eps)
+            eps = [e for e in eps if e.outstanding == low]  # ties go round-robin
         return eps[next(self._rr) % len(eps)]
 
     @property
