@@ -127,7 +127,8 @@ def test_probes_hit_the_health_endpoints_on_declared_ports():
     assert c["startupProbe"]["httpGet"]["path"] == "/healthz"
     assert c["readinessProbe"]["httpGet"]["port"] in names
     assert c["livenessProbe"]["grpc"]["port"] == names["grpc"]
-    assert str(names["grpc"]) == env()["PLATEWISE_GRPC_PORT"] and str(names["http"]) == env()["PLATEWISE_HTTP_PORT"]
+    assert str(names["grpc"]) == env()["PLATEWISE_GRPC_PORT"]
+    assert str(names["http"]) == env()["PLATEWISE_HTTP_PORT"]
 
 
 def test_env_vars_are_ones_the_server_reads():
@@ -160,6 +161,7 @@ def test_dockerfile_runs_the_server_on_the_manifest_ports():
     assert re.search(r'^ENTRYPOINT \["platewise", "serve"\]$', text, re.M)
     exposed = set(re.search(r"^EXPOSE (.+)$", text, re.M).group(1).split())  # type: ignore[union-attr]
     assert exposed == {str(p["containerPort"]) for p in container()["ports"]}
-    assert "USER 10001" in text and "STOPSIGNAL SIGTERM" in text
+    assert "USER 10001" in text
+    assert "STOPSIGNAL SIGTERM" in text
     for var in re.findall(r"(PLATEWISE_[A-Z_]+)=", text):
         assert var in {env_name(f.name) for f in dataclasses.fields(ServeConfig)}

@@ -34,9 +34,7 @@ class Server:
         cmd += ["--grpc-port", str(self.grpc_port), "--http-port", str(self.http_port), "--workers", str(workers)]
         cmd += ["--drain-s", "5", "--log-level", "info", *args]
         full_env = {**os.environ, "PYTHONPATH": str(SRC), **(env or {})}
-        self.proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full_env
-        )
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full_env)
         self.lines: list[str] = []
         self._ready = threading.Event()
         threading.Thread(target=self._pump, daemon=True).start()
@@ -89,4 +87,4 @@ def wait_until(cond, timeout: float = 10.0, every: float = 0.05) -> bool:  # typ
 @pytest.fixture(scope="module")
 def make_server() -> Iterator[type[Server]]:
     """The :class:`Server` class, for tests that start servers with their own options."""
-    yield Server
+    return Server

@@ -22,7 +22,8 @@ def png(h: int, w: int) -> bytes:
 def test_raw_tensor_round_trips_without_copy():
     a = np.arange(12, dtype=np.float32).reshape(6, 2)
     out = tensor_from_bytes(a.tobytes(), [6, 2], "float32", LIMITS)
-    assert np.array_equal(out, a) and not out.flags.writeable
+    assert np.array_equal(out, a)
+    assert not out.flags.writeable
 
 
 def test_tensor_byte_count_must_match_shape():
@@ -98,8 +99,13 @@ def test_json_text_handles_numpy_values():
 
 
 def test_env_vars_set_every_option_and_flags_win():
-    env = {"PLATEWISE_MAX_BATCH": "16", "PLATEWISE_MODELS": "a,b", "PLATEWISE_ADAPTIVE": "false",
-           "PLATEWISE_WORKERS": "3", "PLATEWISE_TOKEN": "s3cret"}
+    env = {
+        "PLATEWISE_MAX_BATCH": "16",
+        "PLATEWISE_MODELS": "a,b",
+        "PLATEWISE_ADAPTIVE": "false",
+        "PLATEWISE_WORKERS": "3",
+        "PLATEWISE_TOKEN": "s3cret",
+    }
     cfg = config_from_env({"workers": 2}, environ=env)
     assert (cfg.max_batch, cfg.models, cfg.adaptive, cfg.workers, cfg.token) == (16, ("a", "b"), False, 2, "s3cret")
     assert "s3cret" not in repr(cfg)

@@ -29,7 +29,8 @@ def test_discover_uses_class_name_attribute_over_folder_name():
 
 def test_discover_only_filters_by_folder_name():
     found = discover([PLUGINS], only=("echo",))
-    assert list(found.models) == ["echo"] and not found.broken
+    assert list(found.models) == ["echo"]
+    assert not found.broken
 
 
 def test_missing_models_directory_is_a_config_error(tmp_path):
@@ -59,8 +60,10 @@ def test_builtin_flow_plugin_returns_float32_hxwx2():
     img = np.zeros((20, 30, 3), np.uint8)
     img[:, 15:] = 255
     out = found.models["flow"].run(img, {})
-    assert out.shape == (20, 30, 2) and out.dtype == np.float32
-    assert out[10, 15, 0] > 0 and abs(out[10, 15, 1]) < 1e-6  # brightness grows to the right
+    assert out.shape == (20, 30, 2)
+    assert out.dtype == np.float32
+    assert out[10, 15, 0] > 0
+    assert abs(out[10, 15, 1]) < 1e-6
 
 
 def test_spec_caps_max_batch_by_model_setting():

@@ -33,9 +33,7 @@ def noisy_jpeg() -> bytes:
 
 @pytest.fixture(scope="module")
 def stub(server):
-    ch = grpc.insecure_channel(
-        f"127.0.0.1:{server.grpc_port}", options=[("grpc.max_send_message_length", 64 << 20)]
-    )
+    ch = grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}", options=[("grpc.max_send_message_length", 64 << 20)])
     yield pb_grpc.ModelServerStub(ch)
     ch.close()
 
@@ -59,7 +57,8 @@ def test_image_to_image_returns_tensor(server):
     with ModelClient("twice", "127.0.0.1", server.grpc_port) as c:
         x = np.arange(6, dtype=np.float32).reshape(3, 2)
         out = c.run_image(x)
-        assert out.dtype == np.float32 and np.array_equal(out, x * 2)
+        assert out.dtype == np.float32
+        assert np.array_equal(out, x * 2)
         with pytest.raises(InvalidInput, match="shape"):
             c.run_image(np.zeros((3, 3), np.float32))
         with pytest.raises(InvalidInput, match="dtype float32"):
@@ -86,7 +85,9 @@ def test_list_models_and_model_info_report_broken_plugins(server, stub):
 
 def test_worker_info_and_standard_health_service(server, stub):
     info = stub.GetWorkerInfo(pb.WorkerInfoRequest())
-    assert info.pid > 0 and info.worker_count == 1 and info.ready
+    assert info.pid > 0
+    assert info.worker_count == 1
+    assert info.ready
     ch = grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}")
     h = health_pb2_grpc.HealthStub(ch)
     for svc in ("", "platewise.v1.ModelServer"):
@@ -100,18 +101,28 @@ def test_worker_info_and_standard_health_service(server, stub):
         (pb.Input(), grpc.StatusCode.INVALID_ARGUMENT, "input is empty"),
         (pb.Input(encoded=b"GIF89a-not-really"), grpc.StatusCode.INVALID_ARGUMENT, "not a readable image"),
         (pb.Input(encoded=noisy_jpeg()[:2000]), grpc.StatusCode.INVALID_ARGUMENT, "truncated"),
-        (pb.Input(tensor=pb.Tensor(data=b"\0" * 5, shape=[2, 2], dtype="uint8")), grpc.StatusCode.INVALID_ARGUMENT,
-         "needs 4"),
-        (pb.Input(tensor=pb.Tensor(data=b"\0" * 8, shape=[8], dtype="object")), grpc.StatusCode.INVALID_ARGUMENT,
-         "not accepted"),
-        (pb.Input(tensor=pb.Tensor(data=b"", shape=[4000, 4000, 3], dtype="uint8")),
-         grpc.StatusCode.INVALID_ARGUMENT, "limit"),
+        (
+            pb.Input(tensor=pb.Tensor(data=b"\0" * 5, shape=[2, 2], dtype="uint8")),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "needs 4",
+        ),
+        (
+            pb.Input(tensor=pb.Tensor(data=b"\0" * 8, shape=[8], dtype="object")),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "not accepted",
+        ),
+        (
+            pb.Input(tensor=pb.Tensor(data=b"", shape=[4000, 4000, 3], dtype="uint8")),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "limit",
+        ),
     ],
 )
 def test_bad_inputs_get_clear_status_and_worker_keeps_serving(stub, inp, code, text):
     with pytest.raises(grpc.RpcError) as e:
         stub.Run(pb.RunRequest(model="echo", input=inp))
-    assert e.value.code() == code and text in e.value.details()
+    assert e.value.code() == code
+    assert text in e.value.details()
     ok = stub.Run(pb.RunRequest(model="echo", input=pb.Input(encoded=jpeg())))
     assert json.loads(ok.output.json)["shape"] == [32, 48, 3]
 
@@ -126,7 +137,8 @@ def test_malformed_protobuf_is_refused_and_worker_keeps_serving(server, stub):
     raw = ch.unary_unary("/platewise.v1.ModelServer/Run")  # no serializers: send raw bytes
     with pytest.raises(grpc.RpcError) as e:
         raw(b"\xff\xff\xff\xff\x0f garbage")
-    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "malformed RunRequest" in e.value.details()
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "malformed RunRequest" in e.value.details()
     ch.close()
     assert stub.GetWorkerInfo(pb.WorkerInfoRequest()).ready
 
@@ -143,7 +155,8 @@ def test_model_crash_fails_only_that_input(stub):
     good = pb.Input(tensor=pb.Tensor(data=b"\0" * 12, shape=[2, 2, 3], dtype="uint8"))
     with pytest.raises(grpc.RpcError) as e:
         stub.Run(pb.RunRequest(model="crashy", input=bad))
-    assert e.value.code() == grpc.StatusCode.INTERNAL and "boom" in e.value.details()
+    assert e.value.code() == grpc.StatusCode.INTERNAL
+    assert "boom" in e.value.details()
     assert json.loads(stub.Run(pb.RunRequest(model="crashy", input=good)).output.json) == {"ok": True}
 
 
@@ -162,7 +175,8 @@ def test_full_queue_answers_resource_exhausted_and_admitted_requests_complete(se
         ch = grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}")
         s = pb_grpc.ModelServerStub(ch)
         req = pb.RunRequest(
-            model="sleepy", args={"sleep": "0.3"},
+            model="sleepy",
+            args={"sleep": "0.3"},
             input=pb.Input(tensor=pb.Tensor(data=np.zeros(1, np.float32).tobytes(), shape=[1], dtype="float32")),
         )
         res = await asyncio.gather(*(s.Run(req, timeout=10) for _ in range(12)), return_exceptions=True)
@@ -172,7 +186,8 @@ def test_full_queue_answers_resource_exhausted_and_admitted_requests_complete(se
     res = asyncio.run(main())
     busy = [r for r in res if isinstance(r, grpc.aio.AioRpcError)]
     ok = [r for r in res if isinstance(r, pb.RunReply)]
-    assert busy and all(r.code() == grpc.StatusCode.RESOURCE_EXHAUSTED for r in busy)
+    assert busy
+    assert all(r.code() == grpc.StatusCode.RESOURCE_EXHAUSTED for r in busy)
     assert all(dict(r.trailing_metadata()).get("retry-after") for r in busy)
     assert 1 <= len(ok) <= 1 + 4 + 4  # running + queue of 4 (+ one more batch if the first finished)
     assert len(ok) + len(busy) == 12
@@ -180,7 +195,8 @@ def test_full_queue_answers_resource_exhausted_and_admitted_requests_complete(se
 
 def test_expired_deadline_is_not_run(server, stub):
     req = pb.RunRequest(
-        model="sleepy", args={"sleep": "0.3"},
+        model="sleepy",
+        args={"sleep": "0.3"},
         input=pb.Input(tensor=pb.Tensor(data=np.zeros(1, np.float32).tobytes(), shape=[1], dtype="float32")),
     )
     first = stub.Run.future(req, timeout=5)
@@ -216,16 +232,23 @@ def test_http_predict_raw_image_body(http):
     r = http.post("/v1/models/echo/predict?region=br", content=jpeg(), headers={"content-type": "image/jpeg"})
     assert r.status_code == 200
     body = r.json()
-    assert body["model"] == "echo" and body["outputs"][0]["shape"] == [32, 48, 3]
+    assert body["model"] == "echo"
+    assert body["outputs"][0]["shape"] == [32, 48, 3]
     assert body["outputs"][0]["args"] == {"region": "br"}
 
 
 def test_http_predict_raw_tensor_with_shape_headers(http):
     x = np.arange(8, dtype=np.float32).reshape(4, 2)
-    headers = {"content-type": "application/octet-stream", "x-shape": "4,2", "x-dtype": "float32",
-               "accept": "application/octet-stream"}
+    headers = {
+        "content-type": "application/octet-stream",
+        "x-shape": "4,2",
+        "x-dtype": "float32",
+        "accept": "application/octet-stream",
+    }
     r = http.post("/v1/models/twice/predict", content=x.tobytes(), headers=headers)
-    assert r.status_code == 200 and r.headers["x-shape"] == "4,2" and r.headers["x-dtype"] == "float32"
+    assert r.status_code == 200
+    assert r.headers["x-shape"] == "4,2"
+    assert r.headers["x-dtype"] == "float32"
     assert np.array_equal(np.frombuffer(r.content, np.float32).reshape(4, 2), x * 2)
 
 
@@ -239,7 +262,8 @@ def test_http_predict_multipart_batch_and_json_base64(http):
 
     doc = {"inputs": [{"b64": base64.b64encode(jpeg()).decode()}], "args": {"k": "v"}}
     r = http.post("/v1/models/echo/predict", json=doc)
-    assert r.status_code == 200 and r.json()["outputs"][0]["args"] == {"k": "v"}
+    assert r.status_code == 200
+    assert r.json()["outputs"][0]["args"] == {"k": "v"}
 
 
 @pytest.mark.parametrize(
@@ -248,23 +272,28 @@ def test_http_predict_multipart_batch_and_json_base64(http):
         ({"content": b"junk", "headers": {"content-type": "image/png"}}, 400, "invalid"),
         ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 400, "invalid"),
         ({"json": {"inputs": [{"b64": "%%%"}]}}, 400, "invalid"),
-        ({"content": b"--x\r\nbroken", "headers": {"content-type": "multipart/form-data; boundary=x"}}, 400,
-         "invalid"),
+        ({"content": b"--x\r\nbroken", "headers": {"content-type": "multipart/form-data; boundary=x"}}, 400, "invalid"),
         ({"content": b"abc", "headers": {"content-type": "text/plain"}}, 415, "unsupported"),
-        ({"content": b"\0" * 7, "headers": {"content-type": "application/octet-stream", "x-shape": "2,2,2"}}, 400,
-         "invalid"),
+        (
+            {"content": b"\0" * 7, "headers": {"content-type": "application/octet-stream", "x-shape": "2,2,2"}},
+            400,
+            "invalid",
+        ),
         ({"content": b"\0" * (9 << 20), "headers": {"content-type": "image/jpeg"}}, 413, "too_large"),
     ],
 )
 def test_http_bad_bodies_get_clear_errors(http, kwargs, status, code):
     r = http.post("/v1/models/echo/predict", **kwargs)
-    assert r.status_code == status and r.json()["code"] == code and r.json()["error"]
+    assert r.status_code == status
+    assert r.json()["code"] == code
+    assert r.json()["error"]
     assert http.get("/readyz").status_code == 200
 
 
 def test_http_unknown_model_is_404(http):
     r = http.post("/v1/models/nope/predict", content=jpeg(), headers={"content-type": "image/jpeg"})
-    assert r.status_code == 404 and "echo" in r.json()["error"]
+    assert r.status_code == 404
+    assert "echo" in r.json()["error"]
 
 
 def test_http_full_queue_is_503_with_retry_after(server):
@@ -278,24 +307,29 @@ def test_http_full_queue_is_503_with_retry_after(server):
 
     res = asyncio.run(main())
     busy = [r for r in res if r.status_code == 503]
-    assert busy and all(r.headers["retry-after"] == "1" for r in busy)
+    assert busy
+    assert all(r.headers["retry-after"] == "1" for r in busy)
     assert all(r.status_code in (200, 503) for r in res)
 
 
 def test_http_models_health_ready_metrics_openapi(http):
     m = http.get("/v1/models").json()
-    assert {x["name"] for x in m["models"]} == {"echo", "sleepy", "twice", "crashy", "whoami"} and "broken_load" in m["broken"]
+    assert {x["name"] for x in m["models"]} == {"echo", "sleepy", "twice", "crashy", "whoami"}
+    assert "broken_load" in m["broken"]
     assert http.get("/v1/models/twice").json()["output_kind"] == "tensor"
     assert http.get("/healthz").json()["status"] == "ok"
     assert http.get("/readyz").json()["status"] == "ready"
     metrics = http.get("/metrics").text
-    assert "platewise_requests_total" in metrics and "platewise_batch_size_bucket" in metrics
+    assert "platewise_requests_total" in metrics
+    assert "platewise_batch_size_bucket" in metrics
     spec = http.get("/openapi.json").json()
-    assert spec["openapi"].startswith("3.") and "/v1/models/{name}/predict" in spec["paths"]
+    assert spec["openapi"].startswith("3.")
+    assert "/v1/models/{name}/predict" in spec["paths"]
     assert "openapi.json" in http.get("/docs").text
     assert http.get("/v1/worker").json()["worker_count"] == 1
 
 
 def test_http_reads_without_store_says_not_configured(http):
     r = http.get("/v1/reads")
-    assert r.status_code == 503 and "--store-db" in r.json()["error"]
+    assert r.status_code == 503
+    assert "--store-db" in r.json()["error"]

@@ -16,7 +16,12 @@ _BOOL = {"builtin_models", "adaptive"}
 
 def configure(parser: argparse.ArgumentParser) -> None:
     a = parser.add_argument
-    a("--models", action="append", metavar="DIR", help="plug-in folder(s) to scan; repeat for several (env: comma list)")
+    a(
+        "--models",
+        action="append",
+        metavar="DIR",
+        help="plug-in folder(s) to scan; repeat for several (env: comma list)",
+    )
     a("--no-builtin-models", dest="builtin_models", action="store_const", const=False, help="skip alpr and flow")
     a("--only", action="append", metavar="NAME", help="serve only these plug-in folders; repeatable")
     a("--host", help="address to bind (default 127.0.0.1; 0.0.0.0 in containers)")
@@ -26,8 +31,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     a("--threads", type=int, help="intra-op threads per worker (default 1)")
     a("--max-batch", type=int, help="largest batch handed to a model (default 8)")
     a("--max-delay-ms", type=float, help="longest wait for batch-mates, fixed mode (default 5)")
-    a("--no-adaptive", dest="adaptive", action="store_const", const=False,
-      help="always wait --max-delay-ms for batch-mates instead of running at once when the model is idle")
+    a(
+        "--no-adaptive",
+        dest="adaptive",
+        action="store_const",
+        const=False,
+        help="always wait --max-delay-ms for batch-mates instead of running at once when the model is idle",
+    )
     a("--max-queue", type=int, help="queued inputs per model per worker before 503/RESOURCE_EXHAUSTED (default 64)")
     a("--max-request-mb", type=float, help="largest request / gRPC message in MiB (default 32)")
     a("--max-pixels", type=int, help="largest image in pixels (default 40000000)")
@@ -62,8 +72,10 @@ def run(args: argparse.Namespace) -> int:
     if cfg.store_db and store_status(cfg.store_db) != "available":
         import sys
 
-        print("platewise serve: warning: --store-db given but store not available; GET /v1/reads answers 503",
-              file=sys.stderr)
+        print(
+            "platewise serve: warning: --store-db given but store not available; GET /v1/reads answers 503",
+            file=sys.stderr,
+        )
     from platewise.serving.workers import serve
 
     return serve(cfg)

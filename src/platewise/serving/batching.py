@@ -32,7 +32,7 @@ Runner = Callable[[Sequence[Any], Sequence[Any]], Sequence[Any]]
 """``runner(inputs, args) -> outputs``: sync, one output per input, called in an executor thread."""
 
 
-class DeadlineExceeded(PlatewiseError, TimeoutError):
+class DeadlineExceeded(PlatewiseError, TimeoutError):  # noqa: N818 - named like the gRPC status
     """The request's deadline passed while it waited in the queue; it was not run."""
 
 

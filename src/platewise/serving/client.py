@@ -181,7 +181,7 @@ class ModelClient(_ClientBase):
         attempts = 0
         while True:
             ch = self._channel()
-            stub = pb_grpc.ModelServerStub(ch)
+            stub = pb_grpc.ModelServerStub(ch)  # type: ignore[no-untyped-call]
             try:
                 info = stub.GetWorkerInfo(pb.WorkerInfoRequest(), timeout=2.0, metadata=self.metadata)
             except grpc.RpcError as e:
@@ -290,7 +290,7 @@ class AsyncModelClient(_ClientBase):
         delay, attempts = 0.05, 0
         while True:
             ch = self._channel()
-            stub = pb_grpc.ModelServerStub(ch)
+            stub = pb_grpc.ModelServerStub(ch)  # type: ignore[no-untyped-call]
             try:
                 info = await stub.GetWorkerInfo(pb.WorkerInfoRequest(), timeout=2.0, metadata=self.metadata)
             except grpc.RpcError as e:

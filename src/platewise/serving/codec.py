@@ -96,7 +96,7 @@ def check_input(arr: npt.NDArray[Any], spec: ModelSpec, limits: Limits) -> npt.N
     if spec.input_dtype and arr.dtype != np.dtype(spec.input_dtype):
         raise InvalidInput(f"model {spec.name} takes dtype {spec.input_dtype}, got {arr.dtype}")
     want = spec.input_shape
-    if want and (len(want) != arr.ndim or any(w not in (-1, a) for w, a in zip(want, arr.shape))):
+    if want and (len(want) != arr.ndim or any(w not in (-1, a) for w, a in zip(want, arr.shape, strict=False))):
         raise InvalidInput(f"model {spec.name} takes shape {list(want)} (-1 = any), got {list(arr.shape)}")
     return arr
 

@@ -99,9 +99,12 @@ class _Servicer(pb_grpc.ModelServerServicer):
             self.host.observe(name, "grpc", code, started)
 
     def _timeout(self, context: grpc.aio.ServicerContext) -> float | None:
-        return context.time_remaining()
+        left = context.time_remaining()
+        return None if left is None else float(left)
 
-    async def Run(self, request: pb.RunRequest, context: grpc.aio.ServicerContext) -> pb.RunReply:
+    async def Run(  # noqa: N802 - gRPC method name
+        self, request: pb.RunRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RunReply:
         async def work() -> pb.RunReply:
             x = _input_from_proto(request.input, self.host, request.model)
             (out,) = await self.host.predict(request.model, [x], dict(request.args), timeout=self._timeout(context))
@@ -109,7 +112,9 @@ class _Servicer(pb_grpc.ModelServerServicer):
 
         return await self._call(request.model, context, work)  # type: ignore[no-any-return]
 
-    async def RunImage(self, request: pb.RunRequest, context: grpc.aio.ServicerContext) -> pb.RunReply:
+    async def RunImage(  # noqa: N802 - gRPC method name
+        self, request: pb.RunRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RunReply:
         async def work() -> pb.RunReply:
             if self.host.get(request.model).spec.output_kind != "tensor":
                 raise InvalidInput(f"model {request.model} does not return an image; use Run")
@@ -119,7 +124,9 @@ class _Servicer(pb_grpc.ModelServerServicer):
 
         return await self._call(request.model, context, work)  # type: ignore[no-any-return]
 
-    async def RunBatch(self, request: pb.RunBatchRequest, context: grpc.aio.ServicerContext) -> pb.RunBatchReply:
+    async def RunBatch(  # noqa: N802 - gRPC method name
+        self, request: pb.RunBatchRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RunBatchReply:
         async def work() -> pb.RunBatchReply:
             if len(request.inputs) > self.host.limits.max_inputs:
                 raise InvalidInput(f"{len(request.inputs)} inputs is over the limit of {self.host.limits.max_inputs}")
@@ -134,26 +141,30 @@ class _Servicer(pb_grpc.ModelServerServicer):
 
         return await self._call(request.model, context, work)  # type: ignore[no-any-return]
 
-    async def ListModels(self, request: pb.ListModelsRequest, context: grpc.aio.ServicerContext) -> pb.ListModelsReply:
+    async def ListModels(  # noqa: N802 - gRPC method name
+        self, request: pb.ListModelsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListModelsReply:
         return pb.ListModelsReply(
             models=[spec_to_proto(s) for s in self.host.specs()],
             broken=[pb.BrokenModel(name=k, error=v) for k, v in sorted(self.host.broken.items())],
         )
 
-    async def GetModelInfo(self, request: pb.ModelInfoRequest, context: grpc.aio.ServicerContext) -> pb.ModelInfo:
+    async def GetModelInfo(  # noqa: N802 - gRPC method name
+        self, request: pb.ModelInfoRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ModelInfo:
         try:
             return spec_to_proto(self.host.get(request.model).spec)
         except ModelNotFound as e:
             await context.abort(grpc.StatusCode.NOT_FOUND, str(e))
             raise  # unreachable
 
-    async def GetWorkerInfo(
+    async def GetWorkerInfo(  # noqa: N802 - gRPC method name
         self, request: pb.WorkerInfoRequest, context: grpc.aio.ServicerContext
     ) -> pb.WorkerInfoReply:
         return pb.WorkerInfoReply(**self.host.worker_info())
 
 
-_METHODS = {
+_METHODS: dict[str, tuple[Any, Any]] = {
     "Run": (pb.RunRequest, pb.RunReply),
     "RunBatch": (pb.RunBatchRequest, pb.RunBatchReply),
     "RunImage": (pb.RunRequest, pb.RunReply),

@@ -167,7 +167,7 @@ class ModelHost:
         """Records one answered request (``started`` from ``time.perf_counter()``)."""
         label = name if name in self.models else "_unknown"
         self.metrics.requests.labels(label, protocol, code).inc()
-        self.metrics.latency.labels(label, protocol).observe(time.perf_counter() - started)
+        self.metrics.latency.labels(label, protocol, code).observe(time.perf_counter() - started)
         if code == "busy":
             self.metrics.refused.labels(label).inc()
 
@@ -177,4 +177,4 @@ class ModelHost:
         await asyncio.gather(*(lm.batcher.close(drain=True) for lm in self.models.values()))
         for lm in self.models.values():
             if lm.batcher.executor is not None:
-                lm.batcher.executor.shutdown(wait=False)  # type: ignore[attr-defined]
+                lm.batcher.executor.shutdown(wait=False)

@@ -51,7 +51,7 @@ log = logging.getLogger("platewise.serving")
 OPEN_PATHS = ("/healthz", "/readyz")
 
 
-class _TooLarge(Exception):
+class _TooLargeError(Exception):
     pass
 
 
@@ -81,13 +81,13 @@ class _TokenAuth:
 async def _read_body(request: Request, limit: int) -> bytes:
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > limit:
-        raise _TooLarge(f"request body of {length} bytes is over the {limit} byte limit")
+        raise _TooLargeError(f"request body of {length} bytes is over the {limit} byte limit")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise _TooLarge(f"request body is over the {limit} byte limit")
+            raise _TooLargeError(f"request body is over the {limit} byte limit")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -122,7 +122,7 @@ class _Handlers:
             return await self._multipart(request, body, args, spec)
         if ctype == "application/json":
             return self._json(body, args, spec)
-        raise _Unsupported(ctype)
+        raise _UnsupportedError(ctype)
 
     async def _multipart(
         self, request: Request, body: bytes, args: dict[str, str], spec: ModelSpec
@@ -197,10 +197,10 @@ class _Handlers:
         except ModelNotFound as e:
             code = "not_found"
             return _error(404, code, str(e))
-        except _TooLarge as e:
+        except _TooLargeError as e:
             code = "too_large"
             return _error(413, code, str(e))
-        except _Unsupported as e:
+        except _UnsupportedError as e:
             code = "unsupported"
             return _error(415, code, str(e))
         except ServerBusy as e:
@@ -217,8 +217,10 @@ class _Handlers:
             self.host.observe(name, "http", code, started)
 
     def _reply(self, request: Request, name: str, outs: list[Any]) -> Response:
-        if len(outs) == 1 and isinstance(outs[0], np.ndarray) and "application/octet-stream" in request.headers.get(
-            "accept", ""
+        if (
+            len(outs) == 1
+            and isinstance(outs[0], np.ndarray)
+            and "application/octet-stream" in request.headers.get("accept", "")
         ):
             arr = np.ascontiguousarray(outs[0])
             headers = {"X-Shape": ",".join(map(str, arr.shape)), "X-Dtype": arr.dtype.name}
@@ -226,7 +228,11 @@ class _Handlers:
         from platewise.serving.codec import to_json_text
 
         payload = [
-            {"shape": list(o.shape), "dtype": o.dtype.name, "b64": base64.b64encode(np.ascontiguousarray(o)).decode()}
+            {
+                "shape": list(o.shape),
+                "dtype": o.dtype.name,
+                "b64": base64.b64encode(np.ascontiguousarray(o).tobytes()).decode(),
+            }
             if isinstance(o, np.ndarray)
             else o
             for o in outs
@@ -235,9 +241,7 @@ class _Handlers:
         return Response(text, media_type="application/json")
 
     async def models(self, request: Request) -> Response:
-        return JSONResponse(
-            {"models": [s.to_dict() for s in self.host.specs()], "broken": self.host.broken}
-        )
+        return JSONResponse({"models": [s.to_dict() for s in self.host.specs()], "broken": self.host.broken})
 
     async def model(self, request: Request) -> Response:
         try:
@@ -276,7 +280,7 @@ class _Handlers:
         return HTMLResponse(DOCS_HTML)
 
 
-class _Unsupported(Exception):
+class _UnsupportedError(Exception):
     def __init__(self, ctype: str) -> None:
         super().__init__(
             f"content type {ctype or '(none)'!r} not supported; send image/jpeg, image/png, "

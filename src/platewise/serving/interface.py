@@ -98,7 +98,7 @@ class ModelInterface:
 
     def run_batch(self, inputs: Sequence[np.ndarray], args: Sequence[Args]) -> list[Any]:
         """Several inputs (one ``args`` each) -> one output each, in order. Default: loops over ``run``."""
-        return [self.run(x, a) for x, a in zip(inputs, args)]
+        return [self.run(x, a) for x, a in zip(inputs, args, strict=False)]
 
     def spec(self, name: str, server_max_batch: int) -> ModelSpec:
         mb = min(self.max_batch, server_max_batch) if self.max_batch > 0 else server_max_batch

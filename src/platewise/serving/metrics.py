@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics", "get_metrics", "render"]
 
-_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_LATENCY_BUCKETS = (0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _BATCH_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128)
 
 
@@ -22,26 +22,44 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         kw = {"registry": registry} if registry is not None else {}
         self.requests = Counter(
-            "platewise_requests", "Requests answered", ["model", "protocol", "code"], **kw  # type: ignore[arg-type]
+            "platewise_requests",
+            "Requests answered",
+            ["model", "protocol", "code"],
+            **kw,  # type: ignore[arg-type]
         )
         self.latency = Histogram(
             "platewise_request_seconds",
-            "Request latency inside the server",
-            ["model", "protocol"],
+            "Request latency inside the server, by outcome (ok, invalid, busy, ...)",
+            ["model", "protocol", "code"],
             buckets=_LATENCY_BUCKETS,
             **kw,  # type: ignore[arg-type]
         )
         self.batch_size = Histogram(
-            "platewise_batch_size", "Inputs per model call", ["model"], buckets=_BATCH_BUCKETS, **kw  # type: ignore[arg-type]
+            "platewise_batch_size",
+            "Inputs per model call",
+            ["model"],
+            buckets=_BATCH_BUCKETS,
+            **kw,  # type: ignore[arg-type]
         )
         self.batch_seconds = Histogram(
-            "platewise_batch_seconds", "Model time per batch", ["model"], buckets=_LATENCY_BUCKETS, **kw  # type: ignore[arg-type]
+            "platewise_batch_seconds",
+            "Model time per batch",
+            ["model"],
+            buckets=_LATENCY_BUCKETS,
+            **kw,  # type: ignore[arg-type]
         )
         self.refused = Counter(
-            "platewise_refused", "Requests refused because the queue was full", ["model"], **kw  # type: ignore[arg-type]
+            "platewise_refused",
+            "Requests refused because the queue was full",
+            ["model"],
+            **kw,  # type: ignore[arg-type]
         )
         self.queued = Gauge(
-            "platewise_queue_depth", "Items waiting in a batch queue", ["model"], multiprocess_mode="livesum", **kw  # type: ignore[arg-type]
+            "platewise_queue_depth",
+            "Items waiting in a batch queue",
+            ["model"],
+            multiprocess_mode="livesum",
+            **kw,  # type: ignore[arg-type]
         )
 
 

@@ -62,7 +62,9 @@ def openapi_spec() -> dict[str, Any]:
                     "responses": {"200": {"description": "ok"}, "404": _ERR},
                 }
             },
-            "/v1/worker": {"get": {"summary": "pid, worker index and count", "responses": {"200": {"description": "ok"}}}},
+            "/v1/worker": {
+                "get": {"summary": "pid, worker index and count", "responses": {"200": {"description": "ok"}}}
+            },
             "/v1/reads": {
                 "get": {
                     "summary": "Plate reads from the store (needs --store-db)",

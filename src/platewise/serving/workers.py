@@ -220,6 +220,8 @@ class Supervisor:
 
     def run(self) -> int:
         """Serves until a signal; returns the exit code (1 when workers keep crashing)."""
+        for var in _THREAD_ENV:  # before the workers import numpy / onnxruntime (they inherit the env)
+            os.environ[var] = str(self.cfg.threads)
         if self.count > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="platewise-metrics-")
         old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}

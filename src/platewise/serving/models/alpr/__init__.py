@@ -39,6 +39,6 @@ class Model(ModelInterface):
         for region, idx in groups.items():
             self.alpr.region = region  # the runner thread is the only user of this pipeline
             reads = self.alpr.read_batch([inputs[i] for i in idx])
-            for i, plates in zip(idx, reads):
+            for i, plates in zip(idx, reads, strict=False):
                 out[i] = [p.to_dict() for p in plates]
         return out
