@@ -64,7 +64,9 @@ def main() -> int:
     alpr = ALPR(threads=args.threads)
     dets = alpr.detector.detect([img])[0]
     size = alpr.reader.input_size
-    crops = np.stack([rectify(img, d.corners, d.box, size)[0] for d in dets]) if dets else np.zeros((0, *size, 3), np.uint8)
+    crops = (
+        np.stack([rectify(img, d.corners, d.box, size)[0] for d in dets]) if dets else np.zeros((0, *size, 3), np.uint8)
+    )
 
     res: dict[str, object] = {
         "image": Path(args.image).name,

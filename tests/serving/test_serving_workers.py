@@ -1,0 +1,86 @@
+"""Two worker processes sharing the ports: client-side spreading, restart on death, SIGTERM drain."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import threading
+import time
+
+import httpx
+import numpy as np
+import pytest
+
+from platewise.client import ModelClient
+
+pytestmark = pytest.mark.e2e
+IMG = np.zeros((2, 2, 3), np.uint8)
+
+
+def wait_until(cond, timeout=20.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture(scope="module")
+def two(make_server):
+    s = make_server("--only", "whoami", "--only", "sleepy", workers=2)
+    yield s
+    s.stop()
+
+
+@pytest.mark.parametrize("policy", ["round_robin", "random", "least_outstanding"])
+def test_client_spreads_calls_over_every_worker(two, policy):
+    with ModelClient("whoami", "127.0.0.1", two.grpc_port, policy=policy) as c:
+        c.connect()
+        assert len(set(c.pids)) == 2 == c.worker_count
+        pids = [c.run(IMG) for _ in range(40)]
+        assert set(pids) == set(c.pids)
+    if policy == "round_robin":
+        assert abs(pids.count(pids[0]) - 20) <= 1
+
+
+def test_http_port_is_shared_by_the_workers(two):
+    pids = set()
+    for _ in range(40):
+        with httpx.Client(base_url=two.http, timeout=10) as h:  # a new connection each time
+            pids.add(h.get("/v1/worker").json()["pid"])
+        if len(pids) == 2:
+            break
+    assert len(pids) == 2
+
+
+def test_dead_worker_is_reported_and_restarted(two):
+    with ModelClient("whoami", "127.0.0.1", two.grpc_port) as c:
+        c.connect()
+        victim = c.pids[0]
+    os.kill(victim, signal.SIGKILL)
+    assert wait_until(lambda: "killed by signal SIGKILL" in two.output)
+    assert wait_until(lambda: len(re.findall(r"ready with models", two.output)) >= 3)
+    with ModelClient("whoami", "127.0.0.1", two.grpc_port) as c:
+        c.connect()
+        assert len(set(c.pids)) == 2
+        assert victim not in c.pids
+
+
+def test_sigterm_drains_in_flight_requests_then_exits(two):
+    results = {}
+
+    def slow_call():
+        with ModelClient("sleepy", "127.0.0.1", two.grpc_port, discover_workers=False) as c:
+            results["out"] = c.run(np.zeros(1, np.float32), sleep="1.0")
+
+    t = threading.Thread(target=slow_call)
+    t.start()
+    time.sleep(0.4)  # let the call reach the model
+    code = two.stop(timeout=20)
+    t.join(10)
+    assert results.get("out") == {"batch": 1, "value": 0.0}  # finished, not cut off
+    assert code == 0
+    assert "drained, exiting" in two.output
+    assert "all workers stopped" in two.output
