@@ -123,3 +123,22 @@ def test_augment_grows_with_strength() -> None:
 def test_augment_rejects_non_bgr_uint8() -> None:
     with pytest.raises(InvalidInput):
         augment(np.zeros((10, 10), np.uint8), 0.5, np.random.default_rng(0))
+
+
+def test_perspective_keeps_the_whole_input_inside_the_frame() -> None:
+    from platewise.data.synthetic.augment import perspective
+
+    img = np.zeros((40, 200, 3), np.uint8)
+    img[2:6, 2:6] = 255  # bright marks in the four corners, just inside the border (which stays black)
+    img[2:6, -6:-2] = 255
+    img[-6:-2, 2:6] = 255
+    img[-6:-2, -6:-2] = 255
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        out = perspective(img, 1.0, rng)
+        assert out.shape == img.shape
+        # all four corner marks survive (nothing was cut off)
+        assert out[:20, :100].max() > 100
+        assert out[:20, 100:].max() > 100
+        assert out[20:, :100].max() > 100
+        assert out[20:, 100:].max() > 100
