@@ -104,7 +104,7 @@ def draw_us(rng: R, atlas: Atlas, width: int) -> FlatPlate:
             spacing=0.02,
         )
     ch = rng.uniform(0.36, 0.48)
-    sep = "-" if rng.random() < 0.3 else " "
+    sep = "-" if rng.random() < 0.3 and len(ps.groups) == 2 else " "
     groups = ps.groups
     emblem = len(groups) == 2 and rng.random() < 0.2  # a state emblem between the groups
     if emblem:

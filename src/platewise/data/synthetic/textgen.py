@@ -168,8 +168,9 @@ def plate_string(region: str, fmt_name: str | None, rng: np.random.Generator) ->
 
 
 def _us_groups(text: str, rng: np.random.Generator) -> tuple[str, ...]:
+    """``ABC 1234`` most of the time when the text has two class groups, else solid (``7ABC123``)."""
     g = group_by_class(text)
-    if len(g) == 2 or (len(g) > 2 and rng.random() < 0.5):
+    if len(g) == 2 and rng.random() < 0.75:
         return g
     return (text,)
 
