@@ -108,7 +108,7 @@ def draw_us(rng: R, atlas: Atlas, width: int) -> FlatPlate:
     groups = ps.groups
     emblem = len(groups) == 2 and rng.random() < 0.2  # a state emblem between the groups
     if emblem:
-        groups = (groups[0] + " ", groups[1])
+        groups, sep = (groups[0] + " ", groups[1]), " "
     _, _, gaps = cv.text(
         "plate",
         _font(rng, atlas, (0, 2, 3, 9, 10, 11)),
@@ -117,22 +117,22 @@ def draw_us(rng: R, atlas: Atlas, width: int) -> FlatPlate:
         (0.1, 0.52 - ch / 2 + 0.02, 0.8, ch),
         spacing=rng.uniform(0.04, 0.12),
         sep=sep,
-        group_gap=rng.uniform(0.15, 0.4),
+        group_gap=rng.uniform(0.4, 0.5) if emblem else rng.uniform(0.15, 0.4),
         bold=int(rng.integers(0, 2)) if width > 200 else 0,
         stretch=rng.uniform(0.85, 1.1),
     )
     if emblem and gaps:
         gx = (gaps[0] + gaps[-1]) / 2
         col = _jit(rng, _pick(rng, ((40, 120, 40), (30, 30, 160), (150, 80, 20), (0, 160, 230))), 30)
-        cv.seal(gx, 0.52, ch * 0.3, col)
+        cv.seal(gx, 0.52 + 0.02, ch * 0.28, col)
     for x in (0.03, 0.83):
         if rng.random() < 0.35:
-            y = float(_pick(rng, (rng.uniform(0.04, 0.1), rng.uniform(0.72, 0.8))))
-            cv.sticker(x, y, 0.13, 0.15, str(_pick(rng, MONTHS)) if rng.random() < 0.4 else None)
-    if rng.random() < 0.2:
-        _dealer_frame(cv, rng)
+            y = float(_pick(rng, (rng.uniform(0.03, 0.07), rng.uniform(0.8, 0.85))))
+            cv.sticker(x, y, 0.13, 0.13, str(_pick(rng, MONTHS)) if rng.random() < 0.4 else None)
     if rng.random() < 0.7:
         cv.bolts(0.1, (0.24, 0.76))
+    if rng.random() < 0.3:
+        _dealer_frame(cv, rng)
     if rng.random() < 0.5:
         cv.border(_jit(rng, _pick(rng, (BLACK, (120, 120, 120), (180, 180, 180)))), rng.uniform(0.02, 0.06))
     return FlatPlate(cv.to_uint8(), ps, 1)
@@ -140,6 +140,12 @@ def draw_us(rng: R, atlas: Atlas, width: int) -> FlatPlate:
 
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 DEALERS = (
+    "BOARDWALK",
+    "REDWOOD CITY",
+    "NORTH MIAMI",
+    "STEVENS CREEK TOYOTA",
+    "COLLECTOR",
+    "323-796-0800",
     "TOYOTA OF ORANGE",
     "HONDA CITY",
     "MERCEDES-BENZ",
@@ -158,19 +164,19 @@ DEALERS = (
 
 
 def _dealer_frame(cv: Canvas, rng: R) -> None:
-    """A plate-holder frame band over the bottom edge with a dealer name."""
-    band = rng.uniform(0.1, 0.16)
-    col = _jit(rng, _pick(rng, (BLACK, (60, 60, 60), (200, 200, 200))), 10)
-    cv.rect(0, 1 - band, 1, 1, col)
+    """A plate-holder frame over the plate's edges: a thin rim all around, a band with a dealer name at the
+    bottom and sometimes one at the top."""
+    col = _jit(rng, _pick(rng, (BLACK, BLACK, (60, 60, 60), (200, 200, 200))), 10)
     txt: Color = WHITE if col[0] < 128 else BLACK
-    cv.text(
-        "text",
-        int(rng.integers(cv.atlas.n_fonts("text"))),
-        str(_pick(rng, DEALERS)),
-        txt,
-        (0.2, 1 - band * 0.85, 0.6, band * 0.7),
-        spacing=0.03,
-    )
+    cv.border(col, rng.uniform(0.03, 0.07))
+    bands = [(1 - rng.uniform(0.1, 0.16), 1.0)]
+    if rng.random() < 0.3:
+        bands.append((0.0, rng.uniform(0.08, 0.13)))
+    for y0, y1 in bands:
+        band = y1 - y0
+        cv.rect(0, y0, 1, y1, col)
+        font = int(rng.integers(cv.atlas.n_fonts("text")))
+        cv.text("text", font, str(_pick(rng, DEALERS)), txt, (0.15, y0 + band * 0.12, 0.7, band * 0.7), spacing=0.03)
 
 
 # ---------------------------------------------------------------- eu
@@ -286,7 +292,12 @@ def draw_br(rng: R, atlas: Atlas, width: int) -> FlatPlate:
     cv = Canvas(width, h, bg, atlas, rng)
     if rng.random() < 0.5:
         cv.vgradient(_jit(rng, bg, 15), _jit(rng, (bg[0] * 0.8, bg[1] * 0.8, bg[2] * 0.8), 5))
-    city = f"{_pick(rng, BR_STATES)} - {_pick(rng, BR_CITIES)}" if rng.random() < 0.5 else _pick(rng, BR_CITIES)
+    u = rng.random()
+    city = str(_pick(rng, BR_CITIES))
+    if u < 0.6:
+        city = f"{_pick(rng, BR_STATES)}-{city}"
+    elif u < 0.8:
+        city = f"{_pick(rng, BR_STATES)} - {city}"
     cv.text("text", int(_pick(rng, (0, 2))), str(city), fg, (0.2, 0.05, 0.6, 0.17), spacing=0.03)
     cv.text(
         "plate",
@@ -294,7 +305,7 @@ def draw_br(rng: R, atlas: Atlas, width: int) -> FlatPlate:
         ps.groups,
         fg,
         (0.05, 0.3, 0.9, 0.58),
-        sep=str(_pick(rng, ("-", "·", "·", " "))),
+        sep=str(_pick(rng, ("-", "·", "·", "·", "·", "-", " "))),
         spacing=rng.uniform(0.06, 0.14),
         stretch=rng.uniform(0.7, 0.95),
         group_gap=0.3,
@@ -302,6 +313,8 @@ def draw_br(rng: R, atlas: Atlas, width: int) -> FlatPlate:
     if rng.random() < 0.6:
         cv.bolts(0.16, (0.08, 0.92), color=(110, 110, 110))
     cv.border(fg, rng.uniform(0.02, 0.04))
+    if rng.random() < 0.3:
+        _dealer_frame(cv, rng)
     return FlatPlate(cv.to_uint8(), ps, 1)
 
 

@@ -73,6 +73,13 @@ US_STATES: dict[str, tuple[str, tuple[str, ...]]] = {
 US_GENERIC = ("LLLDDDD", "LLLDDD", "DLLLDDD", "DDDLLL", "LLDDDDD", "DLLDDD", "LLDLDDD", "DDDDLL", "LLLLDD", "DDLLDD")
 
 BR_CITIES = (
+    "SALVADOR",
+    "CAMACARI",
+    "SIMOES FILHO",
+    "LAURO DE FREITAS",
+    "DIAS D'AVILA",
+    "FEIRA DE SANTANA",
+    "PARANAGUA",
     "SAO PAULO",
     "RIO DE JANEIRO",
     "CURITIBA",
@@ -86,7 +93,7 @@ BR_CITIES = (
     "LONDRINA",
     "JOINVILLE",
 )
-BR_STATES = ("SP", "RJ", "PR", "MG", "RS", "BA", "PE", "GO", "SC")
+BR_STATES = ("BA", "BA", "BA", "PR", "SP", "RJ", "PR", "MG", "RS", "BA", "PE", "GO", "SC")
 
 
 @dataclass(frozen=True)
