@@ -28,18 +28,29 @@ def test_atlas_is_small_and_covers_the_plate_alphabet() -> None:
 
 def test_layout_squeezes_a_run_into_max_width() -> None:
     atlas = load_atlas()
-    items = [(atlas.get("plate", 0, c), 1.0) for c in "ABC1234"]
+    items = [(atlas.get("plate", 0, c), 0.0) for c in "ABC1234"]
     run = layout_run(items, 40, 0.1, max_width=100)
-    assert run.width <= 101
-    assert all(m.shape[0] == 40 for m in run.masks)
-    assert run.xs == sorted(run.xs)
+    assert run.width <= 100
+    assert run.mask.shape == (40, run.width)
+    wide = layout_run(items, 40, 0.1)
+    assert wide.width > 150
 
 
 def test_fixed_pitch_cells_centre_narrow_glyphs() -> None:
     atlas = load_atlas()
-    run = layout_run([(atlas.get("plate", 0, "1"), 1.0), (atlas.get("plate", 0, "W"), 1.0)], 40, 0.0, cell=1.2)
-    assert run.xs[1] == 48  # the second cell starts at 1.2 x 40
-    assert run.xs[0] > 0  # the narrow "1" sits inside its cell
+    one, w = atlas.get("plate", 0, "1"), atlas.get("plate", 0, "W")
+    run = layout_run([(one, 0.0), (w, 0.0)], 40, 0.0, cell=1.2)
+    assert run.width == 96  # two cells of 1.2 x 40
+    cols = np.nonzero(run.mask.max(0) > 128)[0]
+    assert cols.min() > 0  # the narrow "1" sits inside its cell, not at its left edge
+
+
+def test_gaps_are_reported_between_groups() -> None:
+    atlas = load_atlas()
+    a = atlas.get("plate", 0, "A")
+    run = layout_run([(a, 0.0), (np.zeros((0, 0), np.uint8), 0.5), (a, 0.0)], 40, 0.0)
+    assert len(run.gaps) == 1
+    assert 0 < run.gaps[0] < run.width
 
 
 @pytest.mark.parametrize("width", [40, 64, 480])

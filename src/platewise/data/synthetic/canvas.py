@@ -115,10 +115,8 @@ class Canvas:
         empty = np.zeros((0, 0), np.uint8)
         for gi, g in enumerate(groups):
             if gi:
-                if sep == "-" and kind != "cjk":
-                    items.append((atlas.get("plate" if kind != "text" else "text", font, "-"), stretch))
-                elif sep == "-":
-                    items.append((empty, group_gap))
+                if sep == "-":
+                    items.append((atlas.get("plate" if kind != "text" else "text", font, "-"), 0.0))
                 else:
                     items.append((empty, group_gap))
             for ch in g:
@@ -133,8 +131,8 @@ class Canvas:
                     m = atlas.get(kind, font, ch)
                 if m is None:
                     continue
-                items.append((m, stretch))
-        run = layout_run(items, hpx, spacing, max_width=int(bw), cell=cell)
+                items.append((m, 0.0))
+        run = layout_run(items, hpx, spacing, max_width=int(bw), cell=cell, stretch=stretch)
         x0 = int(round(bx)) if align == "left" else int(round(bx + (bw - run.width) / 2))
         y0 = int(round(by))
         # work on the text's own rectangle only
