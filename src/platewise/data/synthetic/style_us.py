@@ -30,7 +30,10 @@ US_BGS: tuple[tuple[Color, Color], ...] = (
     ((245, 245, 245), (180, 220, 240)),
     ((220, 235, 220), (250, 250, 250)),
     ((250, 250, 250), (230, 200, 170)),
+    ((60, 200, 245), (40, 180, 235)),  # gold / yellow (New York, New Jersey)
+    ((245, 245, 245), (200, 215, 235)),
 )
+SCENERY_TINTS: tuple[Color, ...] = ((120, 170, 90), (200, 160, 110), (150, 200, 230), (90, 160, 200), (170, 140, 200))
 
 
 def draw_us(rng: R, atlas: Atlas, width: int) -> FlatPlate:
@@ -50,14 +53,28 @@ def draw_us(rng: R, atlas: Atlas, width: int) -> FlatPlate:
         top, bot = pick(rng, US_BGS)
         cv = Canvas(width, h, top, atlas, rng)
         cv.vgradient(jit(rng, top, 8), jit(rng, bot, 8))
-        if rng.random() < 0.5:
+        u = rng.random()
+        if u < 0.3:
             cv.blobs(jit(rng, bot, 10), int(rng.integers(1, 4)), 25)
+        elif u < 0.6:  # pastel scenery (mountains, waves, a sun), now and then a saturated one
+            tint = jit(rng, pick(rng, SCENERY_TINTS), 25)
+            a = rng.uniform(0.25, 0.55) if rng.random() < 0.8 else rng.uniform(0.7, 1.0)
+            col: Color = tuple(a * t + (1 - a) * b for t, b in zip(tint, bot, strict=True))  # type: ignore[assignment]
+            for _ in range(int(rng.integers(1, 3))):
+                cv.scenery(col, str(pick(rng, ("mountains", "waves", "sun"))))
         fg = jit(rng, pick(rng, US_TEXT_COLORS), 15)
     head = jit(rng, pick(rng, ((30, 30, 170), (120, 40, 20), (20, 20, 20), (40, 100, 30))) if not dark else fg, 15)
     if rng.random() < 0.5:
         name = name.upper()
     tf = int(rng.integers(atlas.n_fonts("text")))
-    cv.text("text", tf, name, head, (0.12, rng.uniform(0.04, 0.1), 0.76, rng.uniform(0.13, 0.2)), spacing=0.02)
+    if not dark and rng.random() < 0.15:  # a solid band across the top with the state name in white
+        band = rng.uniform(0.18, 0.24)
+        cv.rect(0, 0, 1, band, jit(rng, pick(rng, ((120, 40, 10), (30, 30, 150), (40, 90, 20))), 15))
+        head_box = (0.12, band * 0.15, 0.76, band * 0.7)
+        cv.text("text", tf, name, WHITE, head_box, spacing=0.02)
+    else:
+        head_box = (0.12, rng.uniform(0.04, 0.1), 0.76, rng.uniform(0.13, 0.2))
+        cv.text("text", tf, name, head, head_box, spacing=0.02)
     slogan = str(pick(rng, slogans))
     if slogan and rng.random() < 0.8:
         cv.text(
