@@ -85,6 +85,12 @@ def test_render_crop_contains_the_flat_plate_at_strength_zero() -> None:
     assert img.shape[1] >= w
 
 
+@pytest.mark.parametrize("width", [0, 8, 10_000])
+def test_out_of_range_width_is_rejected(width: int) -> None:
+    with pytest.raises(InvalidInput, match="out of range"):
+        PlateRenderer().render(width=width)
+
+
 def test_unknown_style_is_rejected() -> None:
     with pytest.raises(InvalidInput, match="unknown plate style"):
         PlateRenderer().render(style="xx")
