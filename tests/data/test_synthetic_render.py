@@ -7,7 +7,7 @@ import pytest
 
 from platewise.data.synthetic import STYLE_NAMES, PlateRenderer, augment
 from platewise.errors import InvalidInput
-from platewise.plates import Tokenizer, formats_for
+from platewise.plates import Tokenizer, formats_for, normalize
 
 
 def test_render_is_deterministic_for_a_seed() -> None:
@@ -39,6 +39,7 @@ def test_every_style_renders_text_matching_its_region_format(style: str) -> None
         assert any(f.matches(p.text) for f in fmts), (p.region, p.text)
         assert p.region.split("-")[0] == style
         assert tok.can_encode(p.text)
+        assert normalize(p.text) == p.text
         assert p.lines in (1, 2)
         lines.add(p.lines)
         assert p.image.dtype == np.uint8
