@@ -53,6 +53,7 @@ class DetectorTrainConfig:
     batch_size: int = 16
     steps: int = 2000
     max_minutes: float = 0.0  # stop (and save) after this many minutes; 0 = no limit
+    final_decay_fraction: float = 0.2  # with max_minutes: anneal the LR linearly over this last share of the time
     lr: float = 2e-3
     backbone_lr_ratio: float = 0.1
     weight_decay: float = 0.01

@@ -61,8 +61,8 @@ def nms(boxes: F32, scores: F32, iou_threshold: float) -> npt.NDArray[np.int64]:
 def order_corners(quads: F32) -> F32:
     """Reorders each quad (K,4,2) to top-left, top-right, bottom-right, bottom-left (clockwise, y down).
 
-    Points are sorted clockwise around their centroid; the start is the left end of the top edge: of the
-    edges that run left to right, the one with the smallest mean y.
+    Points are sorted clockwise around their centroid; the start is the left end of the top edge, the edge
+    that runs furthest to the right (true for plates wider than high rotated by less than about 45 degrees).
     """
     q = np.asarray(quads, dtype=np.float32).reshape(-1, 4, 2)
     if len(q) == 0:
@@ -71,9 +71,7 @@ def order_corners(quads: F32) -> F32:
     ang = np.arctan2(q[..., 1] - c[..., 1], q[..., 0] - c[..., 0])
     q = np.take_along_axis(q, np.argsort(ang, axis=1)[..., None], axis=1)
     nxt = np.roll(q, -1, axis=1)
-    dx = nxt[..., 0] - q[..., 0]
-    my = (nxt[..., 1] + q[..., 1]) / 2
-    start = np.argmin(np.where(dx > 0, my, np.inf), axis=1)
+    start = np.argmax(nxt[..., 0] - q[..., 0], axis=1)
     idx = (start[:, None] + np.arange(4)[None]) % 4
     return np.take_along_axis(q, idx[..., None], axis=1)
 

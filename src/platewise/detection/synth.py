@@ -109,13 +109,17 @@ def paste_plates(
         if any(_overlaps(box, t) for t in taken):
             continue
         src = np.array([[0, 0], [plate.shape[1], 0], [plate.shape[1], plate.shape[0]], [0, plate.shape[0]]], np.float32)
-        m = cv2.getPerspectiveTransform(src, quad)
-        warped = cv2.warpPerspective(plate, m, (w, h), flags=cv2.INTER_AREA if pw < plate.shape[1] else cv2.INTER_LINEAR)
-        mask = cv2.warpPerspective(np.full(plate.shape[:2], 255, np.uint8), m, (w, h))
+        x0, y0 = int(box[0]), int(box[1])  # warp into the plate's region only
+        x1, y1 = min(w, int(np.ceil(box[2])) + 1), min(h, int(np.ceil(box[3])) + 1)
+        m = cv2.getPerspectiveTransform(src, quad - np.array([x0, y0], np.float32))
+        rw, rh = x1 - x0, y1 - y0
+        warped = cv2.warpPerspective(plate, m, (rw, rh), flags=cv2.INTER_LINEAR)
+        mask = cv2.warpPerspective(np.full(plate.shape[:2], 255, np.uint8), m, (rw, rh))
         if rng.random() < 0.5:
             warped = cv2.GaussianBlur(warped, (3, 3), 0)
         alpha = (mask.astype(np.float32) / 255.0)[..., None]
-        img = (img * (1 - alpha) + warped * alpha).astype(np.uint8)
+        roi = img[y0:y1, x0:x1]
+        img[y0:y1, x0:x1] = (roi * (1 - alpha) + warped * alpha).astype(np.uint8)
         taken.append(box)
         quads.append(quad)
     return img, np.asarray(quads, np.float32).reshape(-1, 4, 2)

@@ -147,6 +147,9 @@ def train(cfg: DetectorTrainConfig) -> Path:
         x = normalize_batch(batch["images"].to(device, non_blocking=True), cfg.model)
         tg = {k: v.to(device, non_blocking=True) for k, v in batch.items() if k != "images"}
         warm = min(1.0, (step + 1) / max(1, cfg.warmup_steps))
+        if cfg.max_minutes and cfg.final_decay_fraction > 0:  # linear anneal to 5% over the last part of the time
+            left = 1.0 - (time.time() - t0) / (cfg.max_minutes * 60)
+            warm *= max(0.05, min(1.0, left / cfg.final_decay_fraction))
         for g in opt.param_groups:
             g["lr"] = g["base_lr"] * lr_scale * warm
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
