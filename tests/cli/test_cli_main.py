@@ -26,3 +26,12 @@ def test_expand_paths_walks_directories_and_globs(tmp_path):
         (tmp_path / name).write_bytes(b"x")
     found = expand_paths([str(tmp_path / "a"), str(tmp_path / "*.webp"), "-"])
     assert [p.rsplit("/", 1)[-1] for p in found] == ["1.jpg", "2.PNG", "3.webp", "-"]
+
+
+def test_every_command_has_help(run_cli):
+    from platewise.cli import _command_modules
+
+    for mod in _command_modules():
+        proc = run_cli(*mod.COMMAND, "--help")
+        assert proc.returncode == 0, (mod.COMMAND, proc.stderr.decode())
+        assert b"usage: platewise " + " ".join(mod.COMMAND).encode() in proc.stdout
