@@ -84,3 +84,35 @@ def test_sigterm_drains_in_flight_requests_then_exits(two):
     assert code == 0
     assert "drained, exiting" in two.output
     assert "all workers stopped" in two.output
+
+
+def test_metrics_sum_over_workers_and_reads_come_from_the_store(make_server, tmp_path):
+    import datetime as dt
+
+    from platewise.store import ReadRecord, open_store
+    from platewise.types import BBox, Corners, Detection, PlateRead
+
+    db = tmp_path / "reads.db"
+    box = BBox(1, 2, 30, 12)
+    read = PlateRead("AB123CD", 0.9, (0.99,) * 7, (("AB123CD", 0.9),), "eu", Detection(box, Corners.from_box(box), 0.8))
+    with open_store(f"sqlite:///{db}") as st:
+        st.add([ReadRecord(time=dt.datetime.now(dt.timezone.utc), source="gate-1", read=read)])
+    s = make_server("--only", "whoami", "--store-db", f"sqlite:///{db}", workers=2)
+    try:
+        with ModelClient("whoami", "127.0.0.1", s.grpc_port) as c:
+            for _ in range(10):
+                c.run(IMG)
+        with httpx.Client(base_url=s.http, timeout=10) as h:
+            text = h.get("/metrics").text
+            total = sum(
+                float(line.rsplit(" ", 1)[1])
+                for line in text.splitlines()
+                if line.startswith("platewise_requests_total{") and 'model="whoami"' in line
+            )
+            assert total == 10  # both workers' samples, whichever worker answered
+            r = h.get("/v1/reads", params={"pattern": "AB%"})
+            assert r.status_code == 200
+            assert [x["text"] for x in r.json()["reads"]] == ["AB123CD"]
+            assert h.get("/v1/reads", params={"bogus": "1"}).status_code == 400
+    finally:
+        s.stop()

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -266,7 +267,7 @@ class _Handlers:
 
     async def reads(self, request: Request) -> Response:
         try:
-            rows = self.source.query(dict(request.query_params))
+            rows = await run_in_threadpool(self.source.query, dict(request.query_params))
         except InvalidInput as e:
             return _error(400, "invalid", str(e))
         except StoreError as e:

@@ -26,7 +26,7 @@ from typing import Any
 
 from platewise.serving.config import ServeConfig
 
-__all__ = ["Supervisor", "make_reuseport_socket", "run_worker", "serve"]
+__all__ = ["Supervisor", "check_startup", "make_reuseport_socket", "run_worker", "serve"]
 
 log = logging.getLogger("platewise.serving")
 
@@ -271,7 +271,27 @@ class Supervisor:
         log.info("all workers stopped")
 
 
+def check_startup(cfg: ServeConfig) -> None:
+    """Fails fast, before any worker starts, on what would make every worker crash in a loop.
+
+    Raises:
+        ConfigError: a missing models directory or TLS file.
+    """
+    from platewise.errors import ConfigError
+    from platewise.serving.plugins import find_plugin_dirs
+
+    find_plugin_dirs(model_dirs(cfg))
+    for what, path in (("tls_cert", cfg.tls_cert), ("tls_key", cfg.tls_key)):
+        if path and not Path(path).is_file():
+            raise ConfigError(f"{what} file {path} not found")
+
+
 def serve(cfg: ServeConfig) -> int:
-    """Runs the server in the foreground until SIGTERM/SIGINT; returns the exit code."""
+    """Runs the server in the foreground until SIGTERM/SIGINT; returns the exit code.
+
+    Raises:
+        ConfigError: see :func:`check_startup`.
+    """
+    check_startup(cfg)
     _setup_logging(cfg.log_level, f"supervisor pid {os.getpid()}")
     return Supervisor(cfg).run()
