@@ -9,7 +9,9 @@ def test_serve_print_config_merges_env_and_flags(monkeypatch, capsys):
     monkeypatch.setenv("PLATEWISE_TOKEN", "secret-token")
     assert main(["serve", "--workers", "2", "--models", "a", "--models", "b", "--print-config"]) == 0
     out = capsys.readouterr().out
-    assert "max_queue = 7" in out and "workers = 2" in out and "models = ('a', 'b')" in out
+    assert "max_queue = 7" in out
+    assert "workers = 2" in out
+    assert "models = ('a', 'b')" in out
     assert "secret-token" not in out
 
 
