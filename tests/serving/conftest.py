@@ -28,8 +28,8 @@ def free_port() -> int:
 class Server:
     """A ``platewise serve`` subprocess; ``lines`` collects its stdout+stderr."""
 
-    def __init__(self, *args: str, workers: int = 1, env: dict[str, str] | None = None) -> None:
-        self.grpc_port, self.http_port = free_port(), free_port()
+    def __init__(self, *args: str, workers: int = 1, env: dict[str, str] | None = None, grpc_port: int = 0) -> None:
+        self.grpc_port, self.http_port = grpc_port or free_port(), free_port()
         cmd = [sys.executable, "-m", "platewise", "serve", "--no-builtin-models", "--models", str(PLUGINS)]
         cmd += ["--grpc-port", str(self.grpc_port), "--http-port", str(self.http_port), "--workers", str(workers)]
         cmd += ["--drain-s", "5", "--log-level", "info", *args]

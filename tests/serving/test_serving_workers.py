@@ -116,3 +116,26 @@ def test_metrics_sum_over_workers_and_reads_come_from_the_store(make_server, tmp
             assert h.get("/v1/reads", params={"bogus": "1"}).status_code == 400
     finally:
         s.stop()
+
+
+def test_client_waits_for_a_server_that_starts_later(make_server):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    got = {}
+
+    def call():
+        with ModelClient("whoami", "127.0.0.1", port, connect_timeout=40) as c:
+            got["pid"] = c.run(IMG)
+
+    t = threading.Thread(target=call)
+    t.start()
+    time.sleep(0.5)  # the client is already retrying when the server starts
+    s = make_server("--only", "whoami", grpc_port=port)
+    try:
+        t.join(40)
+        assert got.get("pid", 0) > 0
+    finally:
+        s.stop()

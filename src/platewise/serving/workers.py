@@ -14,6 +14,7 @@ import logging
 import multiprocessing as mp
 import os
 import queue
+import shutil
 import signal
 import socket
 import sys
@@ -222,8 +223,10 @@ class Supervisor:
         """Serves until a signal; returns the exit code (1 when workers keep crashing)."""
         for var in _THREAD_ENV:  # before the workers import numpy / onnxruntime (they inherit the env)
             os.environ[var] = str(self.cfg.threads)
+        own_metrics_dir = None
         if self.count > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-            os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="platewise-metrics-")
+            own_metrics_dir = tempfile.mkdtemp(prefix="platewise-metrics-")
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = own_metrics_dir
         old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         code = 0
         try:
@@ -255,6 +258,9 @@ class Supervisor:
             self._stop_all()
             for s, h in old.items():
                 signal.signal(s, h)
+            if own_metrics_dir is not None:
+                shutil.rmtree(own_metrics_dir, ignore_errors=True)
+                del os.environ["PROMETHEUS_MULTIPROC_DIR"]
         return code
 
     def _stop_all(self) -> None:

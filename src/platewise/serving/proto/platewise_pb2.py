@@ -5,66 +5,69 @@
 # source: platewise/serving/proto/platewise.proto
 # Protobuf Python Version: 7.35.1
 """Generated protocol buffer code."""
-
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
 from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
-
 _runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC, 7, 35, 1, "", "platewise/serving/proto/platewise.proto"
+    _runtime_version.Domain.PUBLIC,
+    7,
+    35,
+    1,
+    '',
+    'platewise/serving/proto/platewise.proto'
 )
 # @@protoc_insertion_point(imports)
 
 _sym_db = _symbol_database.Default()
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b'\n\'platewise/serving/proto/platewise.proto\x12\x0cplatewise.v1"4\n\x06Tensor\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\r\n\x05shape\x18\x02 \x03(\x03\x12\r\n\x05\x64type\x18\x03 \x01(\t"J\n\x05Input\x12\x11\n\x07\x65ncoded\x18\x01 \x01(\x0cH\x00\x12&\n\x06tensor\x18\x02 \x01(\x0b\x32\x14.platewise.v1.TensorH\x00\x42\x06\n\x04kind"H\n\x06Output\x12\x0e\n\x04json\x18\x01 \x01(\tH\x00\x12&\n\x06tensor\x18\x02 \x01(\x0b\x32\x14.platewise.v1.TensorH\x00\x42\x06\n\x04kind"\x9e\x01\n\nRunRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12"\n\x05input\x18\x02 \x01(\x0b\x32\x13.platewise.v1.Input\x12\x30\n\x04\x61rgs\x18\x03 \x03(\x0b\x32".platewise.v1.RunRequest.ArgsEntry\x1a+\n\tArgsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01"D\n\x08RunReply\x12$\n\x06output\x18\x01 \x01(\x0b\x32\x14.platewise.v1.Output\x12\x12\n\nworker_pid\x18\x02 \x01(\x05"\xa9\x01\n\x0fRunBatchRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12#\n\x06inputs\x18\x02 \x03(\x0b\x32\x13.platewise.v1.Input\x12\x35\n\x04\x61rgs\x18\x03 \x03(\x0b\x32\'.platewise.v1.RunBatchRequest.ArgsEntry\x1a+\n\tArgsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01"J\n\rRunBatchReply\x12%\n\x07outputs\x18\x01 \x03(\x0b\x32\x14.platewise.v1.Output\x12\x12\n\nworker_pid\x18\x02 \x01(\x05"!\n\x10ModelInfoRequest\x12\r\n\x05model\x18\x01 \x01(\t"\x94\x01\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x12\n\ninput_kind\x18\x03 \x01(\t\x12\x13\n\x0binput_shape\x18\x04 \x03(\x03\x12\x13\n\x0binput_dtype\x18\x05 \x01(\t\x12\x13\n\x0boutput_kind\x18\x06 \x01(\t\x12\x11\n\tmax_batch\x18\x07 \x01(\x05"\x13\n\x11ListModelsRequest"*\n\x0b\x42rokenModel\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x65rror\x18\x02 \x01(\t"e\n\x0fListModelsReply\x12\'\n\x06models\x18\x01 \x03(\x0b\x32\x17.platewise.v1.ModelInfo\x12)\n\x06\x62roken\x18\x02 \x03(\x0b\x32\x19.platewise.v1.BrokenModel"\x13\n\x11WorkerInfoRequest"~\n\x0fWorkerInfoReply\x12\x0b\n\x03pid\x18\x01 \x01(\x05\x12\x14\n\x0cworker_index\x18\x02 \x01(\x05\x12\x14\n\x0cworker_count\x18\x03 \x01(\x05\x12\x0e\n\x06models\x18\x04 \x03(\t\x12\x13\n\x0boutstanding\x18\x05 \x01(\x05\x12\r\n\x05ready\x18\x06 \x01(\x08\x32\xb4\x03\n\x0bModelServer\x12\x37\n\x03Run\x12\x18.platewise.v1.RunRequest\x1a\x16.platewise.v1.RunReply\x12\x46\n\x08RunBatch\x12\x1d.platewise.v1.RunBatchRequest\x1a\x1b.platewise.v1.RunBatchReply\x12<\n\x08RunImage\x12\x18.platewise.v1.RunRequest\x1a\x16.platewise.v1.RunReply\x12L\n\nListModels\x12\x1f.platewise.v1.ListModelsRequest\x1a\x1d.platewise.v1.ListModelsReply\x12G\n\x0cGetModelInfo\x12\x1e.platewise.v1.ModelInfoRequest\x1a\x17.platewise.v1.ModelInfo\x12O\n\rGetWorkerInfo\x12\x1f.platewise.v1.WorkerInfoRequest\x1a\x1d.platewise.v1.WorkerInfoReplyb\x06proto3'
-)
+
+
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'platewise/serving/proto/platewise.proto\x12\x0cplatewise.v1\"4\n\x06Tensor\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\r\n\x05shape\x18\x02 \x03(\x03\x12\r\n\x05\x64type\x18\x03 \x01(\t\"J\n\x05Input\x12\x11\n\x07\x65ncoded\x18\x01 \x01(\x0cH\x00\x12&\n\x06tensor\x18\x02 \x01(\x0b\x32\x14.platewise.v1.TensorH\x00\x42\x06\n\x04kind\"H\n\x06Output\x12\x0e\n\x04json\x18\x01 \x01(\tH\x00\x12&\n\x06tensor\x18\x02 \x01(\x0b\x32\x14.platewise.v1.TensorH\x00\x42\x06\n\x04kind\"\x9e\x01\n\nRunRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\"\n\x05input\x18\x02 \x01(\x0b\x32\x13.platewise.v1.Input\x12\x30\n\x04\x61rgs\x18\x03 \x03(\x0b\x32\".platewise.v1.RunRequest.ArgsEntry\x1a+\n\tArgsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"D\n\x08RunReply\x12$\n\x06output\x18\x01 \x01(\x0b\x32\x14.platewise.v1.Output\x12\x12\n\nworker_pid\x18\x02 \x01(\x05\"\xa9\x01\n\x0fRunBatchRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12#\n\x06inputs\x18\x02 \x03(\x0b\x32\x13.platewise.v1.Input\x12\x35\n\x04\x61rgs\x18\x03 \x03(\x0b\x32\'.platewise.v1.RunBatchRequest.ArgsEntry\x1a+\n\tArgsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"J\n\rRunBatchReply\x12%\n\x07outputs\x18\x01 \x03(\x0b\x32\x14.platewise.v1.Output\x12\x12\n\nworker_pid\x18\x02 \x01(\x05\"!\n\x10ModelInfoRequest\x12\r\n\x05model\x18\x01 \x01(\t\"\x94\x01\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x12\n\ninput_kind\x18\x03 \x01(\t\x12\x13\n\x0binput_shape\x18\x04 \x03(\x03\x12\x13\n\x0binput_dtype\x18\x05 \x01(\t\x12\x13\n\x0boutput_kind\x18\x06 \x01(\t\x12\x11\n\tmax_batch\x18\x07 \x01(\x05\"\x13\n\x11ListModelsRequest\"*\n\x0b\x42rokenModel\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x65rror\x18\x02 \x01(\t\"e\n\x0fListModelsReply\x12\'\n\x06models\x18\x01 \x03(\x0b\x32\x17.platewise.v1.ModelInfo\x12)\n\x06\x62roken\x18\x02 \x03(\x0b\x32\x19.platewise.v1.BrokenModel\"\x13\n\x11WorkerInfoRequest\"~\n\x0fWorkerInfoReply\x12\x0b\n\x03pid\x18\x01 \x01(\x05\x12\x14\n\x0cworker_index\x18\x02 \x01(\x05\x12\x14\n\x0cworker_count\x18\x03 \x01(\x05\x12\x0e\n\x06models\x18\x04 \x03(\t\x12\x13\n\x0boutstanding\x18\x05 \x01(\x05\x12\r\n\x05ready\x18\x06 \x01(\x08\x32\xb4\x03\n\x0bModelServer\x12\x37\n\x03Run\x12\x18.platewise.v1.RunRequest\x1a\x16.platewise.v1.RunReply\x12\x46\n\x08RunBatch\x12\x1d.platewise.v1.RunBatchRequest\x1a\x1b.platewise.v1.RunBatchReply\x12<\n\x08RunImage\x12\x18.platewise.v1.RunRequest\x1a\x16.platewise.v1.RunReply\x12L\n\nListModels\x12\x1f.platewise.v1.ListModelsRequest\x1a\x1d.platewise.v1.ListModelsReply\x12G\n\x0cGetModelInfo\x12\x1e.platewise.v1.ModelInfoRequest\x1a\x17.platewise.v1.ModelInfo\x12O\n\rGetWorkerInfo\x12\x1f.platewise.v1.WorkerInfoRequest\x1a\x1d.platewise.v1.WorkerInfoReplyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, "platewise.serving.proto.platewise_pb2", _globals)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'platewise.serving.proto.platewise_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-    DESCRIPTOR._loaded_options = None
-    _globals["_RUNREQUEST_ARGSENTRY"]._loaded_options = None
-    _globals["_RUNREQUEST_ARGSENTRY"]._serialized_options = b"8\001"
-    _globals["_RUNBATCHREQUEST_ARGSENTRY"]._loaded_options = None
-    _globals["_RUNBATCHREQUEST_ARGSENTRY"]._serialized_options = b"8\001"
-    _globals["_TENSOR"]._serialized_start = 57
-    _globals["_TENSOR"]._serialized_end = 109
-    _globals["_INPUT"]._serialized_start = 111
-    _globals["_INPUT"]._serialized_end = 185
-    _globals["_OUTPUT"]._serialized_start = 187
-    _globals["_OUTPUT"]._serialized_end = 259
-    _globals["_RUNREQUEST"]._serialized_start = 262
-    _globals["_RUNREQUEST"]._serialized_end = 420
-    _globals["_RUNREQUEST_ARGSENTRY"]._serialized_start = 377
-    _globals["_RUNREQUEST_ARGSENTRY"]._serialized_end = 420
-    _globals["_RUNREPLY"]._serialized_start = 422
-    _globals["_RUNREPLY"]._serialized_end = 490
-    _globals["_RUNBATCHREQUEST"]._serialized_start = 493
-    _globals["_RUNBATCHREQUEST"]._serialized_end = 662
-    _globals["_RUNBATCHREQUEST_ARGSENTRY"]._serialized_start = 377
-    _globals["_RUNBATCHREQUEST_ARGSENTRY"]._serialized_end = 420
-    _globals["_RUNBATCHREPLY"]._serialized_start = 664
-    _globals["_RUNBATCHREPLY"]._serialized_end = 738
-    _globals["_MODELINFOREQUEST"]._serialized_start = 740
-    _globals["_MODELINFOREQUEST"]._serialized_end = 773
-    _globals["_MODELINFO"]._serialized_start = 776
-    _globals["_MODELINFO"]._serialized_end = 924
-    _globals["_LISTMODELSREQUEST"]._serialized_start = 926
-    _globals["_LISTMODELSREQUEST"]._serialized_end = 945
-    _globals["_BROKENMODEL"]._serialized_start = 947
-    _globals["_BROKENMODEL"]._serialized_end = 989
-    _globals["_LISTMODELSREPLY"]._serialized_start = 991
-    _globals["_LISTMODELSREPLY"]._serialized_end = 1092
-    _globals["_WORKERINFOREQUEST"]._serialized_start = 1094
-    _globals["_WORKERINFOREQUEST"]._serialized_end = 1113
-    _globals["_WORKERINFOREPLY"]._serialized_start = 1115
-    _globals["_WORKERINFOREPLY"]._serialized_end = 1241
-    _globals["_MODELSERVER"]._serialized_start = 1244
-    _globals["_MODELSERVER"]._serialized_end = 1680
+  DESCRIPTOR._loaded_options = None
+  _globals['_RUNREQUEST_ARGSENTRY']._loaded_options = None
+  _globals['_RUNREQUEST_ARGSENTRY']._serialized_options = b'8\001'
+  _globals['_RUNBATCHREQUEST_ARGSENTRY']._loaded_options = None
+  _globals['_RUNBATCHREQUEST_ARGSENTRY']._serialized_options = b'8\001'
+  _globals['_TENSOR']._serialized_start=57
+  _globals['_TENSOR']._serialized_end=109
+  _globals['_INPUT']._serialized_start=111
+  _globals['_INPUT']._serialized_end=185
+  _globals['_OUTPUT']._serialized_start=187
+  _globals['_OUTPUT']._serialized_end=259
+  _globals['_RUNREQUEST']._serialized_start=262
+  _globals['_RUNREQUEST']._serialized_end=420
+  _globals['_RUNREQUEST_ARGSENTRY']._serialized_start=377
+  _globals['_RUNREQUEST_ARGSENTRY']._serialized_end=420
+  _globals['_RUNREPLY']._serialized_start=422
+  _globals['_RUNREPLY']._serialized_end=490
+  _globals['_RUNBATCHREQUEST']._serialized_start=493
+  _globals['_RUNBATCHREQUEST']._serialized_end=662
+  _globals['_RUNBATCHREQUEST_ARGSENTRY']._serialized_start=377
+  _globals['_RUNBATCHREQUEST_ARGSENTRY']._serialized_end=420
+  _globals['_RUNBATCHREPLY']._serialized_start=664
+  _globals['_RUNBATCHREPLY']._serialized_end=738
+  _globals['_MODELINFOREQUEST']._serialized_start=740
+  _globals['_MODELINFOREQUEST']._serialized_end=773
+  _globals['_MODELINFO']._serialized_start=776
+  _globals['_MODELINFO']._serialized_end=924
+  _globals['_LISTMODELSREQUEST']._serialized_start=926
+  _globals['_LISTMODELSREQUEST']._serialized_end=945
+  _globals['_BROKENMODEL']._serialized_start=947
+  _globals['_BROKENMODEL']._serialized_end=989
+  _globals['_LISTMODELSREPLY']._serialized_start=991
+  _globals['_LISTMODELSREPLY']._serialized_end=1092
+  _globals['_WORKERINFOREQUEST']._serialized_start=1094
+  _globals['_WORKERINFOREQUEST']._serialized_end=1113
+  _globals['_WORKERINFOREPLY']._serialized_start=1115
+  _globals['_WORKERINFOREPLY']._serialized_end=1241
+  _globals['_MODELSERVER']._serialized_start=1244
+  _globals['_MODELSERVER']._serialized_end=1680
 # @@protoc_insertion_point(module_scope)

@@ -15,9 +15,7 @@ class Tensor(_message.Message):
     data: bytes
     shape: _containers.RepeatedScalarFieldContainer[int]
     dtype: str
-    def __init__(
-        self, data: _Optional[bytes] = ..., shape: _Optional[_Iterable[int]] = ..., dtype: _Optional[str] = ...
-    ) -> None: ...
+    def __init__(self, data: _Optional[bytes] = ..., shape: _Optional[_Iterable[int]] = ..., dtype: _Optional[str] = ...) -> None: ...
 
 class Input(_message.Message):
     __slots__ = ("encoded", "tensor")
@@ -44,19 +42,13 @@ class RunRequest(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
-
     MODEL_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     ARGS_FIELD_NUMBER: _ClassVar[int]
     model: str
     input: Input
     args: _containers.ScalarMap[str, str]
-    def __init__(
-        self,
-        model: _Optional[str] = ...,
-        input: _Optional[_Union[Input, _Mapping]] = ...,
-        args: _Optional[_Mapping[str, str]] = ...,
-    ) -> None: ...
+    def __init__(self, model: _Optional[str] = ..., input: _Optional[_Union[Input, _Mapping]] = ..., args: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class RunReply(_message.Message):
     __slots__ = ("output", "worker_pid")
@@ -75,19 +67,13 @@ class RunBatchRequest(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
-
     MODEL_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     ARGS_FIELD_NUMBER: _ClassVar[int]
     model: str
     inputs: _containers.RepeatedCompositeFieldContainer[Input]
     args: _containers.ScalarMap[str, str]
-    def __init__(
-        self,
-        model: _Optional[str] = ...,
-        inputs: _Optional[_Iterable[_Union[Input, _Mapping]]] = ...,
-        args: _Optional[_Mapping[str, str]] = ...,
-    ) -> None: ...
+    def __init__(self, model: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[Input, _Mapping]]] = ..., args: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class RunBatchReply(_message.Message):
     __slots__ = ("outputs", "worker_pid")
@@ -95,9 +81,7 @@ class RunBatchReply(_message.Message):
     WORKER_PID_FIELD_NUMBER: _ClassVar[int]
     outputs: _containers.RepeatedCompositeFieldContainer[Output]
     worker_pid: int
-    def __init__(
-        self, outputs: _Optional[_Iterable[_Union[Output, _Mapping]]] = ..., worker_pid: _Optional[int] = ...
-    ) -> None: ...
+    def __init__(self, outputs: _Optional[_Iterable[_Union[Output, _Mapping]]] = ..., worker_pid: _Optional[int] = ...) -> None: ...
 
 class ModelInfoRequest(_message.Message):
     __slots__ = ("model",)
@@ -121,16 +105,7 @@ class ModelInfo(_message.Message):
     input_dtype: str
     output_kind: str
     max_batch: int
-    def __init__(
-        self,
-        name: _Optional[str] = ...,
-        description: _Optional[str] = ...,
-        input_kind: _Optional[str] = ...,
-        input_shape: _Optional[_Iterable[int]] = ...,
-        input_dtype: _Optional[str] = ...,
-        output_kind: _Optional[str] = ...,
-        max_batch: _Optional[int] = ...,
-    ) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., input_kind: _Optional[str] = ..., input_shape: _Optional[_Iterable[int]] = ..., input_dtype: _Optional[str] = ..., output_kind: _Optional[str] = ..., max_batch: _Optional[int] = ...) -> None: ...
 
 class ListModelsRequest(_message.Message):
     __slots__ = ()
@@ -150,11 +125,7 @@ class ListModelsReply(_message.Message):
     BROKEN_FIELD_NUMBER: _ClassVar[int]
     models: _containers.RepeatedCompositeFieldContainer[ModelInfo]
     broken: _containers.RepeatedCompositeFieldContainer[BrokenModel]
-    def __init__(
-        self,
-        models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ...,
-        broken: _Optional[_Iterable[_Union[BrokenModel, _Mapping]]] = ...,
-    ) -> None: ...
+    def __init__(self, models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ..., broken: _Optional[_Iterable[_Union[BrokenModel, _Mapping]]] = ...) -> None: ...
 
 class WorkerInfoRequest(_message.Message):
     __slots__ = ()
@@ -174,12 +145,4 @@ class WorkerInfoReply(_message.Message):
     models: _containers.RepeatedScalarFieldContainer[str]
     outstanding: int
     ready: bool
-    def __init__(
-        self,
-        pid: _Optional[int] = ...,
-        worker_index: _Optional[int] = ...,
-        worker_count: _Optional[int] = ...,
-        models: _Optional[_Iterable[str]] = ...,
-        outstanding: _Optional[int] = ...,
-        ready: _Optional[bool] = ...,
-    ) -> None: ...
+    def __init__(self, pid: _Optional[int] = ..., worker_index: _Optional[int] = ..., worker_count: _Optional[int] = ..., models: _Optional[_Iterable[str]] = ..., outstanding: _Optional[int] = ..., ready: _Optional[bool] = ...) -> None: ...
