@@ -31,7 +31,7 @@ def test_alpr_plugin_returns_plates_as_json_per_image(fake_alpr):
     imgs = [np.zeros((100, 200, 3), np.uint8), np.zeros((50, 80, 3), np.uint8)]
     outs = model.run_batch(imgs, [{}, {"region": "eu"}])
     assert len(outs) == 2
-    for out, (h, w) in zip(outs, [(100, 200), (50, 80)]):
+    for out, (h, w) in zip(outs, [(100, 200), (50, 80)], strict=True):
         (plate,) = out
         assert plate["text"] == "AB123CD"
         assert plate["box"] == [round(0.1 * w, 1), round(0.4 * h, 1), round(0.5 * w, 1), round(0.6 * h, 1)]
