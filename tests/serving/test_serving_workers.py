@@ -139,3 +139,27 @@ def test_client_waits_for_a_server_that_starts_later(make_server):
         assert got.get("pid", 0) > 0
     finally:
         s.stop()
+
+
+def test_ready_only_after_models_are_loaded_and_warmed(make_server):
+    from pathlib import Path
+
+    slow = Path(__file__).parent / "plugins_slow"
+    s = make_server("--models", str(slow), "--only", "slowwarm", wait_ready=False)
+    try:
+        with httpx.Client(base_url=s.http, timeout=5) as h:
+
+            def up():
+                try:
+                    return h.get("/healthz").status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            assert wait_until(up)
+            r = h.get("/readyz")  # process up, model still warming (3 s)
+            assert r.status_code == 503
+            assert r.json()["reason"] == "models not loaded and warmed"
+            s.wait_ready()
+            assert h.get("/readyz").status_code == 200
+    finally:
+        s.stop()

@@ -11,6 +11,7 @@ the same.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import time
@@ -89,6 +90,9 @@ class _Servicer(pb_grpc.ModelServerServicer):
         except DeadlineExceeded as e:
             code = "deadline"
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, str(e))
+        except asyncio.CancelledError:  # the client cancelled or its deadline passed: the batcher dropped it
+            code = "cancelled"
+            raise
         except Exception as e:
             if isinstance(e, grpc.aio.AbortError):
                 raise
