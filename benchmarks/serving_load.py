@@ -51,6 +51,7 @@ from platewise.serving.proto import platewise_pb2 as pb  # noqa: E402
 
 PY = sys.executable
 MODELS = ROOT / "benchmarks" / "models"
+BUILTIN = ROOT / "src" / "platewise" / "serving" / "models"
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -237,29 +238,52 @@ async def grpc_load(
     return summarize(lat.get("OK", []), codes, took), lat
 
 
+async def _http_conn(host: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    return await asyncio.open_connection(host, port, limit=1 << 20)
+
+
 async def http_load(url: str, body: bytes, headers: dict[str, str], concurrency: int, secs: float) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    """Closed-loop HTTP/1.1 keep-alive load with a minimal hand-written client (asyncio streams).
+
+    httpx costs several ms of CPU per request, which on a 2-core box shared with the server measured the
+    client more than the server; this client only formats one request and parses one response head.
+    """
+    u = httpx.URL(url)
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    req = (
+        f"POST {u.raw_path.decode()} HTTP/1.1\r\nhost: {u.host}\r\ncontent-length: {len(body)}\r\n{head}\r\n"
+    ).encode() + body
     lat: list[float] = []
     codes: dict[str, int] = {}
-    async with httpx.AsyncClient(timeout=60, limits=limits) as c:
-        loop = asyncio.get_running_loop()
-        end = loop.time() + secs
+    loop = asyncio.get_running_loop()
+    end = loop.time() + secs
 
-        async def worker() -> None:
+    async def worker() -> None:
+        reader, writer = await _http_conn(u.host, u.port or 80)
+        try:
             while loop.time() < end:
                 t0 = time.perf_counter()
-                try:
-                    r = await c.post(url, content=body, headers=headers)
-                    code = "OK" if r.status_code == 200 else f"HTTP_{r.status_code}"
-                except httpx.HTTPError as e:
-                    code = type(e).__name__
+                writer.write(req)
+                status_line = await reader.readline()
+                length = 0
+                while True:
+                    line = await reader.readline()
+                    if line in (b"\r\n", b""):
+                        break
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                await reader.readexactly(length)
+                status = int(status_line.split()[1])
+                code = "OK" if status == 200 else f"HTTP_{status}"
                 if code == "OK":
                     lat.append(time.perf_counter() - t0)
                 codes[code] = codes.get(code, 0) + 1
+        finally:
+            writer.close()
 
-        t0 = loop.time()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return summarize(lat, codes, loop.time() - t0)
+    t0 = loop.time()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return summarize(lat, codes, loop.time() - t0)
 
 
 def batch_hist(http_port: int, model: str) -> dict[int, int]:
@@ -315,10 +339,18 @@ def mean_batch(hist: dict[str, int]) -> float:
     return items / batches if batches else 0.0
 
 
-def model_cpu_ms(cost: dict[int, dict[str, float]], b: float) -> float:
-    """Model CPU ms per image at mean batch ``b``, interpolated between the measured batch sizes."""
+def model_cpu_ms(cost: dict[int, dict[str, float]], hist: dict[str, int]) -> float:
+    """The model's own CPU ms per image for the batches the server actually ran: each histogram bin's
+    batch size (a range's midpoint) costs the in-process CPU ms/image interpolated at that size."""
     xs = sorted(cost)
-    return float(np.interp(b, xs, [cost[x]["cpu_ms_per_image"] for x in xs]))
+    ys = [cost[x]["cpu_ms_per_image"] for x in xs]
+    images = cpu = 0.0
+    for k, n in hist.items():
+        lo, _, hi = k.partition("-")
+        size = (int(lo) + int(hi)) / 2 if hi else int(lo)
+        images += size * n
+        cpu += size * n * float(np.interp(size, xs, ys))
+    return cpu / images if images else float(ys[0])
 
 
 # ---- the run --------------------------------------------------------------------------------------------
@@ -347,7 +379,7 @@ def run_levels(
             mean_batch=round(mb, 2),
             server_rss_mb=srv.rss_mb(),
             server_cpu_ms_per_req=cpu / n * 1e3,
-            model_cpu_ms_per_image=model_cpu_ms(cost, mb or 1),
+            model_cpu_ms_per_image=model_cpu_ms(cost, hist),
         )
         res["overhead_cpu_ms_per_req"] = res["server_cpu_ms_per_req"] - res["model_cpu_ms_per_image"]
         rows.append(res)
@@ -456,6 +488,8 @@ def main() -> None:
     ap.add_argument("--levels", default="1,8,32")
     ap.add_argument("--image", default="224,224,3", help="shape of the request tensor for the load levels")
     ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--grpc-only", action="store_true", help="only the in-process ceiling and the gRPC levels")
+    ap.add_argument("--alpr-image", default="", help="image for the alpr levels (default: one from ../shared/data)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "serving"))
     a = ap.parse_args()
     levels = [int(x) for x in a.levels.split(",")]
@@ -485,22 +519,57 @@ def main() -> None:
         result["server_rss_mb_idle"] = srv.rss_mb()
         models = httpx.get(f"http://127.0.0.1:{h}/v1/models", timeout=10).json()
         result["grpc"] = run_levels(srv, g, h, "standin", inp, levels, a.duration, cost)
+        result["null_model"] = []
+        for c in levels:  # a model that does nothing: server CPU per request is the server's own overhead
+            cpu0 = srv.cpu_seconds()
+            res, _ = asyncio.run(grpc_load(g, "null", inp, c, min(a.duration, 5.0)))
+            res.update(
+                protocol="grpc",
+                concurrency=c,
+                server_cpu_ms_per_req=(srv.cpu_seconds() - cpu0) / max(1, res["requests_ok"]) * 1e3,
+            )
+            result["null_model"].append(res)
+            print(
+                f"  null model c={c}: {res['throughput_rps']:.0f} req/s, server CPU "
+                f"{res['server_cpu_ms_per_req']:.2f} ms/req",
+                flush=True,
+            )
+        if a.grpc_only:
+            srv.stop()
+            return finish(result, a.out)
         hdr = {"content-type": "application/octet-stream", "x-shape": ",".join(map(str, shape)), "x-dtype": "uint8"}
-        r = asyncio.run(
-            http_load(f"http://127.0.0.1:{h}/v1/models/standin/predict", img.tobytes(), hdr, max(levels), a.duration)
-        )
-        r.update(protocol="http", concurrency=max(levels))
-        result["http"] = [r]
-        print(
-            f"  http c={max(levels)}: {r['throughput_rps']:.1f} req/s p50 {r['p50_ms']:.1f} p99 {r['p99_ms']:.1f}",
-            flush=True,
-        )
+        result["http"] = []
+        for c in [x for x in levels if x > 1]:
+            cpu0 = srv.cpu_seconds()
+            r = asyncio.run(
+                http_load(f"http://127.0.0.1:{h}/v1/models/standin/predict", img.tobytes(), hdr, c, a.duration)
+            )
+            r.update(
+                protocol="http",
+                concurrency=c,
+                server_rss_mb=srv.rss_mb(),
+                server_cpu_ms_per_req=(srv.cpu_seconds() - cpu0) / max(1, r["requests_ok"]) * 1e3,
+            )
+            result["http"].append(r)
+            print(
+                f"  http c={c}: {r['throughput_rps']:.1f} req/s p50 {r['p50_ms']:.1f} p99 {r['p99_ms']:.1f} "
+                f"errors {r['errors']}",
+                flush=True,
+            )
         print("1080p frame ...", flush=True)
         result["frame_1080p"] = compare_1080p(g, h, "standin", 20)
         print(f"  {result['frame_1080p']}", flush=True)
         if "alpr" in {m["name"] for m in models["models"]}:
             print("alpr ...", flush=True)
-            result["alpr"] = run_levels(srv, g, h, "alpr", to_input(img), levels, a.duration, cost)
+            aimg = alpr_image(a.alpr_image)
+            apath = Path("/tmp/platewise-bench-alpr.npy")
+            np.save(apath, aimg)
+            acost = in_process(BUILTIN / "alpr", apath, a.workers, [1, 2, 4, 8], min(a.duration, 4.0))
+            result["alpr"] = {
+                "image": f"{list(aimg.shape)}",
+                "in_process": {str(k): v for k, v in acost.items()},
+                "grpc": run_levels(srv, g, h, "alpr", to_input(aimg), levels, a.duration, acost),
+            }
         else:
             result["alpr"] = {"skipped": models["broken"].get("alpr", "alpr plug-in not loaded")}
     finally:
@@ -527,6 +596,7 @@ def main() -> None:
                     time.sleep(0.5)
             rows = []
             for c in [x for x in levels if x > 1]:
+                cpu0 = bl.cpu_seconds()
                 r = asyncio.run(
                     http_load(
                         f"http://127.0.0.1:{port}/predict",
@@ -536,7 +606,12 @@ def main() -> None:
                         a.duration,
                     )
                 )
-                r.update(protocol="http-baseline", concurrency=c, server_rss_mb=bl.rss_mb())
+                r.update(
+                    protocol="http-baseline",
+                    concurrency=c,
+                    server_rss_mb=bl.rss_mb(),
+                    server_cpu_ms_per_req=(bl.cpu_seconds() - cpu0) / max(1, r["requests_ok"]) * 1e3,
+                )
                 rows.append(r)
                 print(
                     f"  baseline c={c}: {r['throughput_rps']:.1f} req/s p50 {r['p50_ms']:.1f} p99 {r['p99_ms']:.1f}",
@@ -549,39 +624,42 @@ def main() -> None:
     print("overload ...", flush=True)
     result["overload"] = overload(a.workers, inp, a.duration)
     print(f"  {result['overload']}", flush=True)
+    finish(result, a.out)
+
+
+def finish(result: dict[str, Any], out: str) -> None:
     result["machine"]["load_avg_at_end"] = os.getloadavg()
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out + ".json").write_text(json.dumps(result, indent=2) + "\n")
-    Path(a.out + ".md").write_text(to_markdown(result))
-    print(f"wrote {a.out}.json and {a.out}.md")
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out + ".json").write_text(json.dumps(result, indent=2) + "\n")
+    Path(out + ".md").write_text(to_markdown(result))
+    print(f"wrote {out}.json and {out}.md")
 
 
-def to_markdown(r: dict[str, Any]) -> str:
-    ip = r["in_process"]
+def alpr_image(path: str) -> np.ndarray:
+    """The image for the alpr levels: ``path``, else the first scene image under ../shared/data."""
+    import cv2
+
+    if not path:
+        from platewise.data.sources import default_data_root
+
+        root = default_data_root()
+        found = sorted(p for p in root.rglob("*.jpg") if "crop" not in str(p).lower())[:1] if root.is_dir() else []
+        if not found:
+            return np.random.default_rng(2).integers(0, 255, (480, 640, 3), dtype=np.uint8)
+        path = str(found[0])
+    img = cv2.imread(path)
+    if img is None:
+        raise SystemExit(f"cannot read {path}")
+    return img
+
+
+def _server_rows(rows: list[dict[str, Any]], ip: dict[str, Any]) -> list[str]:
     lines = [
-        "# Serving benchmark",
-        "",
-        "Written by `PYTHONPATH=src python benchmarks/serving_load.py` (loopback, load generator on the same "
-        f"machine). Machine: {r['machine']['cpus']} CPUs, shared with other jobs (load average "
-        f"{r['machine']['load_avg_at_start'][0]:.1f} at start, {r['machine']['load_avg_at_end'][0]:.1f} at end): "
-        "absolute numbers are noisy, ratios within one run are what to read.",
-        "",
-        f"Model: {r['settings']['model']}; request: {r['settings']['request']}; {r['settings']['workers']} workers x "
-        f"1 thread; max batch 8; {r['settings']['duration_s']:.0f} s per level.",
-        "",
-        "## In-process ceiling (same model, same run, one plain process per core)",
-        "",
-        "| batch | images/s | model CPU ms/image |",
-        "|---|---|---|",
-        *[f"| {k} | {v['images_per_s']:.1f} | {v['cpu_ms_per_image']:.2f} |" for k, v in ip.items()],
-        "",
-        "## Server",
-        "",
         "| protocol | concurrency | req/s | vs in-process b=1 | vs in-process b=8 | p50 ms | p99 ms | errors | mean "
         "batch | server CPU ms/req | overhead CPU ms/req | RSS MB |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for row in r["grpc"] + r["http"] + r.get("baseline_starlette_no_batching", []):
+    for row in rows:
         lines.append(
             f"| {row['protocol']} | {row['concurrency']} | {row['throughput_rps']:.1f} | "
             f"{row['throughput_rps'] / ip['1']['images_per_s']:.2f} | "
@@ -590,37 +668,89 @@ def to_markdown(r: dict[str, Any]) -> str:
             f"{row.get('mean_batch', '-')} | {row.get('server_cpu_ms_per_req', float('nan')):.2f} | "
             f"{row.get('overhead_cpu_ms_per_req', float('nan')):.2f} | {row.get('server_rss_mb', float('nan')):.0f} |"
         )
-    lines += [
+    return lines
+
+
+def _in_process_rows(ip: dict[str, Any]) -> list[str]:
+    return [
+        "| batch | images/s | model CPU ms/image |",
+        "|---|---|---|",
+        *[f"| {k} | {v['images_per_s']:.1f} | {v['cpu_ms_per_image']:.2f} |" for k, v in ip.items()],
+    ]
+
+
+def to_markdown(r: dict[str, Any]) -> str:
+    ip = r["in_process"]
+    m = r["machine"]
+    lines = [
+        "# Serving benchmark",
+        "",
+        "Written by `PYTHONPATH=src python benchmarks/serving_load.py` (loopback, load generator on the same "
+        f"machine). Machine: {m['cpus']} CPUs, shared with other jobs (load average "
+        f"{m['load_avg_at_start'][0]:.1f} at start, {m['load_avg_at_end'][0]:.1f} at end): "
+        "absolute numbers are noisy, ratios within one run are what to read.",
+        "",
+        f"Model: {r['settings']['model']}; request: {r['settings']['request']}; {r['settings']['workers']} workers x "
+        f"1 thread; max batch 8; {r['settings']['duration_s']:.0f} s per level.",
+        "",
+        "## In-process ceiling (same model, same run, one plain process per core)",
+        "",
+        *_in_process_rows(ip),
+        "",
+        "## Server",
+        "",
+        *_server_rows(r["grpc"] + r.get("http", []) + r.get("baseline_starlette_no_batching", []), ip),
         "",
         "Batch-size histograms (gRPC): "
         + "; ".join(f"c={row['concurrency']}: {row['batch_hist']}" for row in r["grpc"]),
+        "",
+        "Server overhead measured directly with a model that does nothing (`benchmarks/models/null`, same "
+        "request): "
+        + "; ".join(
+            f"c={x['concurrency']}: {x['throughput_rps']:.0f} req/s, {x['server_cpu_ms_per_req']:.2f} ms CPU/req"
+            for x in r.get("null_model", [])
+        ),
+        "",
+        "Overhead = server CPU per request (all server processes, from /proc) minus the model's own CPU per image "
+        "at the batch sizes the server ran (in-process measurement). The HTTP rows use a minimal keep-alive "
+        "HTTP/1.1 client; `http-baseline` is `benchmarks/fastapi_baseline.py` (plain Starlette, no batching).",
     ]
-    o = r["overload"]
-    lines += [
-        "",
-        "## Overload (concurrency 256, queue 64 per worker)",
-        "",
-        f"- admitted: {o['admitted_ok']} ok ({o['admitted_rps']:.1f} req/s), p50 {o['admitted_p50_ms']:.1f} ms, "
-        f"p99 {o['admitted_p99_ms']:.1f} ms",
-        f"- refused (RESOURCE_EXHAUSTED): {o['refused']}, answered in p50 {o['refused_p50_ms']:.2f} ms, "
-        f"p99 {o['refused_p99_ms']:.2f} ms as seen by the (CPU-starved, same-machine) client; other errors "
-        f"{o['other_errors']}",
-        f"- server side (handler time, from /metrics): {o['refused_server_side']}",
-        f"- recovery at concurrency 4: {o['recovery_c4']['throughput_rps']:.1f} req/s, p99 "
-        f"{o['recovery_c4']['p99_ms']:.1f} ms, errors {o['recovery_c4']['errors']}",
-        "",
-        "## One 1080p frame (1920x1080x3), concurrency 1, median of 20",
-        "",
-        "| path | p50 ms | bytes on the wire |",
-        "|---|---|---|",
-    ]
-    f = r["frame_1080p"]
-    for k in ("grpc_raw_tensor", "grpc_jpeg_bytes", "http_raw_tensor", "http_base64_json"):
-        lines.append(f"| {k} | {f[k]['p50_ms']:.1f} | {f[k]['bytes']:,} |")
-    lines += ["", f"gRPC raw tensor is {f['speedup_grpc_raw_vs_http_b64']:.2f}x faster than HTTP base64 JSON.", ""]
+    o = r.get("overload")
+    if o:
+        lines += [
+            "",
+            "## Overload (concurrency 256, queue 64 per worker)",
+            "",
+            f"- admitted: {o['admitted_ok']} ok ({o['admitted_rps']:.1f} req/s), p50 {o['admitted_p50_ms']:.1f} ms, "
+            f"p99 {o['admitted_p99_ms']:.1f} ms",
+            f"- refused (RESOURCE_EXHAUSTED): {o['refused']}, answered in p50 {o['refused_p50_ms']:.2f} ms, "
+            f"p99 {o['refused_p99_ms']:.2f} ms as seen by the (CPU-starved, same-machine) client; other errors "
+            f"{o['other_errors']}",
+            f"- server side (handler time, from /metrics): {o['refused_server_side']}",
+            f"- recovery at concurrency 4: {o['recovery_c4']['throughput_rps']:.1f} req/s, p99 "
+            f"{o['recovery_c4']['p99_ms']:.1f} ms, errors {o['recovery_c4']['errors']}",
+        ]
+    f = r.get("frame_1080p")
+    if f:
+        lines += [
+            "",
+            "## One 1080p frame (1920x1080x3), concurrency 1, median of 20",
+            "",
+            "| path | p50 ms | bytes on the wire |",
+            "|---|---|---|",
+        ]
+        for k in ("grpc_raw_tensor", "grpc_jpeg_bytes", "http_raw_tensor", "http_base64_json"):
+            lines.append(f"| {k} | {f[k]['p50_ms']:.1f} | {f[k]['bytes']:,} |")
+        lines += ["", f"gRPC raw tensor is {f['speedup_grpc_raw_vs_http_b64']:.2f}x faster than HTTP base64 JSON."]
     alpr = r.get("alpr")
-    lines += ["## alpr", "", f"skipped: {alpr['skipped']}" if isinstance(alpr, dict) else json.dumps(alpr), ""]
-    return "\n".join(lines)
+    if alpr:
+        lines += ["", "## alpr (the plate reader)", ""]
+        if "skipped" in alpr:
+            lines.append(f"skipped: {alpr['skipped']}")
+        else:
+            lines += [f"Image {alpr['image']}.", "", *_in_process_rows(alpr["in_process"]), ""]
+            lines += _server_rows(alpr["grpc"], alpr["in_process"])
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ import pytest
 
 PLUGINS = Path(__file__).parent / "plugins"
 SRC = Path(__file__).resolve().parents[2] / "src"
-GOOD = ["echo", "sleepy", "double", "crashy", "whoami"]
 
 
 def free_port() -> int:
@@ -28,8 +27,15 @@ def free_port() -> int:
 class Server:
     """A ``platewise serve`` subprocess; ``lines`` collects its stdout+stderr."""
 
-    def __init__(self, *args: str, workers: int = 1, env: dict[str, str] | None = None) -> None:
-        self.grpc_port, self.http_port = free_port(), free_port()
+    def __init__(
+        self,
+        *args: str,
+        workers: int = 1,
+        env: dict[str, str] | None = None,
+        grpc_port: int = 0,
+        wait_ready: bool = True,
+    ) -> None:
+        self.grpc_port, self.http_port = grpc_port or free_port(), free_port()
         cmd = [sys.executable, "-m", "platewise", "serve", "--no-builtin-models", "--models", str(PLUGINS)]
         cmd += ["--grpc-port", str(self.grpc_port), "--http-port", str(self.http_port), "--workers", str(workers)]
         cmd += ["--drain-s", "5", "--log-level", "info", *args]
@@ -38,7 +44,11 @@ class Server:
         self.lines: list[str] = []
         self._ready = threading.Event()
         threading.Thread(target=self._pump, daemon=True).start()
-        if not self._ready.wait(45):
+        if wait_ready:
+            self.wait_ready()
+
+    def wait_ready(self, timeout: float = 45) -> None:
+        if not self._ready.wait(timeout):
             self.stop()
             raise RuntimeError("server did not become ready:\n" + "".join(self.lines[-30:]))
 

@@ -84,3 +84,82 @@ def test_sigterm_drains_in_flight_requests_then_exits(two):
     assert code == 0
     assert "drained, exiting" in two.output
     assert "all workers stopped" in two.output
+
+
+def test_metrics_sum_over_workers_and_reads_come_from_the_store(make_server, tmp_path):
+    import datetime as dt
+
+    from platewise.store import ReadRecord, open_store
+    from platewise.types import BBox, Corners, Detection, PlateRead
+
+    db = tmp_path / "reads.db"
+    box = BBox(1, 2, 30, 12)
+    read = PlateRead("AB123CD", 0.9, (0.99,) * 7, (("AB123CD", 0.9),), "eu", Detection(box, Corners.from_box(box), 0.8))
+    with open_store(f"sqlite:///{db}") as st:
+        st.add([ReadRecord(time=dt.datetime.now(dt.timezone.utc), source="gate-1", read=read)])
+    s = make_server("--only", "whoami", "--store-db", f"sqlite:///{db}", workers=2)
+    try:
+        with ModelClient("whoami", "127.0.0.1", s.grpc_port) as c:
+            for _ in range(10):
+                c.run(IMG)
+        with httpx.Client(base_url=s.http, timeout=10) as h:
+            text = h.get("/metrics").text
+            total = sum(
+                float(line.rsplit(" ", 1)[1])
+                for line in text.splitlines()
+                if line.startswith("platewise_requests_total{") and 'model="whoami"' in line
+            )
+            assert total == 10  # both workers' samples, whichever worker answered
+            r = h.get("/v1/reads", params={"pattern": "AB%"})
+            assert r.status_code == 200
+            assert [x["text"] for x in r.json()["reads"]] == ["AB123CD"]
+            assert h.get("/v1/reads", params={"bogus": "1"}).status_code == 400
+    finally:
+        s.stop()
+
+
+def test_client_waits_for_a_server_that_starts_later(make_server):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    got = {}
+
+    def call():
+        with ModelClient("whoami", "127.0.0.1", port, connect_timeout=40) as c:
+            got["pid"] = c.run(IMG)
+
+    t = threading.Thread(target=call)
+    t.start()
+    time.sleep(0.5)  # the client is already retrying when the server starts
+    s = make_server("--only", "whoami", grpc_port=port)
+    try:
+        t.join(40)
+        assert got.get("pid", 0) > 0
+    finally:
+        s.stop()
+
+
+def test_ready_only_after_models_are_loaded_and_warmed(make_server):
+    from pathlib import Path
+
+    slow = Path(__file__).parent / "plugins_slow"
+    s = make_server("--models", str(slow), "--only", "slowwarm", wait_ready=False)
+    try:
+        with httpx.Client(base_url=s.http, timeout=5) as h:
+
+            def up():
+                try:
+                    return h.get("/healthz").status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            assert wait_until(up)
+            r = h.get("/readyz")  # process up, model still warming (3 s)
+            assert r.status_code == 503
+            assert r.json()["reason"] == "models not loaded and warmed"
+            s.wait_ready()
+            assert h.get("/readyz").status_code == 200
+    finally:
+        s.stop()

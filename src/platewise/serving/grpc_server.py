@@ -11,6 +11,7 @@ the same.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import time
@@ -24,9 +25,10 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from platewise.errors import InvalidImage, InvalidInput, ModelNotFound, ServerBusy
 from platewise.serving.batching import DeadlineExceeded
-from platewise.serving.codec import decode_input, to_json_text
+from platewise.serving.codec import to_json_text
 from platewise.serving.config import ServeConfig
 from platewise.serving.host import ModelHost
+from platewise.serving.interface import ModelSpec
 from platewise.serving.proto import platewise_pb2 as pb
 from platewise.serving.proto import platewise_pb2_grpc as pb_grpc
 
@@ -56,14 +58,13 @@ def output_to_proto(value: Any) -> pb.Output:
     return pb.Output(json=to_json_text(value))
 
 
-def _input_from_proto(inp: pb.Input, host: ModelHost, name: str) -> np.ndarray:
-    spec = host.get(name).spec
+async def _decode(inp: pb.Input, host: ModelHost, spec: ModelSpec) -> np.ndarray:
     kind = inp.WhichOneof("kind")
     if kind == "encoded":
-        return decode_input(spec=spec, limits=host.limits, encoded=inp.encoded)
+        return await host.decode(spec, encoded=inp.encoded)
     if kind == "tensor":
         t = inp.tensor
-        return decode_input(spec=spec, limits=host.limits, tensor=(t.data, list(t.shape), t.dtype))
+        return await host.decode(spec, tensor=(t.data, list(t.shape), t.dtype))
     raise InvalidInput("input is empty: set `encoded` (image bytes) or `tensor`")
 
 
@@ -89,6 +90,9 @@ class _Servicer(pb_grpc.ModelServerServicer):
         except DeadlineExceeded as e:
             code = "deadline"
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, str(e))
+        except asyncio.CancelledError:  # the client cancelled or its deadline passed: the batcher dropped it
+            code = "cancelled"
+            raise
         except Exception as e:
             if isinstance(e, grpc.aio.AbortError):
                 raise
@@ -106,7 +110,8 @@ class _Servicer(pb_grpc.ModelServerServicer):
         self, request: pb.RunRequest, context: grpc.aio.ServicerContext
     ) -> pb.RunReply:
         async def work() -> pb.RunReply:
-            x = _input_from_proto(request.input, self.host, request.model)
+            spec = self.host.admit(request.model).spec
+            x = await _decode(request.input, self.host, spec)
             (out,) = await self.host.predict(request.model, [x], dict(request.args), timeout=self._timeout(context))
             return pb.RunReply(output=output_to_proto(out), worker_pid=self.host.pid)
 
@@ -118,7 +123,8 @@ class _Servicer(pb_grpc.ModelServerServicer):
         async def work() -> pb.RunReply:
             if self.host.get(request.model).spec.output_kind != "tensor":
                 raise InvalidInput(f"model {request.model} does not return an image; use Run")
-            x = _input_from_proto(request.input, self.host, request.model)
+            spec = self.host.admit(request.model).spec
+            x = await _decode(request.input, self.host, spec)
             (out,) = await self.host.predict(request.model, [x], dict(request.args), timeout=self._timeout(context))
             return pb.RunReply(output=output_to_proto(out), worker_pid=self.host.pid)
 
@@ -130,10 +136,11 @@ class _Servicer(pb_grpc.ModelServerServicer):
         async def work() -> pb.RunBatchReply:
             if len(request.inputs) > self.host.limits.max_inputs:
                 raise InvalidInput(f"{len(request.inputs)} inputs is over the limit of {self.host.limits.max_inputs}")
+            spec = self.host.admit(request.model, max(1, len(request.inputs))).spec
             xs = []
             for i, inp in enumerate(request.inputs):
                 try:
-                    xs.append(_input_from_proto(inp, self.host, request.model))
+                    xs.append(await _decode(inp, self.host, spec))
                 except (InvalidImage, InvalidInput) as e:
                     raise type(e)(f"input {i}: {e}") from None
             outs = await self.host.predict(request.model, xs, dict(request.args), timeout=self._timeout(context))

@@ -7,6 +7,7 @@ readiness and draining live here.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -19,7 +20,7 @@ import numpy as np
 
 from platewise.errors import InvalidInput, ModelNotFound, ServerBusy
 from platewise.serving.batching import Batcher
-from platewise.serving.codec import Limits
+from platewise.serving.codec import Limits, decode_input
 from platewise.serving.config import ServeConfig
 from platewise.serving.interface import Args, ModelInterface, ModelSpec
 from platewise.serving.metrics import Metrics, get_metrics
@@ -79,6 +80,7 @@ class ModelHost:
         self.draining = False
         self.warmed = False
         self.models: dict[str, LoadedModel] = {}
+        self._decode_pool = ThreadPoolExecutor(max(1, cfg.threads), thread_name_prefix="decode")
 
     def install(self, models: dict[str, ModelInterface], broken: dict[str, str] | None = None) -> None:
         """Serves ``models`` (already loaded and warmed, e.g. by ``plugins.discover``); readiness turns on."""
@@ -121,6 +123,36 @@ class ModelHost:
             why = f" (plug-in broken: {self.broken[name]})" if name in self.broken else ""
             raise ModelNotFound(f"no model named {name!r}{why}; served models: {known}")
         return lm
+
+    def admit(self, name: str, n: int = 1) -> LoadedModel:
+        """The model, if its queue can take ``n`` more inputs; checked before decoding so that overflow is
+        refused without spending CPU on it.
+
+        Raises:
+            ModelNotFound, ServerBusy (queue full or draining).
+        """
+        lm = self.get(name)
+        if self.draining:
+            raise ServerBusy("server is shutting down, retry on another instance")
+        if lm.batcher.queued + n > lm.batcher.max_queue:
+            lm.batcher.stats.refused += 1
+            raise ServerBusy(f"queue full ({lm.batcher.max_queue} waiting), retry later", retry_after=1.0)
+        return lm
+
+    async def decode(
+        self,
+        spec: ModelSpec,
+        *,
+        encoded: bytes | None = None,
+        tensor: tuple[bytes, Sequence[int], str] | None = None,
+    ) -> np.ndarray:
+        """``codec.decode_input`` with this worker's limits; image files over 32 KiB are decoded in a thread
+        (OpenCV releases the GIL) so the event loop keeps answering meanwhile."""
+        if encoded is not None and len(encoded) > 32 * 1024:
+            loop = asyncio.get_running_loop()
+            call = functools.partial(decode_input, spec=spec, limits=self.limits, encoded=encoded)
+            return await loop.run_in_executor(self._decode_pool, call)
+        return decode_input(spec=spec, limits=self.limits, encoded=encoded, tensor=tensor)
 
     def specs(self) -> list[ModelSpec]:
         return [lm.spec for lm in self.models.values()]
@@ -175,6 +207,7 @@ class ModelHost:
         """Stops readiness, waits for queued work to finish (new submits are refused)."""
         self.draining = True
         await asyncio.gather(*(lm.batcher.close(drain=True) for lm in self.models.values()))
+        self._decode_pool.shutdown(wait=False)
         for lm in self.models.values():
             if lm.batcher.executor is not None:
                 lm.batcher.executor.shutdown(wait=False)

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -37,7 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from platewise.errors import InvalidImage, InvalidInput, ModelNotFound, ServerBusy, StoreError
 from platewise.serving.batching import DeadlineExceeded
-from platewise.serving.codec import decode_input, parse_shape
+from platewise.serving.codec import parse_shape
 from platewise.serving.host import ModelHost
 from platewise.serving.interface import ModelSpec
 from platewise.serving.metrics import CONTENT_TYPE_LATEST, render
@@ -108,26 +109,24 @@ class _Handlers:
 
     # ---- decoding ---------------------------------------------------------------------------------
     async def _inputs(self, request: Request, name: str, body: bytes) -> tuple[list[np.ndarray], dict[str, str]]:
-        spec = self.host.get(name).spec
-        limits = self.host.limits
+        spec = self.host.admit(name).spec
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         args = dict(request.query_params)
         if ctype.startswith("image/") or (ctype == "application/octet-stream" and "x-shape" not in request.headers):
-            return [decode_input(spec=spec, limits=limits, encoded=body)], args
+            return [await self.host.decode(spec, encoded=body)], args
         if ctype in ("application/octet-stream", "application/x-tensor"):
             shape = parse_shape(request.headers["x-shape"])
             dtype = request.headers.get("x-dtype", "uint8")
-            return [decode_input(spec=spec, limits=limits, tensor=(body, shape, dtype))], args
+            return [await self.host.decode(spec, tensor=(body, shape, dtype))], args
         if ctype == "multipart/form-data":
             return await self._multipart(request, body, args, spec)
         if ctype == "application/json":
-            return self._json(body, args, spec)
+            return await self._json(body, args, spec)
         raise _UnsupportedError(ctype)
 
     async def _multipart(
         self, request: Request, body: bytes, args: dict[str, str], spec: ModelSpec
     ) -> tuple[list[np.ndarray], dict[str, str]]:
-
         async def replay() -> Message:
             return {"type": "http.request", "body": body, "more_body": False}
 
@@ -141,7 +140,7 @@ class _Handlers:
         try:
             for key, value in form.multi_items():
                 if isinstance(value, UploadFile):
-                    inputs.append(decode_input(spec=spec, limits=limits, encoded=await value.read()))
+                    inputs.append(await self.host.decode(spec, encoded=await value.read()))
                 else:
                     args[key] = value
         finally:
@@ -150,7 +149,9 @@ class _Handlers:
             raise InvalidInput("multipart body has no file part; send the image as a file field")
         return inputs, args
 
-    def _json(self, body: bytes, args: dict[str, str], spec: ModelSpec) -> tuple[list[np.ndarray], dict[str, str]]:
+    async def _json(
+        self, body: bytes, args: dict[str, str], spec: ModelSpec
+    ) -> tuple[list[np.ndarray], dict[str, str]]:
         try:
             doc = json.loads(body)
         except (ValueError, UnicodeDecodeError):
@@ -172,11 +173,9 @@ class _Handlers:
                 shape = item["shape"]
                 if not isinstance(shape, list) or not all(isinstance(d, int) for d in shape):
                     raise InvalidInput(f"input {i} shape must be a list of integers")
-                out.append(
-                    decode_input(spec=spec, limits=self.host.limits, tensor=(data, shape, str(item.get("dtype"))))
-                )
+                out.append(await self.host.decode(spec, tensor=(data, shape, str(item.get("dtype")))))
             else:
-                out.append(decode_input(spec=spec, limits=self.host.limits, encoded=data))
+                out.append(await self.host.decode(spec, encoded=data))
         return out, args
 
     # ---- routes -----------------------------------------------------------------------------------
@@ -266,7 +265,7 @@ class _Handlers:
 
     async def reads(self, request: Request) -> Response:
         try:
-            rows = self.source.query(dict(request.query_params))
+            rows = await run_in_threadpool(self.source.query, dict(request.query_params))
         except InvalidInput as e:
             return _error(400, "invalid", str(e))
         except StoreError as e:

@@ -69,7 +69,13 @@ def openapi_spec() -> dict[str, Any]:
                 "get": {
                     "summary": "Plate reads from the store (needs --store-db)",
                     "parameters": [
-                        {"name": "plate", "in": "query", "schema": {"type": "string"}, "example": "AB%"},
+                        {"name": "pattern", "in": "query", "schema": {"type": "string"}, "example": "AB%"},
+                        {"name": "regex", "in": "query", "schema": {"type": "boolean"}},
+                        {"name": "fuzzy", "in": "query", "schema": {"type": "number"}},
+                        {"name": "since", "in": "query", "schema": {"type": "string"}, "example": "1h"},
+                        {"name": "until", "in": "query", "schema": {"type": "string"}},
+                        {"name": "source", "in": "query", "schema": {"type": "string"}},
+                        {"name": "min_confidence", "in": "query", "schema": {"type": "number"}},
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 1000}},
                     ],
                     "responses": {"200": {"description": "ok"}, "400": _ERR, "503": _ERR},

@@ -1,21 +1,22 @@
 """The one place the server touches the reads store (``platewise.store``), imported lazily.
 
-``GET /v1/reads`` and ``--store-db`` go through :class:`ReadsSource`. While ``platewise.store`` is not part
-of the build, every query answers :class:`~platewise.errors.StoreError` "store not available" (HTTP 503),
-and the server itself runs normally.
+``GET /v1/reads`` and ``--store-db`` go through :class:`ReadsSource`: it opens the store on first use
+(``platewise.store.open_store(url)``) and answers searches with ``platewise.store.search_from_query``
+(parameters ``pattern``, ``regex``, ``fuzzy``, ``since``, ``until``, ``source``, ``min_confidence``,
+``limit``; the same meaning as ``platewise store search``). A build without ``platewise.store`` answers
+:class:`~platewise.errors.StoreError` "store not available" (HTTP 503) and the server runs normally.
 """
 
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Mapping
 from typing import Any
 
 from platewise.errors import InvalidInput, StoreError
 
 __all__ = ["ReadsSource", "store_status"]
-
-MAX_LIMIT = 1000
 
 
 def store_status(url: str) -> str:
@@ -30,43 +31,45 @@ def store_status(url: str) -> str:
 
 
 class ReadsSource:
-    """Queries recent plate reads for ``GET /v1/reads?plate=AB%&limit=50``.
+    """Searches plate reads for ``GET /v1/reads?pattern=AB%25&since=1h&limit=50`` (thread-safe).
 
     Args:
-        url: the store URL given with ``--store-db`` (``sqlite:///reads.db``, ``postgresql://...``); "" = off.
+        url: the store URL given with ``--store-db`` (``sqlite:///reads.db``, ``postgresql://...``, or a
+            SQLite file path); "" = off.
     """
 
     def __init__(self, url: str) -> None:
         self.url = url
         self._store: Any = None
+        self._lock = threading.Lock()
 
-    def _open(self) -> Any:
+    def _open(self) -> tuple[Any, Any]:
         if not self.url:
             raise StoreError("no reads store configured; start the server with --store-db URL")
-        if self._store is None:
-            try:
-                mod = importlib.import_module("platewise.store")
-            except ImportError:
-                raise StoreError("store not available: this build has no platewise.store module") from None
-            opener = getattr(mod, "open_store", None)
-            if opener is None:
-                raise StoreError("store not available: platewise.store has no open_store(url) yet")
-            self._store = opener(self.url)
-        return self._store
+        try:
+            mod = importlib.import_module("platewise.store")
+        except ImportError:
+            raise StoreError("store not available: this build has no platewise.store module") from None
+        with self._lock:
+            if self._store is None:
+                try:
+                    self._store = mod.open_store(self.url)
+                except InvalidInput as e:  # a bad --store-db is the server's problem, not the request's
+                    raise StoreError(f"reads store unusable: {e}") from None
+        return mod, self._store
 
     def query(self, params: Mapping[str, str]) -> list[dict[str, Any]]:
-        """Reads matching ``plate`` (a LIKE pattern, optional), newest first, at most ``limit`` (<= 1000).
+        """JSON-ready reads matching the query parameters (blocking: call it from a worker thread).
 
         Raises:
-            InvalidInput: a bad ``limit``.
-            StoreError: no store configured or available, or the database failed.
+            InvalidInput: an unknown parameter or a bad value (HTTP 400).
+            StoreError: no store configured or available, or the database failed (HTTP 503).
         """
-        raw = params.get("limit", "50")
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-            raise InvalidInput(f"limit must be an integer in 1..{MAX_LIMIT}, got {raw!r}")
-        store = self._open()
-        search = getattr(store, "search", None)
-        if search is None:
-            raise StoreError("store not available: the store object has no search(pattern, limit)")
-        rows = search(params.get("plate", "%"), limit=int(raw))
-        return [r.to_dict() if hasattr(r, "to_dict") else dict(r) for r in rows]
+        mod, store = self._open()
+        rows: list[dict[str, Any]] = mod.search_from_query(store, params)
+        return rows
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None

@@ -14,6 +14,7 @@ import logging
 import multiprocessing as mp
 import os
 import queue
+import shutil
 import signal
 import socket
 import sys
@@ -26,7 +27,7 @@ from typing import Any
 
 from platewise.serving.config import ServeConfig
 
-__all__ = ["Supervisor", "make_reuseport_socket", "run_worker", "serve"]
+__all__ = ["Supervisor", "check_startup", "make_reuseport_socket", "run_worker", "serve"]
 
 log = logging.getLogger("platewise.serving")
 
@@ -222,8 +223,10 @@ class Supervisor:
         """Serves until a signal; returns the exit code (1 when workers keep crashing)."""
         for var in _THREAD_ENV:  # before the workers import numpy / onnxruntime (they inherit the env)
             os.environ[var] = str(self.cfg.threads)
+        own_metrics_dir = None
         if self.count > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-            os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="platewise-metrics-")
+            own_metrics_dir = tempfile.mkdtemp(prefix="platewise-metrics-")
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = own_metrics_dir
         old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         code = 0
         try:
@@ -255,6 +258,9 @@ class Supervisor:
             self._stop_all()
             for s, h in old.items():
                 signal.signal(s, h)
+            if own_metrics_dir is not None:
+                shutil.rmtree(own_metrics_dir, ignore_errors=True)
+                del os.environ["PROMETHEUS_MULTIPROC_DIR"]
         return code
 
     def _stop_all(self) -> None:
@@ -271,7 +277,27 @@ class Supervisor:
         log.info("all workers stopped")
 
 
+def check_startup(cfg: ServeConfig) -> None:
+    """Fails fast, before any worker starts, on what would make every worker crash in a loop.
+
+    Raises:
+        ConfigError: a missing models directory or TLS file.
+    """
+    from platewise.errors import ConfigError
+    from platewise.serving.plugins import find_plugin_dirs
+
+    find_plugin_dirs(model_dirs(cfg))
+    for what, path in (("tls_cert", cfg.tls_cert), ("tls_key", cfg.tls_key)):
+        if path and not Path(path).is_file():
+            raise ConfigError(f"{what} file {path} not found")
+
+
 def serve(cfg: ServeConfig) -> int:
-    """Runs the server in the foreground until SIGTERM/SIGINT; returns the exit code."""
+    """Runs the server in the foreground until SIGTERM/SIGINT; returns the exit code.
+
+    Raises:
+        ConfigError: see :func:`check_startup`.
+    """
+    check_startup(cfg)
     _setup_logging(cfg.log_level, f"supervisor pid {os.getpid()}")
     return Supervisor(cfg).run()

@@ -16,13 +16,13 @@ from sqlalchemy import Connection, delete, desc, func, insert, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from platewise.errors import InvalidInput, StoreError
+from platewise.plates import fold_confusions
 from platewise.store import fuzzy as fz
 from platewise.store import regexp
 from platewise.store.engine import describe_url, make_store_engine, resolve_url
 from platewise.store.reads import INSERT_COLUMNS, ReadRecord, StoredRead, record_to_tuple, row_to_stored
 from platewise.store.schema import crops, migrate, reads
 from platewise.store.search import SearchQuery, build_query, filter_conditions, where
-from platewise.plates import fold_confusions
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -140,18 +140,23 @@ class ReadStore:
                     before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM plate_reads").scalar()
                 if any(r.crop_jpeg is not None for r in records):
                     stmt = insert(reads).returning(reads.c.id, sort_by_parameter_order=True)
-                    ids = conn.execute(stmt, [dict(zip(INSERT_COLUMNS, r)) for r in rows]).scalars().all()
+                    ids = conn.execute(stmt, [dict(zip(INSERT_COLUMNS, r, strict=True)) for r in rows]).scalars().all()
                     conn.execute(
                         insert(crops),
-                        [{"read_id": i, "jpeg": r.crop_jpeg} for i, r in zip(ids, records) if r.crop_jpeg is not None],
+                        [
+                            {"read_id": i, "jpeg": r.crop_jpeg}
+                            for i, r in zip(ids, records, strict=True)
+                            if r.crop_jpeg is not None
+                        ],
                     )
                 else:  # the driver's executemany, skipping SQLAlchemy's per-row bind processing (3x faster)
                     if self.dialect == "sqlite":
                         rows = [(_sqlite_time(r[0]), *r[1:]) for r in rows]
-                    conn.exec_driver_sql(self._insert_sql, rows)  # type: ignore[arg-type]
+                    conn.exec_driver_sql(self._insert_sql, rows)
                 if fts:
                     conn.exec_driver_sql(
-                        "INSERT INTO reads_fts(rowid, folded) SELECT id, folded FROM plate_reads WHERE id > ?", (before,)
+                        "INSERT INTO reads_fts(rowid, folded) SELECT id, folded FROM plate_reads WHERE id > ?",
+                        (before,),
                     )
         except SQLAlchemyError as e:
             raise StoreError(f"writing {len(rows)} reads to {describe_url(self.url)} failed: {_reason(e)}") from e
@@ -238,7 +243,8 @@ class ReadStore:
         return [row_to_stored(r) for r in rows]
 
     def _fuzzy(self, q: SearchQuery) -> list[StoredRead]:
-        assert q.pattern is not None and q.fuzzy is not None
+        assert q.pattern is not None
+        assert q.fuzzy is not None
         folded = fold_confusions(q.pattern)
         k = int(q.fuzzy)
         conds = filter_conditions(q, dialect=self.dialect, trigram_index=self.trigram_index)
@@ -342,7 +348,7 @@ def _reason(e: BaseException) -> str:
 
 def _query_error(e: DBAPIError, timeout: float) -> Exception:
     msg = _reason(e)
-    if regexp.timed_out() or isinstance(e.orig, regexp.RegexTimeout):
+    if regexp.timed_out() or isinstance(e.orig, regexp.RegexTimeoutError):
         return InvalidInput(
             f"the regular expression ran past {timeout:g} s; simplify it (nested repeats such as (A|AA)+ "
             "backtrack exponentially)"

@@ -1,0 +1,1 @@
+"""Shared torch building blocks (the one copy of each): needs the [train] extra."""

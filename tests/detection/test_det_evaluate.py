@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from platewise.detection.evaluate import DetectionCounts, average_precision, match_detections
+
+GT = np.array([[0, 0, 10, 10], [20, 20, 40, 30]], np.float32)
+
+
+def test_perfect_detections_give_full_recall_precision_and_ap() -> None:
+    c = DetectionCounts()
+    c.add(GT.copy(), np.array([0.9, 0.8], np.float32), GT, threshold=0.5)
+    m = c.metrics()
+    assert m["recall50"] == m["precision50"] == m["recall70"] == m["ap50"] == 1.0
+    assert m["detections_per_image"] == 2
+
+
+def test_each_ground_truth_matches_at_most_one_detection() -> None:
+    dets = np.array([[0, 0, 10, 10], [0, 0, 10, 10]], np.float32)
+    tp = match_detections(dets, np.array([0.9, 0.8], np.float32), GT[:1], 0.5)
+    assert tp.tolist() == [True, False]
+
+
+def test_detections_below_the_threshold_count_for_ap_but_not_for_recall() -> None:
+    c = DetectionCounts()
+    c.add(GT.copy(), np.array([0.9, 0.1], np.float32), GT, threshold=0.5)
+    m = c.metrics()
+    assert m["recall50"] == 0.5 and m["precision50"] == 1.0 and m["ap50"] == pytest.approx(1.0)
+
+
+def test_iou_07_is_stricter_than_05() -> None:
+    shifted = GT + np.array([2, 0, 2, 0], np.float32)  # IoU 0.67 for the first box
+    c = DetectionCounts()
+    c.add(shifted, np.array([0.9, 0.9], np.float32), GT, threshold=0.5)
+    m = c.metrics()
+    assert m["recall50"] == 1.0 and m["recall70"] == 0.5
+
+
+def test_average_precision_of_a_false_positive_first() -> None:
+    ap = average_precision(np.array([0.9, 0.8]), np.array([False, True]), 1)
+    assert ap == pytest.approx(0.5)
