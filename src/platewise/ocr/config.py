@@ -76,7 +76,10 @@ class OcrTrainConfig:
         arch: overrides of :class:`OcrConfig` fields (``--arch.embed_dim=160``), empty = registry defaults.
         run_dir: where checkpoints, the JSONL log and curves go.
         data_root: ``../shared/data`` when empty.
-        synth_dir: directories of pre-rendered synthetic crops (``labels.csv`` each), comma separated.
+        init_from: a checkpoint whose weights of matching name and shape start this run (e.g. the MAE
+            pre-trained encoder ``pretrained.pt`` of another run); the run itself starts at step 0.
+        synth_dir: pre-rendered synthetic crops, comma separated: crops folders (``labels.csv``) or ``.npz``
+            files from ``platewise.ocr.dataset.render_synth_npz``.
         synth_live: crops rendered on the fly per batch by ``platewise.data.synthetic`` (0 = off).
         real_fraction: share of each batch drawn from real crops (oversampled).
         pretrain_steps, pretrain_lr: MAE steps on unlabelled + real + synthetic images.
@@ -87,12 +90,15 @@ class OcrTrainConfig:
         threads: torch intra-op threads.
         seed: everything random derives from it.
         max_minutes: stop (with a checkpoint) after this wall time; 0 = no limit.
+        final_decay_minutes: with ``max_minutes``, the LR also decays linearly to ``min_lr`` over the last
+            so many minutes (a time-boxed run ends annealed even when no plateau was detected).
     """
 
     model: str = "ocr_s"
     arch: dict[str, str] = field(default_factory=dict)
     run_dir: str = "runs/ocr"
     data_root: str = ""
+    init_from: str = ""
     synth_dir: str = ""
     synth_live: int = 0
     real_fraction: float = 0.5
@@ -113,3 +119,4 @@ class OcrTrainConfig:
     threads: int = 1
     seed: int = 0
     max_minutes: float = 0.0
+    final_decay_minutes: float = 0.0

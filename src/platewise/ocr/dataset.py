@@ -32,6 +32,8 @@ __all__ = [
     "eval_crops",
     "load_real",
     "load_synth_dir",
+    "load_synth_npz",
+    "render_synth_npz",
     "load_unlabelled",
 ]
 
@@ -224,3 +226,38 @@ def _photometric(img: npt.NDArray[np.uint8], s: float, rng: np.random.Generator)
         if ok:
             img = cv2.imdecode(enc, cv2.IMREAD_COLOR)
     return img
+
+
+def render_synth_npz(out: Path, n: int, *, seed: int, size: tuple[int, int], max_strength: float = 0.6,
+                     styles: tuple[str, ...] | None = None) -> Path:
+    """Pre-renders ``n`` synthetic crops (``platewise.data.synthetic``) resized to ``size`` * 1.25 into an
+    ``.npz`` (``images`` (n, h, w, 3) uint8 BGR, ``texts``, ``regions``), so training does not render live."""
+    from platewise.data.synthetic import STYLE_NAMES, PlateRenderer
+
+    rng = np.random.default_rng(seed)
+    renderer = PlateRenderer(seed=seed)
+    names = styles or STYLE_NAMES
+    h, w = int(size[0] * 1.25), int(size[1] * 1.25)
+    images = np.zeros((n, h, w, 3), np.uint8)
+    texts, regions = [], []
+    for i in range(n):
+        img, text, region = renderer.render_crop(style=str(rng.choice(names)), strength=float(rng.uniform(0, max_strength)))
+        images[i] = resize_crop(img, (h, w))
+        texts.append(text)
+        regions.append(region)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(out, images=images, texts=np.array(texts), regions=np.array(regions))
+    return out
+
+
+def load_synth_npz(path: Path, tokenizer: Tokenizer | None = None) -> list[Sample]:
+    """Samples from a file written by :func:`render_synth_npz` (texts the tokenizer cannot encode dropped)."""
+    tok = tokenizer or Tokenizer()
+    data = np.load(path)
+    out = []
+    for i, (text, region) in enumerate(zip(data["texts"], data["regions"])):
+        t = normalize(str(text))
+        if t and tok.can_encode(t):
+            img = data["images"][i]
+            out.append(Sample(img, (0.0, 0.0, float(img.shape[1]), float(img.shape[0])), t, str(region), f"synth/{i}"))
+    return out

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from platewise.data.sources import default_data_root
 from platewise.ocr.config import OcrConfig, OcrTrainConfig
 from platewise.ocr.dataset import LABELLED_CROP_FOLDERS, SCENE_FOLDERS, Sample, augment, eval_crops, load_real
-from platewise.ocr.dataset import load_synth_dir, load_unlabelled
+from platewise.ocr.dataset import load_synth_dir, load_synth_npz, load_unlabelled
 from platewise.ocr.decode import decode_logits
 from platewise.ocr.mae import MaskedAutoencoder
 from platewise.ocr.net import PlateOCR
@@ -121,6 +121,14 @@ def train(tc: OcrTrainConfig, resume: str | None = None, log: Any = print) -> Pa
     mae = MaskedAutoencoder(model) if tc.pretrain_steps else None
     opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     state: dict[str, Any] = {"phase": "mae" if mae else "sup", "step": 0, "lr": tc.lr, "best": -1.0}
+    if tc.init_from and not (run / "last.pt").is_file() and not resume:
+        src = load_checkpoint(tc.init_from)["model"]
+        own = model.state_dict()
+        same = {k: v for k, v in src.items() if k in own and own[k].shape == v.shape}
+        model.load_state_dict(same, strict=False)
+        state["phase"] = "sup"
+        mae = None
+        log(f"initialized {len(same)}/{len(own)} tensors from {tc.init_from}")
     ckpt_path = Path(resume) if resume else run / "last.pt"
     if ckpt_path.is_file():
         ck = load_checkpoint(ckpt_path)
@@ -137,7 +145,10 @@ def train(tc: OcrTrainConfig, resume: str | None = None, log: Any = print) -> Pa
     real = load_real(root, holdout=False, tokenizer=tok)
     synth: list[Sample] = []
     for d in filter(None, (s.strip() for s in tc.synth_dir.split(","))):
-        synth += load_synth_dir(Path(d), (cfg.img_height, cfg.img_width), tokenizer=tok)
+        if d.endswith(".npz"):
+            synth += load_synth_npz(Path(d), tokenizer=tok)
+        else:
+            synth += load_synth_dir(Path(d), (cfg.img_height, cfg.img_width), tokenizer=tok)
     sets = _holdout_sets(root, cfg)
     log(f"real train {({k: len(v) for k, v in real.items()})}, synthetic {len(synth)}, "
         f"hold-out {({k: len(v[1]) for k, v in sets.items()})}")
@@ -185,6 +196,10 @@ def train(tc: OcrTrainConfig, resume: str | None = None, log: Any = print) -> Pa
     while state["step"] < tc.steps and not out_of_time():
         step = state["step"]
         lr = _lr_at(step, state["lr"], tc.warmup)
+        if tc.max_minutes > 0 and tc.final_decay_minutes > 0:
+            left = tc.max_minutes - (time.time() - t0) / 60
+            if left < tc.final_decay_minutes:
+                lr = tc.min_lr + (lr - tc.min_lr) * max(0.0, left) / tc.final_decay_minutes
         for g in opt.param_groups:
             g["lr"] = lr
         x, y = batches.next(tc.batch_size)
