@@ -253,11 +253,12 @@ def render_synth_npz(out: Path, n: int, *, seed: int, size: tuple[int, int], max
 def load_synth_npz(path: Path, tokenizer: Tokenizer | None = None) -> list[Sample]:
     """Samples from a file written by :func:`render_synth_npz` (texts the tokenizer cannot encode dropped)."""
     tok = tokenizer or Tokenizer()
-    data = np.load(path)
+    with np.load(path) as data:  # read each array once: indexing an NpzFile re-reads the whole member
+        images, texts, regions = data["images"], data["texts"], data["regions"]
     out = []
-    for i, (text, region) in enumerate(zip(data["texts"], data["regions"])):
+    for i, (text, region) in enumerate(zip(texts, regions)):
         t = normalize(str(text))
         if t and tok.can_encode(t):
-            img = data["images"][i]
+            img = images[i]
             out.append(Sample(img, (0.0, 0.0, float(img.shape[1]), float(img.shape[0])), t, str(region), f"synth/{i}"))
     return out
