@@ -1,6 +1,6 @@
 """Plate reader speed with ONNX Runtime: median ms per plate at batch 1, plates/s at batch 32.
 
-    PYTHONPATH=src python benchmarks/ocr_speed.py [--model FILE.onnx] [--threads 2] [--out benchmarks/results/ocr_speed.json]
+    PYTHONPATH=src python benchmarks/ocr_speed.py [--model FILE.onnx] [--threads 2] [--out FILE.json]
 
 Both are measured through ``PlateReader.read`` on real crops (preprocessing: resize + normalize; decoding
 with top-3 candidates included) and through ``read_prepared`` on crops already at the input size (what the
@@ -84,8 +84,12 @@ def main() -> int:
         "batch32_plates_per_s_read": round(32 * 1000 / b32_read, 1),
         "batch32_plates_per_s_prepared": round(32 * 1000 / b32_prep, 1),
         "targets": {"batch1_ms_per_plate": 2.0, "batch32_plates_per_s": 1500},
-        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                    "python": platform.python_version(), "load_avg_1min": round(os.getloadavg()[0], 2)},
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_avg_1min": round(os.getloadavg()[0], 2),
+        },
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -52,7 +52,8 @@ def test_parallel_decode_merges_readings_that_differ_only_by_pad_position() -> N
 
 def test_parallel_decode_of_all_pad_is_empty_text() -> None:
     res = decode_parallel(_one_hot_logits([], MAX_LEN), ALPHABET)[0]
-    assert res.text == "" and res.char_confidences == ()
+    assert res.text == ""
+    assert res.char_confidences == ()
 
 
 def test_top_n_zero_gives_no_candidates() -> None:

@@ -24,7 +24,8 @@ def test_score_groups_regions_by_family_and_reports_overall() -> None:
     res = score(["AB1", "AB3", "xy-9"], items)
     assert res["regions"]["us"] == {"n": 2, "exact_match": 0.5, "char_accuracy": pytest.approx(5 / 6)}
     assert res["regions"]["br"]["exact_match"] == 1.0  # predictions are normalized
-    assert res["overall"]["n"] == 3 and res["overall"]["exact_match"] == pytest.approx(2 / 3)
+    assert res["overall"]["n"] == 3
+    assert res["overall"]["exact_match"] == pytest.approx(2 / 3)
 
 
 def _write_scene(tmp: Path) -> Path:
@@ -40,7 +41,8 @@ def test_scenes_csv_boxes_are_cut_with_ten_percent_padding_and_empty_plates_skip
     items = load_eval_items(_write_scene(tmp_path))
     assert len(items) == 1
     assert items[0].image.shape == (24, 120, 3)  # 20 + 2*2 rows, 100 + 2*10 columns
-    assert items[0].text == "ABC1234" and items[0].region == "br"
+    assert items[0].text == "ABC1234"
+    assert items[0].region == "br"
 
 
 def test_crops_csv_rows_with_empty_plates_are_skipped(tmp_path: Path) -> None:
@@ -49,16 +51,23 @@ def test_crops_csv_rows_with_empty_plates_are_skipped(tmp_path: Path) -> None:
     assert [i.text for i in load_eval_items(tmp_path / "labels.csv")] == ["7ABC123"]
 
 
-def test_eval_ocr_cli_prints_one_json_object(tmp_path: Path, tiny_onnx: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_ocr_cli_prints_one_json_object(
+    tmp_path: Path, tiny_onnx: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     labels = _write_scene(tmp_path)
     assert main(["eval", "ocr", "--labels", str(labels), "--model", str(tiny_onnx), "--json", "--threads", "1"]) == 0
     res = json.loads(capsys.readouterr().out)
     assert set(res) >= {"overall", "regions", "ms_per_plate"}
-    assert res["overall"]["n"] == 1 and "br" in res["regions"]
+    assert res["overall"]["n"] == 1
+    assert "br" in res["regions"]
     assert {"exact_match", "char_accuracy"} <= set(res["regions"]["br"])
 
 
-def test_eval_ocr_cli_reports_a_missing_labels_file_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_ocr_cli_reports_a_missing_labels_file_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["eval", "ocr", "--labels", str(tmp_path / "nope.csv")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("platewise: error:") and "nope.csv" in err and len(err.strip().splitlines()) == 1
+    assert err.startswith("platewise: error:")
+    assert "nope.csv" in err
+    assert len(err.strip().splitlines()) == 1

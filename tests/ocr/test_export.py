@@ -27,9 +27,14 @@ def test_exported_onnx_carries_the_preprocessing_contract(tiny_onnx: Path) -> No
     meta = json.loads({p.key: p.value for p in proto.metadata_props}["platewise"])
     assert meta["kind"] == "ocr"
     assert meta["input_size"] == [16, 64]
-    assert meta["alphabet"] == ALPHABET and meta["max_len"] == MAX_LEN and meta["pad_id"] == 0
-    assert meta["color_order"] == "BGR" and meta["head"] == "parallel"
-    assert len(meta["mean"]) == 3 and len(meta["std"]) == 3 and "version" in meta
+    assert meta["alphabet"] == ALPHABET
+    assert meta["max_len"] == MAX_LEN
+    assert meta["pad_id"] == 0
+    assert meta["color_order"] == "BGR"
+    assert meta["head"] == "parallel"
+    assert len(meta["mean"]) == 3
+    assert len(meta["std"]) == 3
+    assert "version" in meta
     assert max(o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")) >= 17
 
 

@@ -57,7 +57,8 @@ def test_mae_loss_is_finite_and_reaches_encoder_weights() -> None:
     loss = mae(torch.randn(3, 3, model.cfg.img_height, model.cfg.img_width))
     loss.backward()
     assert torch.isfinite(loss)
-    assert model.embed.proj.weight.grad is not None and model.embed.proj.weight.grad.abs().sum() > 0
+    assert model.embed.proj.weight.grad is not None
+    assert model.embed.proj.weight.grad.abs().sum() > 0
 
 
 def test_mae_encodes_only_the_unmasked_strips() -> None:

@@ -27,11 +27,13 @@ def test_input_size_comes_from_the_onnx_metadata(reader: PlateReader) -> None:
 
 def test_read_returns_one_plate_text_per_crop_with_candidates(reader: PlateReader) -> None:
     out = reader.read([_crop(), _crop(80, 300, 1), _crop(10, 30, 2)])
-    assert len(out) == 3 and all(isinstance(p, PlateText) for p in out)
+    assert len(out) == 3
+    assert all(isinstance(p, PlateText) for p in out)
     for p in out:
         assert len(p.char_confidences) == len(p.text)
         assert 0.0 <= p.confidence <= 1.0
-        assert 1 <= len(p.candidates) <= 3 and p.candidates[0][0] == p.text
+        assert 1 <= len(p.candidates) <= 3
+        assert p.candidates[0][0] == p.text
 
 
 def test_read_of_an_empty_list_is_an_empty_list(reader: PlateReader) -> None:
@@ -119,7 +121,8 @@ def test_reading_never_imports_torch(tiny_onnx: Path) -> None:
         "print('ok')\n"
     )
     src = str(Path(__file__).resolve().parents[2] / "src")
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": src},
-                         timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": src}, timeout=120
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "ok"

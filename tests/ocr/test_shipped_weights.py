@@ -13,13 +13,16 @@ def test_shipped_reader_is_small_and_carries_its_contract() -> None:
     assert DEFAULT_MODEL.stat().st_size <= 15 * 1024 * 1024
     r = PlateReader(threads=1)
     meta = r.model.metadata
-    assert meta["kind"] == "ocr" and meta["alphabet"] == ALPHABET and meta["max_len"] == MAX_LEN
+    assert meta["kind"] == "ocr"
+    assert meta["alphabet"] == ALPHABET
+    assert meta["max_len"] == MAX_LEN
     assert r.input_size == tuple(meta["input_size"])
 
 
 def test_shipped_model_card_sits_next_to_the_weights() -> None:
     card = DEFAULT_MODEL.parent / "OCR_MODEL_CARD.md"
-    assert card.is_file() and "platewise train ocr" in card.read_text(encoding="utf-8")
+    assert card.is_file()
+    assert "platewise train ocr" in card.read_text(encoding="utf-8")
 
 
 @pytest.mark.needs_data

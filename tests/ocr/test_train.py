@@ -35,23 +35,35 @@ def test_augment_with_zero_strength_is_the_runtime_resize() -> None:
     s = Sample(img, (0.0, 0.0, 100.0, 40.0), "AB1", "us", "k")
     assert np.array_equal(augment(s, (16, 64), 0.0, np.random.default_rng(0)), resize_crop(img, (16, 64)))
     out = augment(s, (16, 64), 1.0, np.random.default_rng(1))
-    assert out.shape == (16, 64, 3) and out.dtype == np.uint8
+    assert out.shape == (16, 64, 3)
+    assert out.dtype == np.uint8
 
 
 @pytest.mark.needs_data
 def test_tiny_training_run_writes_checkpoints_log_and_resumes(data_root: Path, tmp_path: Path) -> None:
-    tc = load_config(OcrTrainConfig, CONFIGS[[p.stem for p in CONFIGS].index("ocr_tiny")],
-                     [f"--run_dir={tmp_path}", f"--data_root={data_root}"])
+    tc = load_config(
+        OcrTrainConfig,
+        CONFIGS[[p.stem for p in CONFIGS].index("ocr_tiny")],
+        [f"--run_dir={tmp_path}", f"--data_root={data_root}"],
+    )
     best = train(tc, log=lambda m: None)
-    assert best.is_file() and (tmp_path / "last.pt").is_file() and (tmp_path / "curves.png").is_file()
+    assert best.is_file()
+    assert (tmp_path / "last.pt").is_file()
+    assert (tmp_path / "curves.png").is_file()
     recs = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
-    assert any(r.get("phase") == "mae" for r in recs) and any(r.get("phase") == "sup" for r in recs)
-    assert recs[-1]["event"] == "end" and "val_cn-crops" in recs[-1]
+    assert any(r.get("phase") == "mae" for r in recs)
+    assert any(r.get("phase") == "sup" for r in recs)
+    assert recs[-1]["event"] == "end"
+    assert "val_cn-crops" in recs[-1]
     model = load_model(best)
     assert model.cfg.name == "ocr_tiny"
-    more = load_config(OcrTrainConfig, CONFIGS[[p.stem for p in CONFIGS].index("ocr_tiny")],
-                       [f"--run_dir={tmp_path}", f"--data_root={data_root}", "--steps=6"])
+    more = load_config(
+        OcrTrainConfig,
+        CONFIGS[[p.stem for p in CONFIGS].index("ocr_tiny")],
+        [f"--run_dir={tmp_path}", f"--data_root={data_root}", "--steps=6"],
+    )
     train(more, log=lambda m: None)
     recs = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
     sup_steps = [r["step"] for r in recs if r.get("phase") == "sup"]
-    assert max(sup_steps) == 5 and sup_steps.count(0) == 1  # resumed at step 4, not restarted
+    assert max(sup_steps) == 5
+    assert sup_steps.count(0) == 1

@@ -10,12 +10,20 @@ HELP = "plate reader accuracy (exact match, character accuracy per region) and m
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--labels", required=True, help="crops CSV (image,region,plate) or scenes CSV "
-                        "(image,region,x,y,w,h,plate: each box is cut with 10%% padding)")
+    parser.add_argument(
+        "--labels",
+        required=True,
+        help="crops CSV (image,region,plate) or scenes CSV "
+        "(image,region,x,y,w,h,plate: each box is cut with 10%% padding)",
+    )
     parser.add_argument("--root", default=None, help="folder the image paths are relative to (default: the CSV's)")
     parser.add_argument("--model", default=None, help="reader ONNX file (default: the shipped weights/ocr.onnx)")
-    parser.add_argument("--split", choices=("all", "holdout", "train"), default="all",
-                        help="rows to use: all, or only the fixed hold-out / training side (platewise.data.splits)")
+    parser.add_argument(
+        "--split",
+        choices=("all", "holdout", "train"),
+        default="all",
+        help="rows to use: all, or only the fixed hold-out / training side (platewise.data.splits)",
+    )
     parser.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads (default 2)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--json", action="store_true", help="print one JSON object")

@@ -59,7 +59,7 @@ def _scene_samples(root: Path, folder: str, holdout: bool, context: float = 0.3)
             continue
         img = load_image(s.path)
         h, w = img.shape[:2]
-        for box, plate, region in zip(s.boxes, s.plates, s.regions):
+        for box, plate, region in zip(s.boxes, s.plates, s.regions, strict=False):
             text = normalize(plate)
             if not text:
                 continue
@@ -102,7 +102,7 @@ def eval_crops(root: Path, folder: str) -> list[tuple[npt.NDArray[np.uint8], str
             if not is_holdout(s.key):
                 continue
             img = load_image(s.path)
-            for box, plate, region in zip(s.boxes, s.plates, s.regions):
+            for box, plate, region in zip(s.boxes, s.plates, s.regions, strict=False):
                 if normalize(plate):
                     x1, y1, x2, y2 = crop_box_with_padding(img.shape[1], img.shape[0], box, 0.1)
                     out.append((img[y1:y2, x1:x2], normalize(plate), region))
@@ -127,7 +127,9 @@ def load_unlabelled(root: Path, folder: str = "eu-crops-unlabelled", limit: int 
     return out
 
 
-def load_synth_dir(path: Path, size: tuple[int, int], limit: int = 0, tokenizer: Tokenizer | None = None) -> list[Sample]:
+def load_synth_dir(
+    path: Path, size: tuple[int, int], limit: int = 0, tokenizer: Tokenizer | None = None
+) -> list[Sample]:
     """A crops-format folder of synthetic crops, each stored resized to ``size`` (height, width) * 1.25."""
     tok = tokenizer or Tokenizer()
     h, w = int(size[0] * 1.25), int(size[1] * 1.25)
@@ -147,9 +149,7 @@ def load_synth_dir(path: Path, size: tuple[int, int], limit: int = 0, tokenizer:
     return out
 
 
-def augment(
-    sample: Sample, size: tuple[int, int], strength: float, rng: np.random.Generator
-) -> npt.NDArray[np.uint8]:
+def augment(sample: Sample, size: tuple[int, int], strength: float, rng: np.random.Generator) -> npt.NDArray[np.uint8]:
     """One training view of ``sample``: (height, width, 3) uint8 BGR.
 
     Geometry (one affine warp): each box edge moves by up to +-12% x strength of the box size (a loose or
@@ -184,11 +184,23 @@ def augment(
         f = 1.5 * w / bw
         small = cv2.resize(sample.image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
         M = M @ np.diag([1 / f, 1 / f, 1.0])
-        img = cv2.warpAffine(small, M, (w, h), flags=cv2.INTER_LINEAR, borderMode=border,
-                             borderValue=tuple(int(v) for v in rng.integers(0, 255, 3)))
+        img = cv2.warpAffine(
+            small,
+            M,
+            (w, h),
+            flags=cv2.INTER_LINEAR,
+            borderMode=border,
+            borderValue=tuple(int(v) for v in rng.integers(0, 255, 3)),
+        )
     else:
-        img = cv2.warpAffine(sample.image, M, (w, h), flags=interp, borderMode=border,
-                             borderValue=tuple(int(v) for v in rng.integers(0, 255, 3)))
+        img = cv2.warpAffine(
+            sample.image,
+            M,
+            (w, h),
+            flags=interp,
+            borderMode=border,
+            borderValue=tuple(int(v) for v in rng.integers(0, 255, 3)),
+        )
     return _photometric(img, s, rng)
 
 
@@ -196,8 +208,11 @@ def _photometric(img: npt.NDArray[np.uint8], s: float, rng: np.random.Generator)
     h, w = img.shape[:2]
     if rng.random() < 0.4 * s:  # low resolution: down then up
         f = rng.uniform(0.35, 0.8)
-        img = cv2.resize(cv2.resize(img, (max(4, int(w * f)), max(4, int(h * f))), interpolation=cv2.INTER_AREA),
-                         (w, h), interpolation=cv2.INTER_LINEAR)
+        img = cv2.resize(
+            cv2.resize(img, (max(4, int(w * f)), max(4, int(h * f))), interpolation=cv2.INTER_AREA),
+            (w, h),
+            interpolation=cv2.INTER_LINEAR,
+        )
     if rng.random() < 0.3 * s:
         k = int(rng.choice([3, 5]))
         img = cv2.GaussianBlur(img, (k, 1 if rng.random() < 0.5 else k), 0)
@@ -228,8 +243,15 @@ def _photometric(img: npt.NDArray[np.uint8], s: float, rng: np.random.Generator)
     return img
 
 
-def render_synth_npz(out: Path, n: int, *, seed: int, size: tuple[int, int], max_strength: float = 0.6,
-                     styles: tuple[str, ...] | None = None) -> Path:
+def render_synth_npz(
+    out: Path,
+    n: int,
+    *,
+    seed: int,
+    size: tuple[int, int],
+    max_strength: float = 0.6,
+    styles: tuple[str, ...] | None = None,
+) -> Path:
     """Pre-renders ``n`` synthetic crops (``platewise.data.synthetic``) resized to ``size`` * 1.25 into an
     ``.npz`` (``images`` (n, h, w, 3) uint8 BGR, ``texts``, ``regions``), so training does not render live."""
     from platewise.data.synthetic import STYLE_NAMES, PlateRenderer
@@ -241,7 +263,9 @@ def render_synth_npz(out: Path, n: int, *, seed: int, size: tuple[int, int], max
     images = np.zeros((n, h, w, 3), np.uint8)
     texts, regions = [], []
     for i in range(n):
-        img, text, region = renderer.render_crop(style=str(rng.choice(names)), strength=float(rng.uniform(0, max_strength)))
+        img, text, region = renderer.render_crop(
+            style=str(rng.choice(names)), strength=float(rng.uniform(0, max_strength))
+        )
         images[i] = resize_crop(img, (h, w))
         texts.append(text)
         regions.append(region)
@@ -256,7 +280,7 @@ def load_synth_npz(path: Path, tokenizer: Tokenizer | None = None) -> list[Sampl
     with np.load(path) as data:  # read each array once: indexing an NpzFile re-reads the whole member
         images, texts, regions = data["images"], data["texts"], data["regions"]
     out = []
-    for i, (text, region) in enumerate(zip(texts, regions)):
+    for i, (text, region) in enumerate(zip(texts, regions, strict=False)):
         t = normalize(str(text))
         if t and tok.can_encode(t):
             img = images[i]

@@ -58,7 +58,7 @@ def decode_parallel(logits: npt.NDArray[np.floating], alphabet: str, top_n: int 
     for i in range(probs.shape[0]):
         ids, ps = best[i], best_p[i]
         text = "".join(alphabet[c - 1] for c in ids if c > 0)
-        chars = tuple(float(p) for c, p in zip(ids, ps) if c > 0)
+        chars = tuple(float(p) for c, p in zip(ids, ps, strict=False) if c > 0)
         conf = float(np.prod(ps, dtype=np.float64))
         cands = tuple(_topn_parallel(probs[i], alphabet, top_n)) if top_n > 0 else ()
         out.append(PlateText(text=text, confidence=conf, char_confidences=chars, candidates=cands))
@@ -83,7 +83,9 @@ def ctc_greedy(probs: npt.NDArray[np.float32]) -> tuple[list[int], list[float]]:
     return ids, confs
 
 
-def _ctc_prefix_beam(probs: npt.NDArray[np.float32], top_n: int, prune: float = 1e-3) -> list[tuple[tuple[int, ...], float]]:
+def _ctc_prefix_beam(
+    probs: npt.NDArray[np.float32], top_n: int, prune: float = 1e-3
+) -> list[tuple[tuple[int, ...], float]]:
     """CTC prefix beam search over (T, C) probabilities -> [(ids, probability)], best first."""
     width = max(2 * top_n, 4)
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (1.0, 0.0)}  # prefix -> (p_blank, p_nonblank)

@@ -43,8 +43,9 @@ def _keep(key: str, split: Split) -> bool:
     return split == "all" or is_holdout(key) == (split == "holdout")
 
 
-def load_eval_items(labels: str | Path, root: str | Path | None = None, split: Split = "all",
-                    pad: float = 0.1) -> list[EvalItem]:
+def load_eval_items(
+    labels: str | Path, root: str | Path | None = None, split: Split = "all", pad: float = 0.1
+) -> list[EvalItem]:
     """Crops to read: the crops of a crops CSV, or each labelled box of a scenes CSV cut with ``pad`` padding."""
     kind, samples = read_labels(labels, root)
     items: list[EvalItem] = []
@@ -59,7 +60,7 @@ def load_eval_items(labels: str | Path, root: str | Path | None = None, split: S
         if not any(normalize(p) for p in s.plates) or not _keep(s.key, split):
             continue
         img = load_image(s.path)
-        for box, plate, region in zip(s.boxes, s.plates, s.regions):
+        for box, plate, region in zip(s.boxes, s.plates, s.regions, strict=False):
             if normalize(plate):
                 x1, y1, x2, y2 = crop_box_with_padding(img.shape[1], img.shape[0], box, pad)
                 if x2 > x1 and y2 > y1:
@@ -70,16 +71,21 @@ def load_eval_items(labels: str | Path, root: str | Path | None = None, split: S
 def score(preds: Sequence[str], items: Sequence[EvalItem]) -> dict[str, Any]:
     """Per-region-family and overall ``{"n", "exact_match", "char_accuracy"}``."""
     groups: dict[str, list[tuple[bool, float]]] = {}
-    for p, it in zip(preds, items):
+    for p, it in zip(preds, items, strict=False):
         fam = (it.region or "unknown").split("-")[0]
         groups.setdefault(fam, []).append((normalize(p) == it.text, char_accuracy(normalize(p), it.text)))
 
     def agg(rows: list[tuple[bool, float]]) -> dict[str, float]:
-        return {"n": len(rows), "exact_match": float(np.mean([r[0] for r in rows])) if rows else 0.0,
-                "char_accuracy": float(np.mean([r[1] for r in rows])) if rows else 0.0}
+        return {
+            "n": len(rows),
+            "exact_match": float(np.mean([r[0] for r in rows])) if rows else 0.0,
+            "char_accuracy": float(np.mean([r[1] for r in rows])) if rows else 0.0,
+        }
 
-    return {"overall": agg([r for g in groups.values() for r in g]),
-            "regions": {k: agg(v) for k, v in sorted(groups.items())}}
+    return {
+        "overall": agg([r for g in groups.values() for r in g]),
+        "regions": {k: agg(v) for k, v in sorted(groups.items())},
+    }
 
 
 def evaluate_reader(reader: Any, items: Sequence[EvalItem], batch_size: int = 32) -> dict[str, Any]:
@@ -95,5 +101,5 @@ def evaluate_reader(reader: Any, items: Sequence[EvalItem], batch_size: int = 32
     out = score(preds, items)
     out["ms_per_plate"] = 1000.0 * t / max(1, len(items))
     out["batch_size"] = batch_size
-    out["predictions"] = [{"text": it.text, "pred": p} for it, p in zip(items, preds) if p != it.text]
+    out["predictions"] = [{"text": it.text, "pred": p} for it, p in zip(items, preds, strict=False) if p != it.text]
     return out

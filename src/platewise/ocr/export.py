@@ -82,7 +82,9 @@ def check_parity(model: PlateOCR, onnx_path: str | Path, *, batch: int = 3, seed
     import onnxruntime as ort
 
     model = model.eval()
-    x = torch.from_numpy(np.random.default_rng(seed).normal(size=tuple(model.export_inputs(batch).shape)).astype(np.float32))
+    x = torch.from_numpy(
+        np.random.default_rng(seed).normal(size=tuple(model.export_inputs(batch).shape)).astype(np.float32)
+    )
     with torch.no_grad():
         ref = model(x).numpy()
     sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])

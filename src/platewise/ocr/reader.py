@@ -42,12 +42,15 @@ class PlateReader:
         batch_size: crops per network call.
     """
 
-    def __init__(self, path: str | Path | None = None, threads: int | None = None, top_n: int = 3,
-                 batch_size: int = 32) -> None:
+    def __init__(
+        self, path: str | Path | None = None, threads: int | None = None, top_n: int = 3, batch_size: int = 32
+    ) -> None:
         self.model = OnnxModel(path or DEFAULT_MODEL, threads=threads)
         meta = self.model.metadata
         if meta.get("kind") != "ocr":
-            raise ModelNotFound(f"{self.model.path} is not a platewise plate reader (metadata kind {meta.get('kind')!r})")
+            raise ModelNotFound(
+                f"{self.model.path} is not a platewise plate reader (metadata kind {meta.get('kind')!r})"
+            )
         h, w = meta["input_size"]
         self.input_size: tuple[int, int] = (int(h), int(w))
         self.mean = tuple(float(v) for v in meta["mean"])

@@ -12,10 +12,12 @@ __all__ = ["MODELS", "create_recognizer", "list_recognizers", "recognizer_config
 
 MODELS: dict[str, dict[str, Any]] = {
     # tests and CI only: builds and exports in well under a second
-    "ocr_tiny": dict(img_height=16, img_width=64, patch_width=4, embed_dim=32, depth=1, heads=2, dec_depth=1,
-                     mae_dim=32),
-    "ocr_tiny_ctc": dict(img_height=16, img_width=80, patch_width=4, embed_dim=32, depth=1, heads=2, head="ctc",
-                         mae_dim=32),
+    "ocr_tiny": dict(
+        img_height=16, img_width=64, patch_width=4, embed_dim=32, depth=1, heads=2, dec_depth=1, mae_dim=32
+    ),
+    "ocr_tiny_ctc": dict(
+        img_height=16, img_width=80, patch_width=4, embed_dim=32, depth=1, heads=2, head="ctc", mae_dim=32
+    ),
     "ocr_s": dict(img_height=48, img_width=144, patch_width=6, embed_dim=128, depth=4, heads=4, dec_depth=2),
     "ocr_s_ctc": dict(img_height=48, img_width=144, patch_width=6, embed_dim=128, depth=4, heads=4, head="ctc"),
     "ocr_m": dict(img_height=48, img_width=160, patch_width=4, embed_dim=160, depth=5, heads=4, dec_depth=2),

@@ -20,8 +20,17 @@ import torch.nn.functional as F
 
 from platewise.data.sources import default_data_root
 from platewise.ocr.config import OcrConfig, OcrTrainConfig
-from platewise.ocr.dataset import LABELLED_CROP_FOLDERS, SCENE_FOLDERS, Sample, augment, eval_crops, load_real
-from platewise.ocr.dataset import load_synth_dir, load_synth_npz, load_unlabelled
+from platewise.ocr.dataset import (
+    LABELLED_CROP_FOLDERS,
+    SCENE_FOLDERS,
+    Sample,
+    augment,
+    eval_crops,
+    load_real,
+    load_synth_dir,
+    load_synth_npz,
+    load_unlabelled,
+)
 from platewise.ocr.decode import decode_logits
 from platewise.ocr.mae import MaskedAutoencoder
 from platewise.ocr.net import PlateOCR
@@ -63,7 +72,7 @@ def evaluate(model: PlateOCR, sets: dict[str, tuple[np.ndarray, list[str]]]) -> 
         for i in range(0, len(x), 128):
             logits = model(torch.from_numpy(x[i : i + 128])).numpy()
             preds += [p.text for p in decode_logits(logits, model.cfg.alphabet, model.cfg.head, top_n=0)]
-        out[f"val_{name}"] = float(np.mean([p == t for p, t in zip(preds, texts)])) if texts else 0.0
+        out[f"val_{name}"] = float(np.mean([p == t for p, t in zip(preds, texts, strict=False)])) if texts else 0.0
     out["val_mean"] = float(np.mean([out[f"val_{n}"] for n in sets])) if sets else 0.0
     model.train()
     return out
@@ -72,8 +81,15 @@ def evaluate(model: PlateOCR, sets: dict[str, tuple[np.ndarray, list[str]]]) -> 
 class _Batches:
     """Draws mixed batches: ``real_fraction`` real (each folder equally likely), the rest synthetic."""
 
-    def __init__(self, real: dict[str, list[Sample]], synth: list[Sample], cfg: OcrConfig, tc: OcrTrainConfig,
-                 tok: Tokenizer, rng: np.random.Generator) -> None:
+    def __init__(
+        self,
+        real: dict[str, list[Sample]],
+        synth: list[Sample],
+        cfg: OcrConfig,
+        tc: OcrTrainConfig,
+        tok: Tokenizer,
+        rng: np.random.Generator,
+    ) -> None:
         self.real = [v for v in real.values() if v]
         self.synth = synth
         self.cfg, self.tc, self.tok, self.rng = cfg, tc, tok, rng
@@ -138,8 +154,12 @@ def train(tc: OcrTrainConfig, resume: str | None = None, log: Any = print) -> Pa
             opt.load_state_dict(ck["optimizer"])
         log(f"resumed from {ckpt_path} at phase {state['phase']} step {state['step']}")
     runlog = RunLog(run)
-    runlog.write(event="start", config=dataclasses.asdict(tc), model=dataclasses.asdict(cfg),
-                 params=sum(p.numel() for p in model.parameters()))
+    runlog.write(
+        event="start",
+        config=dataclasses.asdict(tc),
+        model=dataclasses.asdict(cfg),
+        params=sum(p.numel() for p in model.parameters()),
+    )
 
     root = Path(tc.data_root) if tc.data_root else default_data_root()
     real = load_real(root, holdout=False, tokenizer=tok)
@@ -150,8 +170,10 @@ def train(tc: OcrTrainConfig, resume: str | None = None, log: Any = print) -> Pa
         else:
             synth += load_synth_dir(Path(d), (cfg.img_height, cfg.img_width), tokenizer=tok)
     sets = _holdout_sets(root, cfg)
-    log(f"real train {({k: len(v) for k, v in real.items()})}, synthetic {len(synth)}, "
-        f"hold-out {({k: len(v[1]) for k, v in sets.items()})}")
+    log(
+        f"real train { ({k: len(v) for k, v in real.items()}) }, synthetic {len(synth)}, "
+        f"hold-out { ({k: len(v[1]) for k, v in sets.items()}) }"
+    )
     batches = _Batches(real, synth, cfg, tc, tok, rng)
     t0 = time.time()
 
@@ -159,9 +181,15 @@ def train(tc: OcrTrainConfig, resume: str | None = None, log: Any = print) -> Pa
         return tc.max_minutes > 0 and (time.time() - t0) / 60 > tc.max_minutes
 
     def save(name: str, metrics: dict[str, float] | None = None) -> None:
-        save_checkpoint(run / name, model=model.state_dict(), config=dataclasses.asdict(cfg), state=dict(state),
-                        optimizer=opt.state_dict() if state["phase"] == "sup" else None, metrics=metrics or {},
-                        train_config=dataclasses.asdict(tc))
+        save_checkpoint(
+            run / name,
+            model=model.state_dict(),
+            config=dataclasses.asdict(cfg),
+            state=dict(state),
+            optimizer=opt.state_dict() if state["phase"] == "sup" else None,
+            metrics=metrics or {},
+            train_config=dataclasses.asdict(tc),
+        )
 
     # --- phase 1: MAE pre-training on unlabelled + real + synthetic images ---
     if state["phase"] == "mae" and mae is not None:
@@ -216,8 +244,9 @@ def train(tc: OcrTrainConfig, resume: str | None = None, log: Any = print) -> Pa
             runlog.write(step=step, event="lr_drop", lr=state["lr"])
             log(f"plateau at step {step}: lr -> {state['lr']:.2e}")
         if step % tc.log_every == 0:
-            runlog.write(step=step, phase="sup", loss=lv, loss_smooth=smooth, lr=lr,
-                         minutes=round((time.time() - t0) / 60, 2))
+            runlog.write(
+                step=step, phase="sup", loss=lv, loss_smooth=smooth, lr=lr, minutes=round((time.time() - t0) / 60, 2)
+            )
         if state["step"] % tc.eval_every == 0 or state["step"] == tc.steps:
             metrics = evaluate(model, sets)
             runlog.write(step=step, **metrics)
