@@ -20,8 +20,8 @@ def resize_crop(image: npt.NDArray[np.uint8], size: tuple[int, int]) -> npt.NDAr
     if image.shape[0] == h and image.shape[1] == w:
         return image
     shrink = image.shape[0] > h or image.shape[1] > w
-    out: npt.NDArray[np.uint8] = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-    return out
+    interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    return np.asarray(cv2.resize(image, (w, h), interpolation=interp), dtype=np.uint8)
 
 
 def normalize_batch(
