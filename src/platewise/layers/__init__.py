@@ -1,1 +1,1 @@
-"""Shared torch building blocks (the one copy of each): needs the [train] extra."""
+"""The one copy of each shared torch block (needs the [train] extra)."""
