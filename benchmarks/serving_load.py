@@ -258,28 +258,40 @@ async def http_load(url: str, body: bytes, headers: dict[str, str], concurrency:
     loop = asyncio.get_running_loop()
     end = loop.time() + secs
 
+    async def one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> int:
+        writer.write(req)
+        status_line = await reader.readline()
+        if not status_line:
+            raise ConnectionResetError("server closed the connection")
+        length = 0
+        while True:
+            line = await reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        await reader.readexactly(length)
+        return int(status_line.split()[1])
+
     async def worker() -> None:
-        reader, writer = await _http_conn(u.host, u.port or 80)
-        try:
-            while loop.time() < end:
-                t0 = time.perf_counter()
-                writer.write(req)
-                status_line = await reader.readline()
-                length = 0
-                while True:
-                    line = await reader.readline()
-                    if line in (b"\r\n", b""):
-                        break
-                    if line[:15].lower() == b"content-length:":
-                        length = int(line[15:])
-                await reader.readexactly(length)
-                status = int(status_line.split()[1])
+        conn = None
+        while loop.time() < end:
+            t0 = time.perf_counter()
+            try:
+                if conn is None:
+                    conn = await _http_conn(u.host, u.port or 80)
+                status = await one(*conn)
                 code = "OK" if status == 200 else f"HTTP_{status}"
-                if code == "OK":
-                    lat.append(time.perf_counter() - t0)
-                codes[code] = codes.get(code, 0) + 1
-        finally:
-            writer.close()
+            except (OSError, asyncio.IncompleteReadError) as e:
+                code = type(e).__name__
+                if conn is not None:
+                    conn[1].close()
+                conn = None
+            if code == "OK":
+                lat.append(time.perf_counter() - t0)
+            codes[code] = codes.get(code, 0) + 1
+        if conn is not None:
+            conn[1].close()
 
     t0 = loop.time()
     await asyncio.gather(*(worker() for _ in range(concurrency)))

@@ -112,6 +112,7 @@ async def _serve_worker(cfg: ServeConfig, index: int, count: int, notify: Any, s
     notify(("ready", index, os.getpid(), sorted(found.models), found.broken))
     waits = [loop.create_task(stop.wait())] + ([http_task] if http_task else [])
     await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    http_died = http_task is not None and http_task.done() and not stop.is_set()
     # drain: not ready, stop taking connections, finish what was admitted, then exit
     host.draining = True
     log.info("draining: %d request(s) in flight", host.outstanding)
@@ -125,6 +126,10 @@ async def _serve_worker(cfg: ServeConfig, index: int, count: int, notify: Any, s
         stops.append(http_task)
     await asyncio.gather(*stops, return_exceptions=True)
     await host.drain()
+    if http_died:
+        assert http_task is not None
+        exc = http_task.exception() if not http_task.cancelled() else None
+        raise RuntimeError(f"the HTTP server stopped unexpectedly: {exc!r}")
     log.info("drained, exiting")
 
 
