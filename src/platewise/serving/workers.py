@@ -133,8 +133,25 @@ async def _serve_worker(cfg: ServeConfig, index: int, count: int, notify: Any, s
     log.info("drained, exiting")
 
 
+def _die_with_parent() -> None:
+    """Linux: have the kernel send this worker SIGTERM when its supervisor dies, even by SIGKILL, so that
+    no orphaned worker keeps holding the ports."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def run_worker(cfg: ServeConfig, index: int, count: int, events: Any = None) -> None:
     """Entry point of one worker process: serves until SIGTERM/SIGINT, then drains and returns."""
+    _die_with_parent()
     for var in _THREAD_ENV:
         os.environ[var] = str(cfg.threads)
     _setup_logging(cfg.log_level, f"worker {index} pid {os.getpid()}")
