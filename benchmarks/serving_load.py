@@ -679,14 +679,14 @@ def finish(result: dict[str, Any], out: str) -> None:
 
 
 def alpr_image(path: str) -> np.ndarray:
-    """The image for the alpr levels: ``path``, else the first scene image under ../shared/data."""
+    """The image for the alpr levels: ``path``, else the first scene of ../shared/data/openalpr-dev."""
     import cv2
 
     if not path:
         from platewise.data.sources import default_data_root
 
-        root = default_data_root()
-        found = sorted(p for p in root.rglob("*.jpg") if "crop" not in str(p).lower())[:1] if root.is_dir() else []
+        scenes = default_data_root() / "openalpr-dev"
+        found = sorted(scenes.rglob("*.jpg"))[:1] if scenes.is_dir() else []
         if not found:
             return np.random.default_rng(2).integers(0, 255, (480, 640, 3), dtype=np.uint8)
         path = str(found[0])
