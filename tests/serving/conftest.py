@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import socket
@@ -41,11 +42,16 @@ class Server:
         cmd += ["--drain-s", "5", "--log-level", "info", *args]
         full_env = {**os.environ, "PYTHONPATH": str(SRC), **(env or {})}
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full_env)
+        atexit.register(self.kill)  # never leak a server, whatever happens to the test session
         self.lines: list[str] = []
         self._ready = threading.Event()
         threading.Thread(target=self._pump, daemon=True).start()
         if wait_ready:
             self.wait_ready()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()  # the supervisor's workers notice their parent is gone (see workers.py)
 
     def wait_ready(self, timeout: float = 45) -> None:
         if not self._ready.wait(timeout):

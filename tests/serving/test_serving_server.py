@@ -333,3 +333,30 @@ def test_http_reads_without_store_says_not_configured(http):
     r = http.get("/v1/reads")
     assert r.status_code == 503
     assert "--store-db" in r.json()["error"]
+
+
+def test_decompression_bomb_is_refused_from_its_header(stub):
+    bomb = cv2.imencode(".png", np.zeros((3000, 4000), np.uint8))[1].tobytes()  # 12 Mpx in a few KB
+    assert len(bomb) < 200_000
+    with pytest.raises(grpc.RpcError) as e:
+        stub.Run(pb.RunRequest(model="echo", input=pb.Input(encoded=bomb)))
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "pixel limit" in e.value.details()
+
+
+def test_too_many_inputs_in_one_batch_is_refused(stub):
+    one = pb.Input(tensor=pb.Tensor(data=b"\0" * 12, shape=[2, 2, 3], dtype="uint8"))
+    with pytest.raises(grpc.RpcError) as e:
+        stub.RunBatch(pb.RunBatchRequest(model="echo", inputs=[one] * 65))
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "limit of 64" in e.value.details()
+    reply = stub.RunBatch(pb.RunBatchRequest(model="echo", inputs=[one] * 3))
+    assert len(reply.outputs) == 3
+
+
+def test_batch_larger_than_the_queue_is_invalid_not_busy(stub):
+    one = pb.Input(tensor=pb.Tensor(data=b"\0" * 12, shape=[2, 2, 3], dtype="uint8"))
+    with pytest.raises(grpc.RpcError) as e:
+        stub.RunBatch(pb.RunBatchRequest(model="echo", inputs=[one] * 5))  # --max-queue 4
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "queue holds (4)" in e.value.details()

@@ -7,6 +7,7 @@ import re
 import signal
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -163,3 +164,20 @@ def test_ready_only_after_models_are_loaded_and_warmed(make_server):
             assert h.get("/readyz").status_code == 200
     finally:
         s.stop()
+
+
+def test_workers_exit_when_the_supervisor_is_killed(make_server):
+    s = make_server("--only", "whoami")
+    with ModelClient("whoami", "127.0.0.1", s.grpc_port) as c:
+        worker = c.run(IMG)
+    s.proc.kill()  # SIGKILL: the supervisor cannot stop its workers itself
+    s.proc.wait(10)
+
+    def gone():
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return True
+        return Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
+    assert wait_until(gone, timeout=15)

@@ -129,9 +129,12 @@ class ModelHost:
         refused without spending CPU on it.
 
         Raises:
-            ModelNotFound, ServerBusy (queue full or draining).
+            ModelNotFound, InvalidInput (more inputs than the queue can ever hold), ServerBusy (queue full or
+            draining).
         """
         lm = self.get(name)
+        if n > lm.batcher.max_queue:  # would be "busy" forever: say what to change instead
+            raise InvalidInput(f"{n} inputs in one request is more than the queue holds ({lm.batcher.max_queue})")
         if self.draining:
             raise ServerBusy("server is shutting down, retry on another instance")
         if lm.batcher.queued + n > lm.batcher.max_queue:
@@ -189,6 +192,10 @@ class ModelHost:
             if len(inputs) == 1:
                 return [await lm.batcher.submit(inputs[0], args, deadline=deadline)]
             # each input is its own queue item; refuse the whole request if they would not all fit
+            if len(inputs) > lm.batcher.max_queue:
+                raise InvalidInput(
+                    f"{len(inputs)} inputs in one request is more than the queue holds ({lm.batcher.max_queue})"
+                )
             if lm.batcher.queued + len(inputs) > lm.batcher.max_queue:
                 raise ServerBusy(f"queue cannot take {len(inputs)} more inputs, retry later")
             return list(await asyncio.gather(*(lm.batcher.submit(x, args, deadline=deadline) for x in inputs)))

@@ -31,7 +31,7 @@ import numpy as np
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -208,6 +208,9 @@ class _Handlers:
         except DeadlineExceeded as e:
             code = "deadline"
             return _error(504, code, str(e))
+        except ClientDisconnect:
+            code = "cancelled"
+            return Response(status_code=499)  # nobody reads it; keeps the log free of tracebacks
         except Exception as e:
             code = "error"
             log.exception("model %s failed", name)

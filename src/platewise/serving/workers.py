@@ -112,6 +112,7 @@ async def _serve_worker(cfg: ServeConfig, index: int, count: int, notify: Any, s
     notify(("ready", index, os.getpid(), sorted(found.models), found.broken))
     waits = [loop.create_task(stop.wait())] + ([http_task] if http_task else [])
     await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    http_died = http_task is not None and http_task.done() and not stop.is_set()
     # drain: not ready, stop taking connections, finish what was admitted, then exit
     host.draining = True
     log.info("draining: %d request(s) in flight", host.outstanding)
@@ -125,11 +126,32 @@ async def _serve_worker(cfg: ServeConfig, index: int, count: int, notify: Any, s
         stops.append(http_task)
     await asyncio.gather(*stops, return_exceptions=True)
     await host.drain()
+    if http_died:
+        assert http_task is not None
+        exc = http_task.exception() if not http_task.cancelled() else None
+        raise RuntimeError(f"the HTTP server stopped unexpectedly: {exc!r}")
     log.info("drained, exiting")
+
+
+def _die_with_parent() -> None:
+    """Linux: have the kernel send this worker SIGTERM when its supervisor dies, even by SIGKILL, so that
+    no orphaned worker keeps holding the ports."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def run_worker(cfg: ServeConfig, index: int, count: int, events: Any = None) -> None:
     """Entry point of one worker process: serves until SIGTERM/SIGINT, then drains and returns."""
+    _die_with_parent()
     for var in _THREAD_ENV:
         os.environ[var] = str(cfg.threads)
     _setup_logging(cfg.log_level, f"worker {index} pid {os.getpid()}")
