@@ -233,11 +233,15 @@ class ReadStore:
 
     def _plain(self, q: SearchQuery) -> list[StoredRead]:
         conds = filter_conditions(q, dialect=self.dialect, trigram_index=self.trigram_index)
-        stmt = select(reads).order_by(desc(reads.c.time), desc(reads.c.id))
+        order = (desc(reads.c.time), desc(reads.c.id))
+        # Two steps: pick the ids from the indexes alone (for 'AB%' the (normalized, time) index covers the
+        # filter and the sort), then read only the rows that are returned.
+        ids = select(reads.c.id).order_by(*order)
         if conds:
-            stmt = stmt.where(where(conds))  # type: ignore[arg-type]
+            ids = ids.where(where(conds))  # type: ignore[arg-type]
         if q.limit is not None:
-            stmt = stmt.limit(q.limit)
+            ids = ids.limit(q.limit)
+        stmt = select(reads).where(reads.c.id.in_(ids)).order_by(*order)
         with self._reading() as conn:
             rows = conn.execute(stmt).mappings().all()
         return [row_to_stored(r) for r in rows]
