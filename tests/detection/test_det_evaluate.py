@@ -40,3 +40,21 @@ def test_iou_07_is_stricter_than_05() -> None:
 def test_average_precision_of_a_false_positive_first() -> None:
     ap = average_precision(np.array([0.9, 0.8]), np.array([False, True]), 1)
     assert ap == pytest.approx(0.5)
+
+
+def test_corner_error_is_zero_for_exact_corners_and_scales_with_width() -> None:
+    from platewise.detection.evaluate import corner_errors
+
+    quad = np.array([[[10, 10], [110, 10], [110, 40], [10, 40]]], np.float32)
+    box = np.array([[10, 10, 110, 40]], np.float32)
+    assert corner_errors(box, quad, quad) == [pytest.approx(0.0)]
+    shifted = quad + np.array([4.0, 0.0], np.float32)
+    assert corner_errors(box, shifted, quad) == [pytest.approx(0.04)]
+
+
+def test_corner_error_skips_plates_without_a_matching_detection() -> None:
+    from platewise.detection.evaluate import corner_errors
+
+    quad = np.array([[[10, 10], [110, 10], [110, 40], [10, 40]]], np.float32)
+    far = np.array([[300, 300, 400, 330]], np.float32)
+    assert corner_errors(far, quad, quad) == []
