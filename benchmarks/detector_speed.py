@@ -35,8 +35,9 @@ def _frames(n: int) -> tuple[list[np.ndarray], str]:
     return [rng.integers(0, 255, (720, 1280, 3), dtype=np.uint8) for _ in range(n)], "random 1280x720"
 
 
-def bench(model: str | None, threads: int, size: tuple[int, int] | None, frames: list[np.ndarray],
-          repeats: int) -> dict[str, object]:
+def bench(
+    model: str | None, threads: int, size: tuple[int, int] | None, frames: list[np.ndarray], repeats: int
+) -> dict[str, object]:
     from platewise.detection.decode import decode_batch
     from platewise.detection.detector import PlateDetector
     from platewise.detection.preprocess import letterbox, to_input_tensor
@@ -57,8 +58,15 @@ def bench(model: str | None, threads: int, size: tuple[int, int] | None, frames:
         t1 = time.perf_counter()
         outs = det.model.run(x)
         t2 = time.perf_counter()
-        decode_batch(*outs, [lb], det.input_size, det.strides, reg_max=det.reg_max,
-                     score_threshold=det.score_threshold, nms_threshold=det.nms_threshold)
+        decode_batch(
+            *outs,
+            [lb],
+            det.input_size,
+            det.strides,
+            reg_max=det.reg_max,
+            score_threshold=det.score_threshold,
+            nms_threshold=det.nms_threshold,
+        )
         t3 = time.perf_counter()
         pre.append(t1 - t0)
         net.append(t2 - t1)

@@ -26,7 +26,9 @@ def test_detections_below_the_threshold_count_for_ap_but_not_for_recall() -> Non
     c = DetectionCounts()
     c.add(GT.copy(), np.array([0.9, 0.1], np.float32), GT, threshold=0.5)
     m = c.metrics()
-    assert m["recall50"] == 0.5 and m["precision50"] == 1.0 and m["ap50"] == pytest.approx(1.0)
+    assert m["recall50"] == 0.5
+    assert m["precision50"] == 1.0
+    assert m["ap50"] == pytest.approx(1.0)
 
 
 def test_iou_07_is_stricter_than_05() -> None:
@@ -34,7 +36,8 @@ def test_iou_07_is_stricter_than_05() -> None:
     c = DetectionCounts()
     c.add(shifted, np.array([0.9, 0.9], np.float32), GT, threshold=0.5)
     m = c.metrics()
-    assert m["recall50"] == 1.0 and m["recall70"] == 0.5
+    assert m["recall50"] == 1.0
+    assert m["recall70"] == 0.5
 
 
 def test_average_precision_of_a_false_positive_first() -> None:

@@ -11,7 +11,10 @@ HELP = "recall/precision at IoU 0.5 and 0.7, AP50, detections per image and ms p
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--labels", help="scenes CSV: image,region,x,y,w,h,plate")
     parser.add_argument(
-        "--synthetic", type=int, default=0, metavar="N",
+        "--synthetic",
+        type=int,
+        default=0,
+        metavar="N",
         help="instead of --labels: N synthetic scenes with exact corners pasted on the hold-out negatives "
         "(reports the mean corner error as a share of plate width)",
     )

@@ -24,10 +24,10 @@ __all__ = [
 F32 = npt.NDArray[np.float32]
 
 
-def box_iou_matrix(a: F32, b: F32) -> npt.NDArray[np.float64]:
-    """IoU of every box of ``a`` (K,4) xyxy with every box of ``b`` (M,4) -> (K,M)."""
-    a = np.asarray(a, np.float64).reshape(-1, 4)
-    b = np.asarray(b, np.float64).reshape(-1, 4)
+def box_iou_matrix(boxes_a: npt.ArrayLike, boxes_b: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """IoU of every box of ``boxes_a`` (K,4) xyxy with every box of ``boxes_b`` (M,4) -> (K,M)."""
+    a = np.asarray(boxes_a, np.float64).reshape(-1, 4)
+    b = np.asarray(boxes_b, np.float64).reshape(-1, 4)
     ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
     iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
     inter = ix * iy
@@ -84,6 +84,7 @@ class DetectionCounts:
     tp70: int = 0
     scores: list[float] = field(default_factory=list)
     tps: list[bool] = field(default_factory=list)
+
     # detections below the operating threshold, kept for AP only
     def add(self, det_boxes: F32, det_scores: F32, gt_boxes: F32, threshold: float) -> None:
         """Adds one image: all detections down to the AP floor, counted at ``threshold`` for recall/precision."""
