@@ -99,7 +99,13 @@ def _load_data(cfg: DetectorTrainConfig) -> DetectionSampler:
         scenes = load_records(root, cfg.scene_folders)
         negatives = load_records(root, (cfg.negative_folder,)) if cfg.negative_folder else []
     return DetectionSampler(
-        scenes, negatives, cfg.train_size, cfg.synth_fraction, cfg.negative_fraction, cfg.mosaic_prob
+        scenes,
+        negatives,
+        cfg.train_size,
+        cfg.synth_fraction,
+        cfg.negative_fraction,
+        cfg.mosaic_prob,
+        cfg.scene_synth_fraction,
     )
 
 
