@@ -19,6 +19,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "(reports the mean corner error as a share of plate width)",
     )
     parser.add_argument("--seed", type=int, default=12345, help="seed of the --synthetic scenes")
+    parser.add_argument(
+        "--synth-source",
+        choices=("builtin", "scenes"),
+        default="builtin",
+        help="--synthetic plates from the detector's built-in renderer or platewise.data.synthetic.SceneSynthesizer",
+    )
     parser.add_argument("--root", help="folder the image paths are relative to (default: the CSV's folder)")
     parser.add_argument("--model", help="detector ONNX file (default: the shipped weights)")
     parser.add_argument("--holdout", action="store_true", help="only the hold-out images (platewise.data.splits)")
@@ -113,10 +119,21 @@ def _run_synthetic(args: argparse.Namespace, det: object, threshold: float) -> i
     if not backgrounds:
         raise InvalidInput(f"no hold-out negatives under {root}/negatives")
     rng = np.random.default_rng(args.seed)
+    scenes = None
+    if args.synth_source == "scenes":
+        from platewise.data.synthetic.scenes import SceneSynthesizer
+
+        scenes = SceneSynthesizer([str(r.source) for r in backgrounds], seed=args.seed)
     counts, errors, elapsed = DetectionCounts(), [], 0.0
     for i in range(args.synthetic):
-        bg = backgrounds[i % len(backgrounds)].image()
-        img, quads = paste_plates(rng, bg, int(rng.integers(1, 4)))
+        if scenes is not None:
+            w, h = [(1280, 720), (640, 480), (960, 540)][i % 3]
+            scene = scenes.sample(w, h)
+            img = scene.image
+            quads = np.array([p.corners for p in scene.plates], np.float32).reshape(-1, 4, 2)
+        else:
+            bg = backgrounds[i % len(backgrounds)].image()
+            img, quads = paste_plates(rng, bg, int(rng.integers(1, 4)))
         t = time.perf_counter()
         raw = det.detect_raw([img])[0]  # type: ignore[attr-defined]
         elapsed += time.perf_counter() - t
@@ -125,7 +142,7 @@ def _run_synthetic(args: argparse.Namespace, det: object, threshold: float) -> i
         keep = raw.scores >= threshold
         errors += corner_errors(raw.boxes[keep], raw.corners[keep], quads)
     result = {
-        "labels": f"synthetic:{args.synthetic}:seed{args.seed}",
+        "labels": f"synthetic:{args.synth_source}:{args.synthetic}:seed{args.seed}",
         "model": str(det.model.path),  # type: ignore[attr-defined]
         "input_size": list(det.input_size),  # type: ignore[attr-defined]
         "score_threshold": threshold,
