@@ -31,7 +31,8 @@ def test_eval_detect_prints_one_json_object_per_region_and_overall(
     for group in ("overall", "eu", "us"):
         for key in KEYS:
             assert key in out[group]
-    assert out["overall"]["images"] == 3 and out["eu"]["plates"] == 2
+    assert out["overall"]["images"] == 3
+    assert out["eu"]["plates"] == 2
     assert out["ms_per_image"] > 0
 
 
@@ -53,7 +54,8 @@ def test_eval_detect_synthetic_reports_corner_error(
     args = ["eval", "detect", "--synthetic", "2", "--root", str(data_root), "--model", str(tiny_onnx), "--json"]
     assert main(args) == 0
     out = json.loads(capsys.readouterr().out)
-    assert "mean_corner_error_per_width" in out and out["overall"]["images"] == 2
+    assert "mean_corner_error_per_width" in out
+    assert out["overall"]["images"] == 2
 
 
 def test_load_records_never_returns_hold_out_images(data_root: Path) -> None:
@@ -62,6 +64,7 @@ def test_load_records_never_returns_hold_out_images(data_root: Path) -> None:
 
     train = load_records(data_root, ("ro-dashcam", "negatives"))
     held = load_records(data_root, ("ro-dashcam", "negatives"), holdout=True)
-    assert train and held
+    assert train
+    assert held
     assert not any(is_holdout(r.key) for r in train)
     assert all(is_holdout(r.key) for r in held)
