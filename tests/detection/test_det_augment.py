@@ -13,7 +13,10 @@ def test_hflip_keeps_corners_ordered_tl_tr_br_bl() -> None:
     img = np.zeros((80, 100, 3), np.uint8)
     _, boxes, corners = hflip(img, BOX, QUAD)
     tl, tr, br, bl = corners[0]
-    assert tl[0] < tr[0] and bl[0] < br[0] and tl[1] < bl[1] and tr[1] < br[1]
+    assert tl[0] < tr[0]
+    assert bl[0] < br[0]
+    assert tl[1] < bl[1]
+    assert tr[1] < br[1]
     np.testing.assert_allclose(boxes[0], [100 - 60, 30, 100 - 20, 45])
 
 
@@ -37,7 +40,8 @@ def test_photometric_keeps_shape_and_dtype() -> None:
     img = rng.integers(0, 255, (50, 60, 3), dtype=np.uint8)
     for _ in range(20):
         out = photometric(img, rng, strength=1.0)
-        assert out.shape == img.shape and out.dtype == np.uint8
+        assert out.shape == img.shape
+        assert out.dtype == np.uint8
 
 
 def _records(n: int, with_boxes: bool) -> list[SceneRecord]:
@@ -59,9 +63,11 @@ def test_sampler_returns_square_samples_with_consistent_targets() -> None:
     seen_corners = False
     for _ in range(30):
         s = sampler.sample(rng)
-        assert s.image.shape == (96, 96, 3) and s.image.dtype == np.uint8
+        assert s.image.shape == (96, 96, 3)
+        assert s.image.dtype == np.uint8
         assert len(s.boxes) == len(s.corners) == len(s.has_corners)
-        assert (s.boxes[:, 2] > s.boxes[:, 0]).all() and (s.boxes[:, 3] > s.boxes[:, 1]).all()
+        assert (s.boxes[:, 2] > s.boxes[:, 0]).all()
+        assert (s.boxes[:, 3] > s.boxes[:, 1]).all()
         seen_corners |= bool(s.has_corners.any())
     assert seen_corners
 

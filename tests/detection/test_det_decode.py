@@ -61,7 +61,8 @@ def test_decode_clips_boxes_and_corners_to_the_image() -> None:
     pts, st = anchor_grid(64, 64, (8, 16, 32))
     s, d, c = _outputs(64, 64, {0: (0.9, [4, 4, 1, 1])})
     out = decode_one(s, d, c, pts, st, _identity(64, 64), reg_max=R, score_threshold=0.5)
-    assert out.boxes.min() >= 0 and out.boxes.max() <= 64
+    assert out.boxes.min() >= 0
+    assert out.boxes.max() <= 64
     assert out.corners.min() >= 0
 
 
@@ -69,14 +70,24 @@ def test_decode_returns_empty_arrays_when_nothing_passes() -> None:
     pts, st = anchor_grid(64, 64, (8, 16, 32))
     s, d, c = _outputs(64, 64, {})
     out = decode_one(s, d, c, pts, st, _identity(64, 64), reg_max=R, score_threshold=0.5)
-    assert out.boxes.shape == (0, 4) and out.corners.shape == (0, 4, 2) and out.scores.shape == (0,)
+    assert out.boxes.shape == (0, 4)
+    assert out.corners.shape == (0, 4, 2)
+    assert out.scores.shape == (0,)
 
 
 def test_decode_batch_keeps_images_apart() -> None:
     s1, d1, c1 = _outputs(64, 64, {9: (0.9, [1, 1, 1, 1])})
     s2, d2, c2 = _outputs(64, 64, {})
-    outs = decode_batch(np.stack([s1, s2]), np.stack([d1, d2]), np.stack([c1, c2]),
-                        [_identity(64, 64)] * 2, (64, 64), (8, 16, 32), reg_max=R, score_threshold=0.5)
+    outs = decode_batch(
+        np.stack([s1, s2]),
+        np.stack([d1, d2]),
+        np.stack([c1, c2]),
+        [_identity(64, 64)] * 2,
+        (64, 64),
+        (8, 16, 32),
+        reg_max=R,
+        score_threshold=0.5,
+    )
     assert [len(o.scores) for o in outs] == [1, 0]
 
 

@@ -22,13 +22,16 @@ def test_detect_returns_one_list_per_image_in_original_pixels(det: PlateDetector
     images = [rng.integers(0, 255, (720, 1280, 3), dtype=np.uint8), rng.integers(0, 255, (50, 90, 3), dtype=np.uint8)]
     out = det.detect(images)
     assert len(out) == 2
-    for img, dets in zip(images, out):
+    for img, dets in zip(images, out, strict=False):
         h, w = img.shape[:2]
         for d in dets:
             assert isinstance(d, Detection)
-            assert 0 <= d.box.x1 <= d.box.x2 <= w and 0 <= d.box.y1 <= d.box.y2 <= h
+            assert 0 <= d.box.x1 <= d.box.x2 <= w
+            assert 0 <= d.box.y1 <= d.box.y2 <= h
             pts = d.corners.as_array()
-            assert pts.shape == (4, 2) and (pts[:, 0] <= w).all() and (pts[:, 1] <= h).all()
+            assert pts.shape == (4, 2)
+            assert (pts[:, 0] <= w).all()
+            assert (pts[:, 1] <= h).all()
             assert 0.3 <= d.score <= 1.0
 
 
@@ -87,7 +90,12 @@ def test_shipped_detector_runs_without_importing_torch() -> None:
         "print('ok')\n"
     )
     src = str(Path(__file__).resolve().parents[2] / "src")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                       env={"PYTHONPATH": src, "PATH": "/usr/bin:/bin"})
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": src, "PATH": "/usr/bin:/bin"},
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "ok"

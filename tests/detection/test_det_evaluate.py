@@ -26,7 +26,9 @@ def test_detections_below_the_threshold_count_for_ap_but_not_for_recall() -> Non
     c = DetectionCounts()
     c.add(GT.copy(), np.array([0.9, 0.1], np.float32), GT, threshold=0.5)
     m = c.metrics()
-    assert m["recall50"] == 0.5 and m["precision50"] == 1.0 and m["ap50"] == pytest.approx(1.0)
+    assert m["recall50"] == 0.5
+    assert m["precision50"] == 1.0
+    assert m["ap50"] == pytest.approx(1.0)
 
 
 def test_iou_07_is_stricter_than_05() -> None:
@@ -34,9 +36,28 @@ def test_iou_07_is_stricter_than_05() -> None:
     c = DetectionCounts()
     c.add(shifted, np.array([0.9, 0.9], np.float32), GT, threshold=0.5)
     m = c.metrics()
-    assert m["recall50"] == 1.0 and m["recall70"] == 0.5
+    assert m["recall50"] == 1.0
+    assert m["recall70"] == 0.5
 
 
 def test_average_precision_of_a_false_positive_first() -> None:
     ap = average_precision(np.array([0.9, 0.8]), np.array([False, True]), 1)
     assert ap == pytest.approx(0.5)
+
+
+def test_corner_error_is_zero_for_exact_corners_and_scales_with_width() -> None:
+    from platewise.detection.evaluate import corner_errors
+
+    quad = np.array([[[10, 10], [110, 10], [110, 40], [10, 40]]], np.float32)
+    box = np.array([[10, 10, 110, 40]], np.float32)
+    assert corner_errors(box, quad, quad) == [pytest.approx(0.0)]
+    shifted = quad + np.array([4.0, 0.0], np.float32)
+    assert corner_errors(box, shifted, quad) == [pytest.approx(0.04)]
+
+
+def test_corner_error_skips_plates_without_a_matching_detection() -> None:
+    from platewise.detection.evaluate import corner_errors
+
+    quad = np.array([[[10, 10], [110, 10], [110, 40], [10, 40]]], np.float32)
+    far = np.array([[300, 300, 400, 330]], np.float32)
+    assert corner_errors(far, quad, quad) == []

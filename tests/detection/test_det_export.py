@@ -21,7 +21,7 @@ def test_onnx_matches_torch_on_the_tiny_variant(tiny_onnx: Path) -> None:
     with torch.no_grad():
         ref = [t.numpy() for t in net.export_forward(torch.from_numpy(x))]
     got = OnnxModel(tiny_onnx, threads=1).run(x)
-    for r, g in zip(ref, got):
+    for r, g in zip(ref, got, strict=False):
         assert r.shape == g.shape
         np.testing.assert_allclose(g, r, rtol=1e-3, atol=1e-4)
 
@@ -29,8 +29,17 @@ def test_onnx_matches_torch_on_the_tiny_variant(tiny_onnx: Path) -> None:
 def test_onnx_metadata_has_the_preprocessing_contract(tiny_onnx: Path) -> None:
     meta = OnnxModel(tiny_onnx, threads=1).metadata
     assert meta["kind"] == "detector"
-    for key in ("version", "input_size", "mean", "std", "color", "strides", "reg_max", "score_threshold",
-                "nms_threshold"):
+    for key in (
+        "version",
+        "input_size",
+        "mean",
+        "std",
+        "color",
+        "strides",
+        "reg_max",
+        "score_threshold",
+        "nms_threshold",
+    ):
         assert key in meta
     assert meta["strides"] == [8, 16, 32]
     json.dumps(meta)
@@ -44,8 +53,9 @@ def test_checkpoint_exports_through_the_cli(tmp_path: Path) -> None:
     from platewise.training.checkpoint import save_checkpoint
 
     net = create_detector("detector_tiny")
-    ck = save_checkpoint(tmp_path / "last.pt", model=net.state_dict(), ema=net.state_dict(),
-                         model_config=asdict(net.cfg), step=0)
+    ck = save_checkpoint(
+        tmp_path / "last.pt", model=net.state_dict(), ema=net.state_dict(), model_config=asdict(net.cfg), step=0
+    )
     assert main(["export", "detector", str(ck), "--out", str(tmp_path / "d.onnx"), "--input-size", "96x160"]) == 0
     assert OnnxModel(tmp_path / "d.onnx").metadata["input_size"] == [96, 160]
     assert main(["export", "detector", str(ck), "--out", str(tmp_path / "d.pt"), "--format", "torchscript"]) == 0

@@ -32,7 +32,8 @@ def test_assigner_gives_a_thin_plate_positives_inside_it() -> None:
     asg = task_aligned_assign(torch.full((1, a), 0.1), pred, pts, st, boxes, corners, valid, has)
     assert 0 < int(asg.fg.sum()) <= 10
     fg_pts = pts[asg.fg[0]]
-    assert (fg_pts[:, 0] > 16).all() and (fg_pts[:, 0] < 64).all()
+    assert (fg_pts[:, 0] > 16).all()
+    assert (fg_pts[:, 0] < 64).all()
     assert bool(asg.corner_mask[asg.fg].all())
     assert float(asg.scores.max()) > 0
 
@@ -42,7 +43,8 @@ def test_assigner_masks_corners_of_plates_without_corner_labels() -> None:
     boxes, corners, valid, has = _targets(False)
     pred = torch.tensor([[0.0, 0.0, 64.0, 64.0]]).expand(1, len(pts), 4)
     asg = task_aligned_assign(torch.full((1, len(pts)), 0.1), pred, pts, st, boxes, corners, valid, has)
-    assert bool(asg.fg.any()) and not bool(asg.corner_mask.any())
+    assert bool(asg.fg.any())
+    assert not bool(asg.corner_mask.any())
 
 
 def test_quality_focal_loss_is_smallest_at_the_target() -> None:
@@ -92,8 +94,14 @@ def test_loss_handles_images_without_plates() -> None:
     pts, st = anchor_points(64, 64, (8, 16, 32))
     z = torch.zeros(1, 1, 4)
     loss, parts = DetectorLoss(net.cfg.reg_max)(
-        net(torch.randn(1, 3, 64, 64)), pts, st, z, torch.zeros(1, 1, 8), torch.zeros(1, 1, dtype=torch.bool),
+        net(torch.randn(1, 3, 64, 64)),
+        pts,
+        st,
+        z,
+        torch.zeros(1, 1, 8),
+        torch.zeros(1, 1, dtype=torch.bool),
         torch.zeros(1, 1, dtype=torch.bool),
     )
     loss.backward()
-    assert parts["num_fg"] == 0 and float(loss) > 0
+    assert parts["num_fg"] == 0
+    assert float(loss) > 0

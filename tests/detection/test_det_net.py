@@ -25,7 +25,8 @@ def test_export_forward_scores_are_probabilities() -> None:
     net = create_detector("detector_tiny").eval()
     with torch.no_grad():
         s, b, k = net.export_forward(torch.randn(1, 3, 64, 64))
-    assert float(s.min()) >= 0.0 and float(s.max()) <= 1.0
+    assert float(s.min()) >= 0.0
+    assert float(s.max()) <= 1.0
     assert b.shape[-1] == 4 * (net.cfg.reg_max + 1)
 
 

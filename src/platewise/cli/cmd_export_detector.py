@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
             raise InvalidInput(f"--input-size {args.input_size}: both sides must be positive multiples of 32")
         size = (h, w)
     meta = detector_metadata(
-        net, size,
+        net,
+        size,
         args.score_threshold if args.score_threshold is not None else DEFAULT_SCORE_THRESHOLD,
         args.nms_threshold if args.nms_threshold is not None else DEFAULT_NMS_THRESHOLD,
     )

@@ -72,9 +72,7 @@ def task_aligned_assign(
     s = strides[None, None, :]
     gw, gh = gb[..., 2] - gb[..., 0], gb[..., 3] - gb[..., 1]
     padx, pady = ((s - gw) / 2).clamp(min=0), ((s - gh) / 2).clamp(min=0)
-    inside = (
-        (px > gb[..., 0] - padx) & (px < gb[..., 2] + padx) & (py > gb[..., 1] - pady) & (py < gb[..., 3] + pady)
-    )
+    inside = (px > gb[..., 0] - padx) & (px < gb[..., 2] + padx) & (py > gb[..., 1] - pady) & (py < gb[..., 3] + pady)
     inside = inside & gt_valid[:, :, None]  # (N,M,A)
     iou = box_iou_pairwise(gb, pred_boxes[:, None, :, :]).clamp(min=0)  # (N,M,A)
     iou = torch.where(inside, iou, torch.zeros_like(iou))

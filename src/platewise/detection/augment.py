@@ -38,9 +38,7 @@ def affine_crop(
     out = cv2.warpAffine(image, m, (out_size, out_size), flags=interp, borderValue=(PAD_VALUE,) * 3)
     if len(boxes) == 0:
         return out, boxes.reshape(0, 4), corners.reshape(0, 4, 2), has_corners.reshape(0)
-    box_quads = np.stack(
-        [boxes[:, [0, 1]], boxes[:, [2, 1]], boxes[:, [2, 3]], boxes[:, [0, 3]]], 1
-    ).astype(np.float32)
+    box_quads = np.stack([boxes[:, [0, 1]], boxes[:, [2, 1]], boxes[:, [2, 3]], boxes[:, [0, 3]]], 1).astype(np.float32)
     src = np.where(has_corners[:, None, None], corners, box_quads)
     moved = src @ m[:, :2].T.astype(np.float32) + m[:, 2].astype(np.float32)
     new_boxes = np.concatenate([moved.min(1), moved.max(1)], 1)

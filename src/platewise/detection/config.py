@@ -62,6 +62,7 @@ class DetectorTrainConfig:
     lr_drop: float = 0.2
     min_lr: float = 1e-5
     synth_fraction: float = 0.4  # share of samples that are synthetic scenes with exact corners
+    scene_synth_fraction: float = 0.0  # share from platewise.data.synthetic.SceneSynthesizer (when installed)
     negative_fraction: float = 0.08
     mosaic_prob: float = 0.3
     corner_weight: float = 0.5

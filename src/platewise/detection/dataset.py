@@ -122,6 +122,8 @@ class DetectionSampler:
         synth_fraction: share of samples that get synthetic plates pasted in (with exact corners).
         negative_fraction: share of samples drawn from ``negatives`` (without synthetic plates when drawn so).
         mosaic_prob: share of samples made of 4 half-size samples.
+        scene_synth_fraction: share of samples drawn from ``platewise.data.synthetic.SceneSynthesizer``
+            (realistic rendered plates on training-side backgrounds), when that module is installed.
     """
 
     def __init__(
@@ -132,11 +134,14 @@ class DetectionSampler:
         synth_fraction: float = 0.4,
         negative_fraction: float = 0.08,
         mosaic_prob: float = 0.3,
+        scene_synth_fraction: float = 0.0,
     ) -> None:
         if not scenes and not negatives:
             raise InvalidInput("no training images: check the data folders")
         self.scenes, self.negatives, self.size = scenes, negatives, size
         self.synth_fraction, self.negative_fraction, self.mosaic_prob = synth_fraction, negative_fraction, mosaic_prob
+        self.scene_synth_fraction = scene_synth_fraction
+        self._scene_synth: object | None = None
 
     def sample(self, rng: np.random.Generator) -> Sample:
         if rng.random() < self.mosaic_prob:
@@ -157,7 +162,29 @@ class DetectionSampler:
             has.append(p.has_corners)
         return Sample(img, np.concatenate(boxes), np.concatenate(corners), np.concatenate(has))
 
+    def _from_scene_synth(self, rng: np.random.Generator) -> tuple[npt.NDArray[np.uint8], F32, F32] | None:
+        """A scene of the synthetic-scenes module: image, boxes (P,4), corners (P,4,2); None if not installed."""
+        if self._scene_synth is None:
+            try:
+                from platewise.data.synthetic.backgrounds import real_scene_backgrounds
+                from platewise.data.synthetic.scenes import SceneSynthesizer
+            except ImportError:
+                self.scene_synth_fraction = 0.0
+                return None
+            # training-side backgrounds only: our negatives (hold-out excluded) + training real scenes
+            bgs = [r.source for r in self.negatives if isinstance(r.source, str)] + real_scene_backgrounds()
+            self._scene_synth = SceneSynthesizer(bgs, seed=int(rng.integers(2**31)))
+        w, h = [(640, 640), (960, 540), (1280, 720), (576, 432)][int(rng.integers(4))]
+        scene = self._scene_synth.sample(w, h)  # type: ignore[attr-defined]
+        quads = np.array([p.corners for p in scene.plates], np.float32).reshape(-1, 4, 2)
+        return scene.image, np.concatenate([quads.min(1), quads.max(1)], 1), quads
+
     def _single(self, rng: np.random.Generator, size: int) -> Sample:
+        if self.scene_synth_fraction and rng.random() < self.scene_synth_fraction:
+            got = self._from_scene_synth(rng)
+            if got is not None:
+                img, boxes, corners = got
+                return self._augment(rng, size, img, boxes, corners, np.ones(len(boxes), bool))
         use_neg = self.negatives and (not self.scenes or rng.random() < self.negative_fraction)
         pool = self.negatives if use_neg else self.scenes
         rec = pool[int(rng.integers(len(pool)))]
@@ -174,6 +201,17 @@ class DetectionSampler:
                 boxes = np.concatenate([boxes, np.concatenate([quads.min(1), quads.max(1)], 1)])
                 corners = np.concatenate([corners, quads])
                 has = np.concatenate([has, np.ones(len(quads), bool)])
+        return self._augment(rng, size, img, boxes, corners, has)
+
+    def _augment(
+        self,
+        rng: np.random.Generator,
+        size: int,
+        img: npt.NDArray[np.uint8],
+        boxes: F32,
+        corners: F32,
+        has: npt.NDArray[np.bool_],
+    ) -> Sample:
         h, w = img.shape[:2]
         fit = size / max(h, w)
         scale = fit * float(np.exp(rng.uniform(np.log(0.6), np.log(2.2))))

@@ -8,6 +8,7 @@ strides (TL, TR, BR, BL).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -29,15 +30,22 @@ class RawDetections:
     scores: F32
 
 
+@lru_cache(maxsize=16)
 def anchor_grid(height: int, width: int, strides: tuple[int, ...]) -> tuple[F32, F32]:
-    """Location centres (A,2) (x, y) in input pixels and their strides (A,) for a ``height`` x ``width`` input."""
+    """Location centres (A,2) (x, y) in input pixels and their strides (A,) for a ``height`` x ``width`` input.
+
+    Cached: the arrays are read-only.
+    """
     pts, st = [], []
     for s in strides:
         h, w = height // s, width // s
         ys, xs = np.mgrid[0:h, 0:w]
         pts.append((np.stack([xs, ys], -1).reshape(-1, 2).astype(np.float32) + 0.5) * s)
         st.append(np.full(h * w, s, dtype=np.float32))
-    return np.concatenate(pts), np.concatenate(st)
+    p, s_ = np.concatenate(pts), np.concatenate(st)
+    p.flags.writeable = False
+    s_.flags.writeable = False
+    return p, s_
 
 
 def nms(boxes: F32, scores: F32, iou_threshold: float) -> npt.NDArray[np.int64]:
@@ -131,7 +139,7 @@ def decode_batch(
     **kwargs: float | int,
 ) -> list[RawDetections]:
     """:func:`decode_one` over a batch: ``scores`` (N,A), ``box_dist`` (N,A,4*(R+1)), ``corners`` (N,A,8)."""
-    points, st = anchor_grid(input_size[0], input_size[1], strides)
+    points, st = anchor_grid(int(input_size[0]), int(input_size[1]), tuple(int(v) for v in strides))
     if scores.shape[1] != len(points):
         raise ValueError(f"model output has {scores.shape[1]} locations, expected {len(points)} for {input_size}")
     return [

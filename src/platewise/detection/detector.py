@@ -1,7 +1,7 @@
 """The plate detector at inference time: ONNX Runtime + numpy + OpenCV (no torch).
 
-    det = PlateDetector()                       # shipped weights, metadata defaults
-    per_image = det.detect([img1, img2])        # list (per image) of lists of Detection
+det = PlateDetector()                       # shipped weights, metadata defaults
+per_image = det.detect([img1, img2])        # list (per image) of lists of Detection
 """
 
 from __future__ import annotations
@@ -79,8 +79,15 @@ class PlateDetector:
             x = to_input_tensor([b[0] for b in boxed], self.mean, self.std, rgb=self.rgb)
             scores, dist, corners = self.model.run(x)
             out += decode_batch(
-                scores, dist, corners, [b[1] for b in boxed], self.input_size, self.strides,
-                reg_max=self.reg_max, score_threshold=self.score_threshold, nms_threshold=self.nms_threshold,
+                scores,
+                dist,
+                corners,
+                [b[1] for b in boxed],
+                self.input_size,
+                self.strides,
+                reg_max=self.reg_max,
+                score_threshold=self.score_threshold,
+                nms_threshold=self.nms_threshold,
             )
         return out
 
@@ -99,10 +106,12 @@ class PlateDetector:
         """
         result = []
         for raw in self.detect_raw(images, rgb=rgb):
-            result.append([
-                Detection(BBox(*(float(v) for v in b)), Corners.from_array(c), float(s))
-                for b, c, s in zip(raw.boxes, raw.corners, raw.scores)
-            ])
+            result.append(
+                [
+                    Detection(BBox(*(float(v) for v in b)), Corners.from_array(c), float(s))
+                    for b, c, s in zip(raw.boxes, raw.corners, raw.scores, strict=False)
+                ]
+            )
         return result
 
     @staticmethod

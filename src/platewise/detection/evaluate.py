@@ -12,15 +12,22 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["DetectionCounts", "average_precision", "box_iou_matrix", "match_detections", "summarize"]
+__all__ = [
+    "DetectionCounts",
+    "average_precision",
+    "box_iou_matrix",
+    "corner_errors",
+    "match_detections",
+    "summarize",
+]
 
 F32 = npt.NDArray[np.float32]
 
 
-def box_iou_matrix(a: F32, b: F32) -> npt.NDArray[np.float64]:
-    """IoU of every box of ``a`` (K,4) xyxy with every box of ``b`` (M,4) -> (K,M)."""
-    a = np.asarray(a, np.float64).reshape(-1, 4)
-    b = np.asarray(b, np.float64).reshape(-1, 4)
+def box_iou_matrix(boxes_a: npt.ArrayLike, boxes_b: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """IoU of every box of ``boxes_a`` (K,4) xyxy with every box of ``boxes_b`` (M,4) -> (K,M)."""
+    a = np.asarray(boxes_a, np.float64).reshape(-1, 4)
+    b = np.asarray(boxes_b, np.float64).reshape(-1, 4)
     ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
     iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
     inter = ix * iy
@@ -77,6 +84,7 @@ class DetectionCounts:
     tp70: int = 0
     scores: list[float] = field(default_factory=list)
     tps: list[bool] = field(default_factory=list)
+
     # detections below the operating threshold, kept for AP only
     def add(self, det_boxes: F32, det_scores: F32, gt_boxes: F32, threshold: float) -> None:
         """Adds one image: all detections down to the AP floor, counted at ``threshold`` for recall/precision."""
@@ -110,3 +118,25 @@ def summarize(groups: Iterable[tuple[str, DetectionCounts]]) -> dict[str, dict[s
     return {
         name: {k: (round(v, 4) if isinstance(v, float) else v) for k, v in c.metrics().items()} for name, c in groups
     }
+
+
+def corner_errors(det_boxes: F32, det_corners: F32, gt_quads: F32, iou_threshold: float = 0.5) -> list[float]:
+    """Mean corner distance / plate width, for each ground-truth quad (M,4,2) matched by a detection.
+
+    Detections (K,4) boxes with (K,4,2) corners are matched to the quads' bounding boxes at ``iou_threshold``
+    (best IoU); the plate width is the mean length of the quad's top and bottom edges.
+    """
+    gq = np.asarray(gt_quads, np.float64).reshape(-1, 4, 2)
+    if len(gq) == 0 or len(det_boxes) == 0:
+        return []
+    gboxes = np.concatenate([gq.min(1), gq.max(1)], 1)
+    iou = box_iou_matrix(np.asarray(det_boxes), gboxes)  # (K,M)
+    out = []
+    for j in range(len(gq)):
+        i = int(np.argmax(iou[:, j]))
+        if iou[i, j] < iou_threshold:
+            continue
+        width = (np.linalg.norm(gq[j, 1] - gq[j, 0]) + np.linalg.norm(gq[j, 2] - gq[j, 3])) / 2
+        err = np.linalg.norm(np.asarray(det_corners[i], np.float64) - gq[j], axis=1).mean()
+        out.append(float(err / max(width, 1e-9)))
+    return out

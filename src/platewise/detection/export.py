@@ -62,10 +62,19 @@ def export_onnx(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            ExportWrapper(net), (x,), str(p), input_names=["images"], output_names=["scores", "box_dist", "corners"],
-            dynamic_axes={"images": {0: "batch", 2: "height", 3: "width"}, "scores": {0: "batch", 1: "anchors"},
-                          "box_dist": {0: "batch", 1: "anchors"}, "corners": {0: "batch", 1: "anchors"}},
-            opset_version=opset, dynamo=False,
+            ExportWrapper(net),
+            (x,),
+            str(p),
+            input_names=["images"],
+            output_names=["scores", "box_dist", "corners"],
+            dynamic_axes={
+                "images": {0: "batch", 2: "height", 3: "width"},
+                "scores": {0: "batch", 1: "anchors"},
+                "box_dist": {0: "batch", 1: "anchors"},
+                "corners": {0: "batch", 1: "anchors"},
+            },
+            opset_version=opset,
+            dynamo=False,
         )
     model = onnx.load(str(p))
     del model.metadata_props[:]

@@ -70,7 +70,13 @@ class DetectorLoss(nn.Module):
         pts = points[None]
         pred_boxes = torch.cat([pts - dist[..., :2], pts + dist[..., 2:]], -1)
         asg = task_aligned_assign(
-            logits.detach().sigmoid(), pred_boxes.detach(), points, strides, gt_boxes, gt_corners, gt_valid,
+            logits.detach().sigmoid(),
+            pred_boxes.detach(),
+            points,
+            strides,
+            gt_boxes,
+            gt_corners,
+            gt_valid,
             gt_has_corners,
         )
         norm = asg.scores.sum().clamp(min=1.0)
@@ -84,8 +90,12 @@ class DetectorLoss(nn.Module):
             tb = asg.boxes[fg]
             tdist = torch.cat([p - tb[:, :2], tb[:, 2:] - p], -1) / st  # (K,4) strides
             tdist = tdist.clamp(0, self.reg_max - 0.01)
-            l_dfl = (distribution_focal_loss(box_logits[fg].float().reshape(-1, self.reg_max + 1),
-                                             tdist.reshape(-1)).reshape(-1, 4).mean(-1) * w).sum() / norm
+            l_dfl = (
+                distribution_focal_loss(box_logits[fg].float().reshape(-1, self.reg_max + 1), tdist.reshape(-1))
+                .reshape(-1, 4)
+                .mean(-1)
+                * w
+            ).sum() / norm
             cm = asg.corner_mask[fg]
             if cm.any():
                 tk = (asg.corners[fg] - p.repeat(1, 4)) / st  # (K,8) strides
@@ -97,7 +107,9 @@ class DetectorLoss(nn.Module):
             l_box = l_dfl = l_kps = pred_boxes.sum() * 0.0 + kps.sum() * 0.0
         total = l_cls + 2.0 * l_box + 0.25 * l_dfl + self.corner_weight * l_kps
         parts = {
-            "loss_cls": float(l_cls.detach()), "loss_box": float(l_box.detach()), "loss_dfl": float(l_dfl.detach()),
+            "loss_cls": float(l_cls.detach()),
+            "loss_box": float(l_box.detach()),
+            "loss_dfl": float(l_dfl.detach()),
             "loss_corner": float(l_kps.detach()),
             "num_fg": float(fg.sum()),
         }

@@ -128,7 +128,7 @@ class PlateDetectorNet(nn.Module):
         nn.init.zeros_(self.kps.bias)
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
-        feats = [lat(f) for lat, f in zip(self.lateral, self.backbone(x))]
+        feats = [lat(f) for lat, f in zip(self.lateral, self.backbone(x), strict=False)]
         return list(self.bifpn(feats))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

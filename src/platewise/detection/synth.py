@@ -49,7 +49,7 @@ def render_plate(rng: np.random.Generator, height: int = 64) -> npt.NDArray[np.u
         scale = min(avail_h / max(th, 1), (w - x0) * 0.9 / max(tw, 1))
         (tw, th), _ = cv2.getTextSize(text, font, scale, thick)
         tx = x0 + ((w - x0) - tw) // 2
-        ty = int(height * ((0.5 if rows == 1 else 0.25 + 0.5 * r)) + th / 2)
+        ty = int(height * (0.5 if rows == 1 else 0.25 + 0.5 * r) + th / 2)
         cv2.putText(img, text, (tx, ty), font, scale, tuple(int(v) for v in fg), thick, cv2.LINE_AA)
     if rng.random() < 0.7:
         cv2.rectangle(img, (1, 1), (w - 2, height - 2), tuple(int(v) for v in fg), int(rng.integers(1, 4)))

@@ -8,6 +8,7 @@ sees the loss flatten. An exponential moving average of the weights is kept and 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import time
@@ -78,8 +79,12 @@ def _param_groups(model: PlateDetectorNet, lr: float, ratio: float, wd: float) -
         key = (name.startswith("backbone."), p.ndim > 1)
         groups.setdefault(key, []).append(p)
     return [
-        {"params": ps, "lr": lr * (ratio if bb else 1.0), "base_lr": lr * (ratio if bb else 1.0),
-         "weight_decay": wd if decay else 0.0}
+        {
+            "params": ps,
+            "lr": lr * (ratio if bb else 1.0),
+            "base_lr": lr * (ratio if bb else 1.0),
+            "weight_decay": wd if decay else 0.0,
+        }
         for (bb, decay), ps in groups.items()
     ]
 
@@ -93,8 +98,15 @@ def _load_data(cfg: DetectorTrainConfig) -> DetectionSampler:
         root = Path(cfg.data_root) if cfg.data_root else default_data_root()
         scenes = load_records(root, cfg.scene_folders)
         negatives = load_records(root, (cfg.negative_folder,)) if cfg.negative_folder else []
-    return DetectionSampler(scenes, negatives, cfg.train_size, cfg.synth_fraction, cfg.negative_fraction,
-                            cfg.mosaic_prob)
+    return DetectionSampler(
+        scenes,
+        negatives,
+        cfg.train_size,
+        cfg.synth_fraction,
+        cfg.negative_fraction,
+        cfg.mosaic_prob,
+        cfg.scene_synth_fraction,
+    )
 
 
 def train(cfg: DetectorTrainConfig) -> Path:
@@ -115,10 +127,8 @@ def train(cfg: DetectorTrainConfig) -> Path:
         model.load_state_dict(ck["model"])
         ema.load_state_dict(ck.get("ema", ck["model"]))
         if "optimizer" in ck:
-            try:
+            with contextlib.suppress(ValueError):
                 opt.load_state_dict(ck["optimizer"])
-            except ValueError:
-                pass
         step, lr_scale = int(ck.get("step", 0)), float(ck.get("lr_scale", 1.0))
     plateau = PlateauDetector(patience=cfg.plateau_patience, window=2 * cfg.plateau_patience)
     loss_fn = DetectorLoss(cfg.model.reg_max, cfg.corner_weight)
@@ -126,8 +136,13 @@ def train(cfg: DetectorTrainConfig) -> Path:
     points, strides = (t.to(device) for t in anchor_points(s, s, cfg.model.strides))
     data = SampleDataset(_load_data(cfg), length=10**9, seed=cfg.seed * 1_000_003 + step)
     loader = torch.utils.data.DataLoader(
-        data, batch_size=cfg.batch_size, shuffle=False, num_workers=cfg.workers, collate_fn=collate,
-        persistent_workers=cfg.workers > 0, pin_memory=device.type == "cuda",
+        data,
+        batch_size=cfg.batch_size,
+        shuffle=False,
+        num_workers=cfg.workers,
+        collate_fn=collate,
+        persistent_workers=cfg.workers > 0,
+        pin_memory=device.type == "cuda",
         prefetch_factor=4 if cfg.workers > 0 else None,
     )
     amp = cfg.amp and device.type == "cuda"
@@ -136,8 +151,16 @@ def train(cfg: DetectorTrainConfig) -> Path:
     ckpt = run_dir / "last.pt"
 
     def save() -> None:
-        save_checkpoint(ckpt, model=model.state_dict(), ema=ema.state_dict(), optimizer=opt.state_dict(), step=step,
-                        lr_scale=lr_scale, config=config_to_dict(cfg), model_config=asdict(cfg.model))
+        save_checkpoint(
+            ckpt,
+            model=model.state_dict(),
+            ema=ema.state_dict(),
+            optimizer=opt.state_dict(),
+            step=step,
+            lr_scale=lr_scale,
+            config=config_to_dict(cfg),
+            model_config=asdict(cfg.model),
+        )
         plot_curves(log.path, run_dir / "curves.png", keys=("loss", "loss_cls", "loss_box", "loss_corner", "lr"))
 
     model.train()
@@ -162,7 +185,7 @@ def train(cfg: DetectorTrainConfig) -> Path:
         opt.step()
         d = cfg.ema_decay * (1 - math.exp(-(step + 1) / 500))
         with torch.no_grad():
-            for pe, pm in zip(ema.state_dict().values(), model.state_dict().values()):
+            for pe, pm in zip(ema.state_dict().values(), model.state_dict().values(), strict=False):
                 if pe.dtype.is_floating_point:
                     pe.mul_(d).add_(pm.detach(), alpha=1 - d)
                 else:
@@ -179,11 +202,18 @@ def train(cfg: DetectorTrainConfig) -> Path:
         if step % cfg.log_every == 0:
             now = time.time()
             rec = {k: round(v / cfg.log_every, 5) for k, v in avg.items()}
-            log.write(step=step, lr=cfg.lr * lr_scale * warm, sec_per_step=round((now - last_t) / cfg.log_every, 4),
-                      elapsed_min=round((now - t0) / 60, 2), **rec)
-            print(f"step {step} loss {rec['loss']:.4f} cls {rec['loss_cls']:.4f} box {rec['loss_box']:.4f} "
-                  f"corner {rec['loss_corner']:.4f} fg {rec['num_fg']:.1f} {(now - last_t) / cfg.log_every:.3f}s/step",
-                  flush=True)
+            log.write(
+                step=step,
+                lr=cfg.lr * lr_scale * warm,
+                sec_per_step=round((now - last_t) / cfg.log_every, 4),
+                elapsed_min=round((now - t0) / 60, 2),
+                **rec,
+            )
+            print(
+                f"step {step} loss {rec['loss']:.4f} cls {rec['loss_cls']:.4f} box {rec['loss_box']:.4f} "
+                f"corner {rec['loss_corner']:.4f} fg {rec['num_fg']:.1f} {(now - last_t) / cfg.log_every:.3f}s/step",
+                flush=True,
+            )
             avg, last_t = {}, now
         if step % cfg.save_every == 0:
             save()
