@@ -7,7 +7,7 @@ import pytest
 
 from platewise.data.synthetic import STYLE_NAMES, PlateRenderer, augment
 from platewise.errors import InvalidInput
-from platewise.plates import Tokenizer, formats_for
+from platewise.plates import Tokenizer, formats_for, normalize
 
 
 def test_render_is_deterministic_for_a_seed() -> None:
@@ -39,6 +39,7 @@ def test_every_style_renders_text_matching_its_region_format(style: str) -> None
         assert any(f.matches(p.text) for f in fmts), (p.region, p.text)
         assert p.region.split("-")[0] == style
         assert tok.can_encode(p.text)
+        assert normalize(p.text) == p.text
         assert p.lines in (1, 2)
         lines.add(p.lines)
         assert p.image.dtype == np.uint8
@@ -85,6 +86,12 @@ def test_render_crop_contains_the_flat_plate_at_strength_zero() -> None:
     assert img.shape[1] >= w
 
 
+@pytest.mark.parametrize("width", [0, 8, 10_000])
+def test_out_of_range_width_is_rejected(width: int) -> None:
+    with pytest.raises(InvalidInput, match="out of range"):
+        PlateRenderer().render(width=width)
+
+
 def test_unknown_style_is_rejected() -> None:
     with pytest.raises(InvalidInput, match="unknown plate style"):
         PlateRenderer().render(style="xx")
@@ -123,3 +130,22 @@ def test_augment_grows_with_strength() -> None:
 def test_augment_rejects_non_bgr_uint8() -> None:
     with pytest.raises(InvalidInput):
         augment(np.zeros((10, 10), np.uint8), 0.5, np.random.default_rng(0))
+
+
+def test_perspective_keeps_the_whole_input_inside_the_frame() -> None:
+    from platewise.data.synthetic.augment import perspective
+
+    img = np.zeros((40, 200, 3), np.uint8)
+    img[2:6, 2:6] = 255  # bright marks in the four corners, just inside the border (which stays black)
+    img[2:6, -6:-2] = 255
+    img[-6:-2, 2:6] = 255
+    img[-6:-2, -6:-2] = 255
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        out = perspective(img, 1.0, rng)
+        assert out.shape == img.shape
+        # all four corner marks survive (nothing was cut off)
+        assert out[:20, :100].max() > 100
+        assert out[:20, 100:].max() > 100
+        assert out[20:, :100].max() > 100
+        assert out[20:, 100:].max() > 100

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import uuid
 
 from platewise.store import ReadRecord
 from platewise.types import BBox, Corners, Detection, PlateRead

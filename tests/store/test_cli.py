@@ -23,7 +23,10 @@ def db(db_url: str, store: ReadStore) -> str:
 def test_cli_search_prints_a_table(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["search", "7a*", "--db", db, "--since", "1d"]) == 0
     out = capsys.readouterr().out
-    assert "7ABC123" in out and "7A8C123" in out and "OLD0001" not in out and "(2 reads)" in out
+    assert "7ABC123" in out
+    assert "7A8C123" in out
+    assert "OLD0001" not in out
+    assert "(2 reads)" in out
 
 
 def test_cli_search_fuzzy_shows_distances_as_json(db: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -53,7 +56,8 @@ def test_cli_search_writes_csv_and_parquet(db: str, tmp_path: Path, capsys: pyte
 def test_cli_reports_bad_input_in_one_line_with_exit_2(db: str, argv: list[str], capsys) -> None:
     assert main([*argv, "--db", db]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("platewise: error: ") and len(err.strip().splitlines()) == 1
+    assert err.startswith("platewise: error: ")
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_cli_store_stats_and_prune(db: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -27,14 +27,16 @@ def two(store: ReadStore) -> ReadStore:
 def test_csv_export_has_a_header_and_iso_utc_times(two: ReadStore) -> None:
     rows = list(csv.DictReader(io.StringIO(to_csv(two.search()))))
     assert [r["text"] for r in rows] == ["7ABC123", "7A8C123"]
-    assert rows[1]["source"] == "gate, north" and rows[0]["time"].endswith("Z")
+    assert rows[1]["source"] == "gate, north"
+    assert rows[0]["time"].endswith("Z")
     assert list(rows[0]) == list(COLUMNS)
 
 
 def test_parquet_and_json_exports_round_trip(two: ReadStore, tmp_path: Path) -> None:
     rows = two.search()
     df = pd.read_parquet(write(rows, tmp_path / "r.parquet"))
-    assert list(df["text"]) == ["7ABC123", "7A8C123"] and str(df["time"].dt.tz) == "UTC"
+    assert list(df["text"]) == ["7ABC123", "7A8C123"]
+    assert str(df["time"].dt.tz) == "UTC"
     data = json.loads(write(rows, tmp_path / "r.json").read_text())
     assert [d["text"] for d in data] == ["7ABC123", "7A8C123"]
     with pytest.raises(InvalidInput, match="unknown export format"):

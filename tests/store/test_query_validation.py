@@ -128,3 +128,14 @@ def test_parse_time_refuses_naive_datetimes_and_garbage() -> None:
         parse_time(dt.datetime(2026, 1, 1))
     with pytest.raises(InvalidInput, match="cannot read time"):
         parse_time("last tuesday")
+
+
+@pytest.mark.parametrize(
+    ("regex", "prefix"),
+    [("^ab[0-9]{3}", "AB"), ("^AB?C", "A"), ("^AB*", "A"), ("^AB{2}", "A"), ("^AB+", "AB"), ("^A|^B", ""),
+     ("AB", ""), ("^(AB)", ""), ("^\\d", ""), ("^7AB\\d", "7AB")],
+)  # fmt: skip
+def test_regex_literal_prefix_is_conservative(regex: str, prefix: str) -> None:
+    from platewise.store.regexp import literal_prefix
+
+    assert literal_prefix(regex) == prefix

@@ -117,7 +117,8 @@ def test_writer_keeps_and_retries_reads_while_the_database_is_down(outage: Outag
         outage.down()
         w.submit([rec(f"DN{i:05d}") for i in range(5)])  # returns at once though nothing can be written
         _wait_for(lambda: w.stats().failures >= 2)
-        assert w.stats().written == 1 and w.stats().pending == 5
+        assert w.stats().written == 1
+        assert w.stats().pending == 5
         outage.up()
         assert w.flush(20)
         stats = w.stats()
@@ -138,7 +139,8 @@ def test_writer_drops_the_oldest_reads_beyond_max_queue_and_counts_them(outage: 
         _wait_for(lambda: w.stats().failures >= 1)
         w.submit([rec(f"NEW{i:04d}") for i in range(4)])
         _wait_for(lambda: w.stats().failures >= 2)
-        assert w.stats().dropped == 2 and w.stats().pending <= 5
+        assert w.stats().dropped == 2
+        assert w.stats().pending <= 5
         outage.up()
         assert w.flush(20)
         stats = w.stats()

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from platewise.store import StoredRead
 
 COMMAND = ("search",)
 HELP = "search stored plate reads: LIKE pattern (% _ * ?), --regex or --fuzzy K"
@@ -30,18 +34,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "csv", "json", "parquet"), default=None,
                         help="output format (default: table, or from --output's extension)")  # fmt: skip
     parser.add_argument("--output", "-o", metavar="PATH", help="write to a file (csv, json or parquet)")
-    parser.add_argument("--db", metavar="URL", help="database URL or SQLite path (default: $PLATEWISE_DB or the per-user file)")
+    parser.add_argument(
+        "--db", metavar="URL", help="database URL or SQLite path (default: $PLATEWISE_DB or the per-user file)"
+    )
 
 
-def format_table(rows: list, *, show_distance: bool) -> str:
+def format_table(rows: list[StoredRead], *, show_distance: bool) -> str:
     head = ["id", "time (UTC)", "source", "plate", "conf", "region"] + (["distance"] if show_distance else [])
     body = [
         [str(r.id), r.time.strftime("%Y-%m-%d %H:%M:%S"), r.source, r.text, f"{r.confidence:.3f}", r.region or "-"]
         + ([f"{r.distance:g}"] if show_distance else [])
         for r in rows
     ]
-    widths = [max(len(x) for x in col) for col in zip(head, *body)]
-    lines = ["  ".join(x.ljust(w) for x, w in zip(line, widths)).rstrip() for line in [head, *body]]
+    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
+    lines = ["  ".join(x.ljust(w) for x, w in zip(line, widths, strict=True)).rstrip() for line in [head, *body]]
     return "\n".join(lines) + f"\n({len(rows)} read{'s' if len(rows) != 1 else ''})"
 
 

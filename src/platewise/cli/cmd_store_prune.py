@@ -10,7 +10,9 @@ HELP = "delete reads (and their crops) older than a duration, e.g. --older-than 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--older-than", required=True, metavar="DURATION", help="30d, 12h, 2w, 1h30m ...")
-    parser.add_argument("--db", metavar="URL", help="database URL or SQLite path (default: $PLATEWISE_DB or the per-user file)")
+    parser.add_argument(
+        "--db", metavar="URL", help="database URL or SQLite path (default: $PLATEWISE_DB or the per-user file)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,7 +10,9 @@ HELP = "show counts, time range, sources and size of the reads database"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="URL", help="database URL or SQLite path (default: $PLATEWISE_DB or the per-user file)")
+    parser.add_argument(
+        "--db", metavar="URL", help="database URL or SQLite path (default: $PLATEWISE_DB or the per-user file)"
+    )
     parser.add_argument("--format", choices=("table", "json"), default="table")
 
 
@@ -23,7 +25,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(s, indent=1))
         return 0
     size = f"{s['size_bytes'] / 1e6:.1f} MB" if s["size_bytes"] is not None else "-"
-    print(f"database        {s['url']} ({s['backend']}, schema v{s['schema_version']}, trigram index {s['trigram_index']})")
+    print(f"database        {s['url']} ({s['backend']}, schema v{s['schema_version']})")
+    print(f"trigram index   {s['trigram_index']}")
     print(f"reads           {s['reads']:,} ({s['distinct_plates']:,} distinct plates, {s['with_crop']:,} with a crop)")
     print(f"time range      {s['first_time'] or '-'} .. {s['last_time'] or '-'}")
     print(f"size            {size}")

@@ -50,9 +50,7 @@ def resolve_url(url: str | None = None) -> URL:
     if backend == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if backend not in ("sqlite", "postgresql"):
-        raise InvalidInput(
-            f"unsupported database {backend!r}; use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
-        )
+        raise InvalidInput(f"unsupported database {backend!r}; use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
     return parsed
 
 

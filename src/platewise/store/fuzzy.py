@@ -13,7 +13,9 @@ exact weighted distance on the candidates only.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, literal_column, or_, select, text
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, literal_column, or_, select, text
 
 from platewise.plates.normalize import CONFUSION_GROUPS
 from platewise.store.schema import reads
@@ -52,7 +54,9 @@ def candidate_condition(folded: str, k: int, *, dialect: str, trigram_index: str
     length_ok = reads.c.length.between(len(folded) - k, len(folded) + k)
     if dialect == "sqlite" and trigram_index == "fts5" and min(map(len, parts)) >= 3:
         match = fts_match(parts, any_of=True)
-        fts = select(literal_column("rowid")).select_from(text("reads_fts")).where(text("reads_fts MATCH :fz"))
+        fts: Select[Any] = (
+            select(literal_column("rowid")).select_from(text("reads_fts")).where(text("reads_fts MATCH :fz"))
+        )
         return and_(reads.c.id.in_(fts.params(fz=match)), length_ok)
     return and_(or_(*(reads.c.folded.like(f"%{p}%") for p in dict.fromkeys(parts))), length_ok)
 

@@ -13,7 +13,15 @@ from platewise.plates import fold_confusions, normalize
 from platewise.store.schema import MAX_SOURCE_LEN, MAX_TEXT_LEN
 from platewise.types import BBox, Corners, Detection, PlateRead
 
-__all__ = ["INSERT_COLUMNS", "MAX_CROP_BYTES", "ReadRecord", "StoredRead", "record_to_row", "record_to_tuple", "row_to_stored"]
+__all__ = [
+    "INSERT_COLUMNS",
+    "MAX_CROP_BYTES",
+    "ReadRecord",
+    "StoredRead",
+    "record_to_row",
+    "record_to_tuple",
+    "row_to_stored",
+]
 
 MAX_CROP_BYTES = 1 << 20
 """Largest plate crop accepted, in bytes (a plate crop JPEG is a few kB)."""
@@ -139,7 +147,7 @@ def record_to_tuple(rec: ReadRecord) -> tuple[Any, ...]:
         fold_confusions(norm),
         len(norm),
         float(r.confidence),
-        "[" + ",".join(["%.4g" % x for x in r.char_confidences]) + "]",
+        "[" + ",".join([f"{x:.4g}" for x in r.char_confidences]) + "]",
         json.dumps([[t, round(float(x), 4)] for t, x in r.candidates]) if r.candidates else None,
         r.region,
         float(box.x1),
@@ -155,10 +163,10 @@ def record_to_tuple(rec: ReadRecord) -> tuple[Any, ...]:
 
 def record_to_row(rec: ReadRecord) -> dict[str, Any]:
     """The ``plate_reads`` row of a record (without id), as a dict."""
-    return dict(zip(INSERT_COLUMNS, record_to_tuple(rec)))
+    return dict(zip(INSERT_COLUMNS, record_to_tuple(rec), strict=True))
 
 
-def row_to_stored(row: Mapping[str, Any], distance: float | None = None) -> StoredRead:
+def row_to_stored(row: Mapping[Any, Any], distance: float | None = None) -> StoredRead:
     """A :class:`StoredRead` from a full ``plate_reads`` row mapping."""
     cands = row["candidates"]
     return StoredRead(

@@ -21,7 +21,7 @@ import regex
 
 from platewise.errors import InvalidInput
 
-__all__ = ["MAX_REGEX_LEN", "RegexTimeout", "compile_regex", "deadline", "sqlite_regexp"]
+__all__ = ["MAX_REGEX_LEN", "RegexTimeoutError", "compile_regex", "deadline", "literal_prefix", "sqlite_regexp"]
 
 MAX_REGEX_LEN = 256
 """Longest accepted regular expression, in characters."""
@@ -30,7 +30,7 @@ _MAX_SUBJECT_LEN = 64
 _local = threading.local()
 
 
-class RegexTimeout(Exception):
+class RegexTimeoutError(Exception):
     """The REGEXP deadline of the current query passed."""
 
 
@@ -61,6 +61,28 @@ def compile_regex(pattern: str) -> regex.Pattern[str]:
         raise InvalidInput(f"invalid regular expression {pattern!r}: {e}") from None
 
 
+def literal_prefix(pattern: str) -> str:
+    """Letters and digits every match must start with (upper case), so an index range can narrow the scan.
+
+    Conservative: only ``^`` followed by plain letters/digits counts; a quantifier that may drop the last
+    one (``? * {``) removes it, and any ``|`` in the pattern disables the prefix.
+
+    >>> literal_prefix("^ab[0-9]{3}"), literal_prefix("^AB?C"), literal_prefix("^A|B"), literal_prefix("AB")
+    ('AB', 'A', '', '')
+    """
+    if not pattern.startswith("^") or "|" in pattern:
+        return ""
+    run = []
+    for c in pattern[1:]:
+        if not (c.isascii() and c.isalnum()):
+            break
+        run.append(c.upper())
+    rest = pattern[1 + len(run) :]
+    if run and rest[:1] in ("?", "*", "{"):
+        run.pop()
+    return "".join(run)
+
+
 @contextmanager
 def deadline(seconds: float) -> Iterator[None]:
     """Sets the REGEXP deadline for queries run by this thread inside the block."""
@@ -88,9 +110,9 @@ def sqlite_regexp(pattern: str | None, value: str | None) -> bool:
     left = 1.0 if end is None else end - time.monotonic()
     if left <= 0:
         _local.timed_out = True
-        raise RegexTimeout("regular expression deadline passed")
+        raise RegexTimeoutError("regular expression deadline passed")
     try:
         return _compile(pattern).search(value, timeout=left) is not None
     except TimeoutError:
         _local.timed_out = True
-        raise RegexTimeout("regular expression deadline passed") from None
+        raise RegexTimeoutError("regular expression deadline passed") from None

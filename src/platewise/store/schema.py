@@ -3,7 +3,8 @@
 Schema versions (``platewise_meta.schema_version``):
 
     1  plate_reads (one row per read), read_crops (optional JPEG per read), platewise_meta; B-tree indexes on
-       time, (source, time) and normalized text (binary collation, so ``LIKE 'AB%'`` is an index range).
+       time, (source, time) and (normalized text, time) (binary collation, so ``LIKE 'AB%'`` is an index
+       range whose newest rows are found without reading the table).
     2  a trigram index on the confusion-folded text, for fuzzy search and infix LIKE:
        SQLite: a contentless FTS5 ``trigram`` table ``reads_fts``; :meth:`ReadStore.add` fills it with one
        ``INSERT .. SELECT`` per batch (6x faster than a per-row trigger), a trigger removes deleted rows;
@@ -37,7 +38,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    text,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -103,7 +103,7 @@ reads = Table(
     Column("has_crop", Boolean, nullable=False),
     Index("ix_plate_reads_time", "time"),
     Index("ix_plate_reads_source_time", "source", "time"),
-    Index("ix_plate_reads_normalized", "normalized"),
+    Index("ix_plate_reads_normalized_time", "normalized", "time"),  # covers LIKE 'AB%' ORDER BY time
 )
 
 crops = Table(
@@ -143,7 +143,9 @@ def _v2(conn: Connection) -> None:
     try:
         with conn.begin_nested():
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public")
-            conn.exec_driver_sql("CREATE INDEX ix_plate_reads_folded_trgm ON plate_reads USING gin (folded gin_trgm_ops)")
+            conn.exec_driver_sql(
+                "CREATE INDEX ix_plate_reads_folded_trgm ON plate_reads USING gin (folded gin_trgm_ops)"
+            )
     except DBAPIError as e:
         log.warning("pg_trgm is not available (%s); fuzzy search and infix LIKE will scan the table", e.orig)
         kind = "none"

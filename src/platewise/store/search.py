@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, literal_column, select, text
+from sqlalchemy import ColumnElement, Select, and_, literal_column, select, text
 
 from platewise.errors import InvalidInput
 from platewise.plates import fold_confusions
@@ -165,6 +165,9 @@ def filter_conditions(q: SearchQuery, *, dialect: str, trigram_index: str) -> li
     if q.pattern is None or q.fuzzy is not None:
         return conds
     if q.regex:
+        prefix = regexp.literal_prefix(q.pattern)
+        if prefix:  # '^AB...' -> an index range first, the regex on what is left
+            conds += _prefix_range(prefix)
         conds.append(c.normalized.op("REGEXP" if dialect == "sqlite" else "~*")(q.pattern))
         return conds
     p = q.pattern
@@ -172,8 +175,8 @@ def filter_conditions(q: SearchQuery, *, dialect: str, trigram_index: str) -> li
         conds.append(c.normalized == p)
         return conds
     prefix = p[: min(i for i in (p.find("%"), p.find("_"), len(p)) if i >= 0)]
-    if prefix:  # an index range: LIKE 'AB%' -> normalized >= 'AB' AND normalized < 'AC'
-        conds += [c.normalized >= prefix, c.normalized < prefix[:-1] + chr(ord(prefix[-1]) + 1)]
+    if prefix:
+        conds += _prefix_range(prefix)
     if "%" not in p:
         conds.append(c.length == len(p))
     conds.append(c.normalized.like(p))
@@ -181,11 +184,19 @@ def filter_conditions(q: SearchQuery, *, dialect: str, trigram_index: str) -> li
     if not prefix and runs:  # infix with a 3+ character literal: ask the trigram index first
         if dialect == "sqlite" and trigram_index == "fts5":
             match = fts_match([fold_confusions(r) for r in runs], any_of=False)
-            fts = select(literal_column("rowid")).select_from(text("reads_fts")).where(text("reads_fts MATCH :lk"))
+            fts: Select[Any] = (
+                select(literal_column("rowid")).select_from(text("reads_fts")).where(text("reads_fts MATCH :lk"))
+            )
             conds.append(c.id.in_(fts.params(lk=match)))
         elif dialect == "postgresql" and trigram_index == "pg_trgm":
             conds.append(c.folded.like(fold_confusions(p)))
     return conds
+
+
+def _prefix_range(prefix: str) -> list[ColumnElement[bool]]:
+    """An index range for "starts with": 'AB' -> normalized >= 'AB' AND normalized < 'AC' (binary order)."""
+    c = reads.c
+    return [c.normalized >= prefix, c.normalized < prefix[:-1] + chr(ord(prefix[-1]) + 1)]
 
 
 def where(conds: list[ColumnElement[bool]]) -> ColumnElement[bool] | None:

@@ -212,11 +212,10 @@ class BackgroundWriter:
             self._cond.notify_all()
 
     def _sleep(self, seconds: float) -> None:
+        """Backoff that ends early at the close deadline (close() may come while we sleep)."""
         with self._cond:
             end = time.monotonic() + seconds
-            if self._closing:
-                end = min(end, self._close_deadline)
-            while (left := end - time.monotonic()) > 0:
+            while (left := min(end, self._close_deadline) - time.monotonic()) > 0:
                 self._cond.wait(left)
 
     def _run(self) -> None:

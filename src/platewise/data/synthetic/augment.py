@@ -42,20 +42,25 @@ def noise(img: F32, sigma: float, rng: np.random.Generator) -> F32:
 
 
 def perspective(img: ImageBGR, s: float, rng: np.random.Generator) -> ImageBGR:
-    """Random corner jitter (up to ``0.08 s`` of the size) and rotation (up to ``6 s`` degrees)."""
+    """Random corner jitter (up to ``0.08 s`` of the size) and rotation (up to ``6 s`` degrees).
+
+    The warped image is scaled to fit inside the frame, so no part of the input (the plate's characters)
+    is cut off; uncovered borders repeat the edge pixels.
+    """
     h, w = img.shape[:2]
     src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     jit = rng.uniform(-0.08 * s, 0.08 * s, (4, 2)).astype(np.float32) * np.array([w, h], np.float32)
     ang = np.deg2rad(rng.uniform(-6, 6) * s)
     c, sn = np.cos(ang), np.sin(ang)
-    ctr = np.array([w / 2, h / 2], np.float32)
     rot = np.array([[c, -sn], [sn, c]], np.float32)
-    dst = ((src + jit - ctr) @ rot.T + ctr).astype(np.float32)
+    ctr = np.array([w / 2, h / 2], np.float32)
+    dst = (src + jit - ctr) @ rot.T
+    lo, hi = dst.min(0), dst.max(0)
+    fit = min(1.0, w / float(hi[0] - lo[0]), h / float(hi[1] - lo[1]))
+    dst = ((dst - (lo + hi) / 2) * fit + ctr).astype(np.float32)
     M = cv2.getPerspectiveTransform(src, dst)
-    out = np.asarray(
-        cv2.warpPerspective(img, M, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), np.uint8
-    )
-    return out
+    flags = cv2.INTER_LINEAR
+    return np.asarray(cv2.warpPerspective(img, M, (w, h), flags=flags, borderMode=cv2.BORDER_REPLICATE), np.uint8)
 
 
 def blur(img: ImageBGR, s: float, rng: np.random.Generator) -> ImageBGR:

@@ -57,6 +57,25 @@ class Canvas:
             ax, ay = int(self.rng.uniform(0.2, 0.7) * self.w), int(self.rng.uniform(0.1, 0.4) * self.h)
             cv2.ellipse(self.img, (cx, cy), (ax, ay), 0, 180, 360, col, -1, lineType=cv2.LINE_AA)
 
+    def scenery(self, color: Color, kind: str) -> None:
+        """Background art: ``mountains`` (a jagged ridge), ``waves`` (a sine band) or ``sun`` (a disc)."""
+        rng, w, h = self.rng, self.w, self.h
+        if kind == "mountains":
+            n = int(rng.integers(4, 9))
+            xs = np.linspace(-0.05, 1.05, n) * w
+            ys = (rng.uniform(0.35, 0.75, n)) * h
+            pts = np.array([[0, h], *zip(xs, ys, strict=True), [w, h]], np.int32)
+            cv2.fillPoly(self.img, [pts], color, lineType=cv2.LINE_AA)
+        elif kind == "waves":
+            x = np.arange(0, w + 4, 4, dtype=np.float32)
+            y0, amp = rng.uniform(0.55, 0.85) * h, rng.uniform(0.03, 0.1) * h
+            y = y0 + amp * np.sin(x / w * rng.uniform(4, 12) + rng.uniform(0, 6.3))
+            pts = np.array([[0, h], *zip(x, y, strict=True), [w, h]], np.int32)
+            cv2.fillPoly(self.img, [pts], color, lineType=cv2.LINE_AA)
+        else:
+            c = (int(rng.uniform(0.1, 0.9) * w), int(rng.uniform(0.2, 0.6) * h))
+            cv2.circle(self.img, c, int(rng.uniform(0.15, 0.35) * h), color, -1, lineType=cv2.LINE_AA)
+
     def bolts(self, y: float, xs: tuple[float, ...], color: Color = (150, 150, 150)) -> None:
         r = max(1, int(round(0.035 * self.h)))
         for x in xs:
@@ -115,10 +134,8 @@ class Canvas:
         empty = np.zeros((0, 0), np.uint8)
         for gi, g in enumerate(groups):
             if gi:
-                if sep == "-" and kind != "cjk":
-                    items.append((atlas.get("plate" if kind != "text" else "text", font, "-"), stretch))
-                elif sep == "-":
-                    items.append((empty, group_gap))
+                if sep == "-":
+                    items.append((atlas.get("plate" if kind != "text" else "text", font, "-"), 0.0))
                 else:
                     items.append((empty, group_gap))
             for ch in g:
@@ -133,8 +150,8 @@ class Canvas:
                     m = atlas.get(kind, font, ch)
                 if m is None:
                     continue
-                items.append((m, stretch))
-        run = layout_run(items, hpx, spacing, max_width=int(bw), cell=cell)
+                items.append((m, 0.0))
+        run = layout_run(items, hpx, spacing, max_width=int(bw), cell=cell, stretch=stretch)
         x0 = int(round(bx)) if align == "left" else int(round(bx + (bw - run.width) / 2))
         y0 = int(round(by))
         # work on the text's own rectangle only

@@ -54,13 +54,12 @@ def load_atlas(path: str | None = None) -> Atlas:
 
 @dataclass(frozen=True)
 class GlyphRun:
-    """A laid-out run of glyphs: masks (already scaled) and their top-left x positions."""
+    """A laid-out run of glyphs as one mask (``height`` x ``width`` uint8) and the centres of its gaps."""
 
-    masks: list[Mask]
-    xs: list[int]
+    mask: Mask
     width: int
     height: int
-    gaps: tuple[float, ...] = ()  # centre x of each gap item
+    gaps: tuple[float, ...] = ()  # centre x of each gap item, in output pixels
 
 
 def layout_run(
@@ -69,62 +68,73 @@ def layout_run(
     spacing: float,
     max_width: int | None = None,
     cell: float | None = None,
+    stretch: float = 1.0,
 ) -> GlyphRun:
-    """Scale masks to ``height`` rows and place them left to right.
+    """Place glyph masks left to right at their native (atlas) height, then scale the run once.
 
     Args:
-        items: (mask, x-stretch) per glyph; a mask of size 0 is a gap whose width is ``x-stretch * height``.
-        height: target glyph height in pixels.
-        spacing: gap between glyphs as a fraction of ``height``.
-        max_width: if the run is wider, every glyph is squeezed horizontally to fit.
+        items: (mask, gap) per item; a mask of size 0 is a gap ``gap x height`` wide (the gap value of a
+            glyph item is ignored).
+        height: output glyph height in pixels.
+        spacing: space between items as a fraction of ``height``.
+        max_width: if the run is wider, it is squeezed horizontally to fit.
         cell: if given, every glyph takes a slot ``cell x height`` wide and is centred in it (fixed pitch).
+        stretch: horizontal scale of the glyphs (< 1 condensed).
     """
     height = max(2, int(height))
-    widths, inner = [], []
-    for m, sx in items:
+    glyph_h = [m.shape[0] for m, _ in items if m.size]
+    H0 = max(glyph_h) if glyph_h else height
+    unit = H0 / stretch  # native pixels per "height" of horizontal distance, before stretching
+    pieces: list[tuple[Mask | None, float, float]] = []  # (mask, slot width, x offset in slot)
+    for m, g in items:
         if m.size == 0:
-            widths.append(sx * height)
-            inner.append(sx * height)
+            pieces.append((None, g * unit, 0.0))
+            continue
+        if m.shape[0] != H0:
+            m = np.asarray(cv2.resize(m, (max(1, round(m.shape[1] * H0 / m.shape[0])), H0)), np.uint8)
+        if cell is not None:
+            slot = cell * unit
+            if m.shape[1] > slot:
+                m = np.asarray(cv2.resize(m, (max(1, int(slot)), H0), interpolation=cv2.INTER_AREA), np.uint8)
+            pieces.append((m, slot, (slot - m.shape[1]) / 2))
         else:
-            w = m.shape[1] * height / m.shape[0] * sx
-            inner.append(min(w, cell * height) if cell is not None else w)
-            widths.append(cell * height if cell is not None else w)
-    gap = spacing * height
-    total = sum(widths) + gap * max(0, len(items) - 1)
-    squeeze = 1.0
-    if max_width is not None and total > max_width:
-        squeeze = max_width / total
-    masks: list[Mask] = []
-    xs: list[int] = []
+            pieces.append((m, float(m.shape[1]), 0.0))
+    gap = spacing * unit
+    total = sum(p[1] for p in pieces) + gap * max(0, len(pieces) - 1)
+    canvas = np.zeros((H0, int(np.ceil(total)) + 2), np.uint8)
     gaps: list[float] = []
     x = 0.0
-    for (m, _), w, wi in zip(items, widths, inner, strict=False):
-        ww = max(1, int(round(wi * squeeze)))
-        if m.size:
-            interp = cv2.INTER_AREA if ww < m.shape[1] else cv2.INTER_LINEAR
-            masks.append(np.asarray(cv2.resize(m, (ww, height), interpolation=interp), np.uint8))
-            xs.append(int(round(x + (w - wi) * squeeze / 2)))
+    for pm, slot, off in pieces:
+        if pm is None:
+            gaps.append(x + slot / 2)
         else:
-            gaps.append(x + w * squeeze / 2)
-        x += w * squeeze + gap * squeeze
-    width = int(round(x - gap * squeeze)) if items else 0
-    return GlyphRun(masks, xs, max(width, 1), height, tuple(gaps))
+            xi = int(round(x + off))
+            sub = canvas[:, xi : xi + pm.shape[1]]
+            np.maximum(sub, pm[:, : sub.shape[1]], out=sub)
+        x += slot + gap
+    out_w = max(total, 1.0) * (height / H0) * stretch
+    if max_width is not None and out_w > max_width:
+        out_w = float(max_width)
+    ow = max(1, int(round(out_w)))
+    src = canvas[:, : max(1, int(np.ceil(total)))]
+    interp = cv2.INTER_AREA if ow < src.shape[1] else cv2.INTER_LINEAR
+    mask = np.asarray(cv2.resize(src, (ow, height), interpolation=interp), np.uint8)
+    scale = ow / max(src.shape[1], 1)
+    return GlyphRun(mask, ow, height, tuple(g * scale for g in gaps))
 
 
 def draw_run(alpha: npt.NDArray[np.float32], run: GlyphRun, x0: int, y0: int, bold: int = 0) -> None:
-    """Max-composite the run's masks into ``alpha`` (HxW float32 in [0, 1]) at (x0, y0), clipped.
+    """Max-composite the run's mask into ``alpha`` (HxW float32 in [0, 1]) at (x0, y0), clipped.
 
-    ``bold`` > 0 dilates each mask by that many pixels (heavier strokes).
+    ``bold`` > 0 dilates the mask by that many pixels (heavier strokes).
     """
     H, W = alpha.shape
-    kernel = np.ones((bold + 1, bold + 1), np.uint8) if bold > 0 else None
-    for m, dx in zip(run.masks, run.xs, strict=False):
-        if kernel is not None:
-            m = np.asarray(cv2.dilate(m, kernel), np.uint8)
-        x, y = x0 + dx, y0
-        h, w = m.shape
-        xa, ya, xb, yb = max(x, 0), max(y, 0), min(x + w, W), min(y + h, H)
-        if xa >= xb or ya >= yb:
-            continue
-        sub = m[ya - y : yb - y, xa - x : xb - x].astype(np.float32) * (1.0 / 255.0)
-        np.maximum(alpha[ya:yb, xa:xb], sub, out=alpha[ya:yb, xa:xb])
+    m = run.mask
+    if bold > 0:
+        m = np.asarray(cv2.dilate(m, np.ones((bold + 1, bold + 1), np.uint8)), np.uint8)
+    h, w = m.shape
+    xa, ya, xb, yb = max(x0, 0), max(y0, 0), min(x0 + w, W), min(y0 + h, H)
+    if xa >= xb or ya >= yb:
+        return
+    sub = m[ya - y0 : yb - y0, xa - x0 : xb - x0].astype(np.float32) * (1.0 / 255.0)
+    np.maximum(alpha[ya:yb, xa:xb], sub, out=alpha[ya:yb, xa:xb])

@@ -95,6 +95,8 @@ class PlateRenderer:
         name = self._style(style)
         if width is None:
             width = int(np.exp(self.rng.uniform(np.log(self.min_width), np.log(self.max_width))))
+        elif not 16 <= width <= 4096:
+            raise InvalidInput(f"plate width {width} is out of range; use 16..4096 pixels")
         flat = STYLES[name](self.rng, self.atlas, int(width))
         return RenderedPlate(flat.image, flat.plate.text, flat.plate.region, flat.lines, name)
 

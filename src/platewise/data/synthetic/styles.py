@@ -1,176 +1,35 @@
 """Plate designs per style: us, eu, br, ar, cn. Each draws one flat plate on a :class:`Canvas`.
 
 A style function takes ``(rng, atlas, width)`` and returns a :class:`FlatPlate`; ``width`` is the plate
-width in pixels, the height follows from the plate's real aspect ratio.
+width in pixels, the height follows from the plate's real aspect ratio. The US design is in
+:mod:`platewise.data.synthetic.style_us`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from platewise.data.synthetic.canvas import Canvas, Color
+from platewise.data.synthetic.design import (
+    BLACK,
+    EU_BLUE,
+    WHITE,
+    YELLOW,
+    FlatPlate,
+    holder_frame,
+    jit,
+    pick,
+    plate_font,
+)
 from platewise.data.synthetic.glyphs import Atlas
-from platewise.data.synthetic.textgen import BR_CITIES, BR_STATES, US_STATES, PlateString, plate_string
-from platewise.plates.alphabet import DIGITS, LETTERS
+from platewise.data.synthetic.style_us import draw_us
+from platewise.data.synthetic.textgen import BR_CITIES, BR_STATES, PlateString, plate_string
 
 __all__ = ["STYLES", "FlatPlate"]
 
-
-@dataclass(frozen=True)
-class FlatPlate:
-    image: npt.NDArray[np.uint8]
-    plate: PlateString
-    lines: int
-
-
 R = np.random.Generator
-WHITE: Color = (245, 245, 245)
-BLACK: Color = (20, 20, 20)
-EU_BLUE: Color = (153, 51, 0)
-YELLOW: Color = (0, 200, 250)
-
-
-def _jit(rng: R, c: Color, amp: float = 12) -> Color:
-    d = rng.uniform(-amp, amp, 3)
-    return (min(max(c[0] + d[0], 0.0), 255.0), min(max(c[1] + d[1], 0.0), 255.0), min(max(c[2] + d[2], 0.0), 255.0))
-
-
-def _pick(rng: R, seq):  # type: ignore[no-untyped-def]
-    return seq[int(rng.integers(len(seq)))]
-
-
-def _font(rng: R, atlas: Atlas, prefer: tuple[int, ...] | None = None) -> int:
-    if prefer and rng.random() < 0.7:
-        return int(_pick(rng, prefer))
-    return int(rng.integers(atlas.n_fonts("plate")))
-
-
-# ---------------------------------------------------------------- us
-US_TEXT_COLORS: tuple[Color, ...] = (
-    (110, 30, 20),
-    (20, 20, 20),
-    (30, 30, 150),
-    (40, 90, 20),
-    (90, 20, 60),
-    (120, 60, 10),
-)
-US_BGS: tuple[tuple[Color, Color], ...] = (
-    ((245, 245, 245), (245, 245, 245)),
-    ((250, 235, 215), (245, 245, 245)),
-    ((240, 245, 250), (200, 230, 250)),
-    ((245, 245, 245), (180, 220, 240)),
-    ((220, 235, 220), (250, 250, 250)),
-    ((250, 250, 250), (230, 200, 170)),
-)
-
-
-def draw_us(rng: R, atlas: Atlas, width: int) -> FlatPlate:
-    st = str(_pick(rng, sorted(US_STATES)))
-    name, slogans = US_STATES[st]
-    ps = plate_string(f"us-{st}", None, rng)
-    if rng.random() < 0.1:  # vanity plates: 4-7 free letters/digits (the generic ``us`` masks)
-        n = int(rng.integers(4, 8))
-        text = "".join(str(_pick(rng, LETTERS if rng.random() < 0.8 else DIGITS)) for _ in range(n))
-        ps = PlateString(text, (text,), ps.region, "vanity")
-    h = int(round(width / rng.uniform(1.9, 2.1)))
-    dark = rng.random() < 0.12
-    if dark:
-        bg, fg = _pick(rng, ((20, 20, 20), (110, 40, 10), (20, 60, 20))), _pick(rng, (WHITE, YELLOW, (250, 250, 250)))
-        cv = Canvas(width, h, _jit(rng, bg), atlas, rng)
-    else:
-        top, bot = _pick(rng, US_BGS)
-        cv = Canvas(width, h, top, atlas, rng)
-        cv.vgradient(_jit(rng, top, 8), _jit(rng, bot, 8))
-        if rng.random() < 0.5:
-            cv.blobs(_jit(rng, bot, 10), int(rng.integers(1, 4)), 25)
-        fg = _jit(rng, _pick(rng, US_TEXT_COLORS), 15)
-    head = _jit(rng, _pick(rng, ((30, 30, 170), (120, 40, 20), (20, 20, 20), (40, 100, 30))) if not dark else fg, 15)
-    if rng.random() < 0.5:
-        name = name.upper()
-    tf = int(rng.integers(atlas.n_fonts("text")))
-    cv.text("text", tf, name, head, (0.12, rng.uniform(0.04, 0.1), 0.76, rng.uniform(0.13, 0.2)), spacing=0.02)
-    slogan = str(_pick(rng, slogans))
-    if slogan and rng.random() < 0.8:
-        cv.text(
-            "text",
-            int(rng.integers(atlas.n_fonts("text"))),
-            slogan,
-            head,
-            (0.15, rng.uniform(0.8, 0.86), 0.7, rng.uniform(0.09, 0.12)),
-            spacing=0.02,
-        )
-    ch = rng.uniform(0.36, 0.48)
-    sep = "-" if rng.random() < 0.3 else " "
-    groups = ps.groups
-    emblem = len(groups) == 2 and rng.random() < 0.2  # a state emblem between the groups
-    if emblem:
-        groups = (groups[0] + " ", groups[1])
-    _, _, gaps = cv.text(
-        "plate",
-        _font(rng, atlas, (0, 2, 3, 9, 10, 11)),
-        groups,
-        fg,
-        (0.1, 0.52 - ch / 2 + 0.02, 0.8, ch),
-        spacing=rng.uniform(0.04, 0.12),
-        sep=sep,
-        group_gap=rng.uniform(0.15, 0.4),
-        bold=int(rng.integers(0, 2)) if width > 200 else 0,
-        stretch=rng.uniform(0.85, 1.1),
-    )
-    if emblem and gaps:
-        gx = (gaps[0] + gaps[-1]) / 2
-        col = _jit(rng, _pick(rng, ((40, 120, 40), (30, 30, 160), (150, 80, 20), (0, 160, 230))), 30)
-        cv.seal(gx, 0.52, ch * 0.3, col)
-    for x in (0.03, 0.83):
-        if rng.random() < 0.35:
-            y = float(_pick(rng, (rng.uniform(0.04, 0.1), rng.uniform(0.72, 0.8))))
-            cv.sticker(x, y, 0.13, 0.15, str(_pick(rng, MONTHS)) if rng.random() < 0.4 else None)
-    if rng.random() < 0.2:
-        _dealer_frame(cv, rng)
-    if rng.random() < 0.7:
-        cv.bolts(0.1, (0.24, 0.76))
-    if rng.random() < 0.5:
-        cv.border(_jit(rng, _pick(rng, (BLACK, (120, 120, 120), (180, 180, 180)))), rng.uniform(0.02, 0.06))
-    return FlatPlate(cv.to_uint8(), ps, 1)
-
-
-MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-DEALERS = (
-    "TOYOTA OF ORANGE",
-    "HONDA CITY",
-    "MERCEDES-BENZ",
-    "AUTO CENTER",
-    "FORD",
-    "CHEVROLET",
-    "AutoNation",
-    "CarMax",
-    "BMW of Manhattan",
-    "KIA MOTORS",
-    "NISSAN",
-    "Dealer Service",
-    "VOLKSWAGEN",
-    "OPEL",
-)
-
-
-def _dealer_frame(cv: Canvas, rng: R) -> None:
-    """A plate-holder frame band over the bottom edge with a dealer name."""
-    band = rng.uniform(0.1, 0.16)
-    col = _jit(rng, _pick(rng, (BLACK, (60, 60, 60), (200, 200, 200))), 10)
-    cv.rect(0, 1 - band, 1, 1, col)
-    txt: Color = WHITE if col[0] < 128 else BLACK
-    cv.text(
-        "text",
-        int(rng.integers(cv.atlas.n_fonts("text"))),
-        str(_pick(rng, DEALERS)),
-        txt,
-        (0.2, 1 - band * 0.85, 0.6, band * 0.7),
-        spacing=0.03,
-    )
 
 
 # ---------------------------------------------------------------- eu
@@ -187,7 +46,7 @@ EU_CODES = {
 
 
 def draw_eu(rng: R, atlas: Atlas, width: int) -> FlatPlate:
-    region = str(_pick(rng, sorted(EU_CODES)))
+    region = str(pick(rng, sorted(EU_CODES)))
     ps = plate_string(region, None, rng)
     two = rng.random() < 0.25  # square two-line plates (rear of many cars, motorbikes)
     bg: Color = WHITE
@@ -195,9 +54,9 @@ def draw_eu(rng: R, atlas: Atlas, width: int) -> FlatPlate:
         bg = YELLOW
     aspect = rng.uniform(1.5, 1.8) if two else rng.uniform(4.3, 4.9)
     h = int(round(width / aspect))
-    cv = Canvas(width, h, _jit(rng, bg, 8), atlas, rng)
+    cv = Canvas(width, h, jit(rng, bg, 8), atlas, rng)
     band = 0.085 if not two else 0.14
-    cv.rect(0, 0, band, 1, _jit(rng, EU_BLUE, 10))
+    cv.rect(0, 0, band, 1, jit(rng, EU_BLUE, 10))
     ring = min(0.15, 0.3 * band * width / h)
     cv.stars(band / 2, 0.3 if not two else 0.22, ring)
     cv.text(
@@ -206,11 +65,11 @@ def draw_eu(rng: R, atlas: Atlas, width: int) -> FlatPlate:
     right = 1.0
     if region in ("eu-fr", "eu-it") and not two:
         right = 1 - band
-        cv.rect(right, 0, 1, 1, _jit(rng, EU_BLUE, 10))
+        cv.rect(right, 0, 1, 1, jit(rng, EU_BLUE, 10))
         if region == "eu-fr":
             cv.text("text", 0, str(rng.integers(1, 96)), WHITE, (right + 0.01, 0.55, band - 0.02, 0.3))
     fg = BLACK if rng.random() < 0.95 else (60, 20, 20)
-    font = _font(rng, atlas, (0, 2, 3, 9))
+    font = plate_font(rng, atlas, (0, 2, 3, 9))
     sep = "-" if region in ("eu-fr", "eu-nl") else " "
     if two:
         g = ps.groups
@@ -239,34 +98,34 @@ def draw_eu(rng: R, atlas: Atlas, width: int) -> FlatPlate:
             _de_seals(cv, gaps[1], rng)
     cv.border(BLACK, rng.uniform(0.02, 0.04), inset=0.02)
     if rng.random() < 0.15 and not two:
-        _dealer_frame(cv, rng)
+        holder_frame(cv, rng)
     return FlatPlate(cv.to_uint8(), ps, lines)
 
 
 def _de_seals(cv: Canvas, x: float, rng: R) -> None:
-    cv.seal(x, 0.35, 0.1, _pick(rng, ((40, 160, 40), (50, 120, 200), (60, 60, 200), (200, 200, 200))))
+    cv.seal(x, 0.35, 0.1, pick(rng, ((40, 160, 40), (50, 120, 200), (60, 60, 200), (200, 200, 200))))
     cv.seal(x, 0.64, 0.1, (40, 40, 190))
 
 
 # ---------------------------------------------------------------- br / ar
 def _mercosur(rng: R, atlas: Atlas, width: int, ps: PlateString, country: str) -> FlatPlate:
     h = int(round(width / rng.uniform(3.0, 3.2)))
-    cv = Canvas(width, h, _jit(rng, WHITE, 6), atlas, rng)
-    cv.rect(0, 0, 1, 0.22, _jit(rng, (160, 60, 0), 12))
+    cv = Canvas(width, h, jit(rng, WHITE, 6), atlas, rng)
+    cv.rect(0, 0, 1, 0.22, jit(rng, (160, 60, 0), 12))
     cv.text("text", 0, country, WHITE, (0.2, 0.03, 0.6, 0.16), spacing=0.05)
     cv.rect(0.88, 0.04, 0.96, 0.18, (40, 150, 40))
     cv.rect(0.9, 0.07, 0.94, 0.15, (0, 210, 250))
-    cv.text("text", 0, "BR" if country == "BRASIL" else "RA", _jit(rng, BLACK), (0.03, 0.6, 0.08, 0.2))
+    cv.text("text", 0, "BR" if country == "BRASIL" else "RA", jit(rng, BLACK), (0.03, 0.6, 0.08, 0.2))
     cv.text(
         "plate",
-        _font(rng, atlas, (0, 2, 9, 1)),
+        plate_font(rng, atlas, (0, 2, 9, 1)),
         ps.groups,
-        _jit(rng, BLACK),
+        jit(rng, BLACK),
         (0.12, 0.32, 0.8, 0.56),
         spacing=rng.uniform(0.06, 0.12),
         stretch=rng.uniform(0.85, 1.05),
     )
-    cv.border(_jit(rng, BLACK), rng.uniform(0.02, 0.04))
+    cv.border(jit(rng, BLACK), rng.uniform(0.02, 0.04))
     return FlatPlate(cv.to_uint8(), ps, 1)
 
 
@@ -278,23 +137,28 @@ def draw_br(rng: R, atlas: Atlas, width: int) -> FlatPlate:
     u = rng.random()
     if u < 0.6:  # private: grey, black text
         grey = float(rng.uniform(140, 205))
-        bg, fg = (grey, grey, grey + rng.uniform(-5, 8)), _jit(rng, BLACK, 15)
+        bg, fg = (grey, grey, grey + rng.uniform(-5, 8)), jit(rng, BLACK, 15)
     elif u < 0.85:  # commercial: red, white text
-        bg, fg = _jit(rng, (40, 40, 150), 25), _jit(rng, (230, 230, 230), 20)
+        bg, fg = jit(rng, (40, 40, 150), 25), jit(rng, (230, 230, 230), 20)
     else:  # official / dark: dark grey or black, light text
-        bg, fg = _jit(rng, (45, 45, 45), 20), _jit(rng, (220, 220, 220), 20)
+        bg, fg = jit(rng, (45, 45, 45), 20), jit(rng, (220, 220, 220), 20)
     cv = Canvas(width, h, bg, atlas, rng)
     if rng.random() < 0.5:
-        cv.vgradient(_jit(rng, bg, 15), _jit(rng, (bg[0] * 0.8, bg[1] * 0.8, bg[2] * 0.8), 5))
-    city = f"{_pick(rng, BR_STATES)} - {_pick(rng, BR_CITIES)}" if rng.random() < 0.5 else _pick(rng, BR_CITIES)
-    cv.text("text", int(_pick(rng, (0, 2))), str(city), fg, (0.2, 0.05, 0.6, 0.17), spacing=0.03)
+        cv.vgradient(jit(rng, bg, 15), jit(rng, (bg[0] * 0.8, bg[1] * 0.8, bg[2] * 0.8), 5))
+    u = rng.random()
+    city = str(pick(rng, BR_CITIES))
+    if u < 0.6:
+        city = f"{pick(rng, BR_STATES)}-{city}"
+    elif u < 0.8:
+        city = f"{pick(rng, BR_STATES)} - {city}"
+    cv.text("text", int(pick(rng, (0, 2))), str(city), fg, (0.2, 0.05, 0.6, 0.17), spacing=0.03)
     cv.text(
         "plate",
-        _font(rng, atlas, (2, 3, 0, 9)),
+        plate_font(rng, atlas, (2, 3, 0, 9)),
         ps.groups,
         fg,
         (0.05, 0.3, 0.9, 0.58),
-        sep=str(_pick(rng, ("-", "·", "·", " "))),
+        sep=str(pick(rng, ("-", "·", "·", "·", "·", "-", " "))),
         spacing=rng.uniform(0.06, 0.14),
         stretch=rng.uniform(0.7, 0.95),
         group_gap=0.3,
@@ -302,6 +166,8 @@ def draw_br(rng: R, atlas: Atlas, width: int) -> FlatPlate:
     if rng.random() < 0.6:
         cv.bolts(0.16, (0.08, 0.92), color=(110, 110, 110))
     cv.border(fg, rng.uniform(0.02, 0.04))
+    if rng.random() < 0.3:
+        holder_frame(cv, rng)
     return FlatPlate(cv.to_uint8(), ps, 1)
 
 
@@ -310,18 +176,18 @@ def draw_ar(rng: R, atlas: Atlas, width: int) -> FlatPlate:
         return _mercosur(rng, atlas, width, plate_string("ar", "mercosur", rng), "REPUBLICA ARGENTINA")
     ps = plate_string("ar", "old", rng)
     h = int(round(width / rng.uniform(2.2, 2.4)))
-    cv = Canvas(width, h, _jit(rng, (25, 25, 25), 10), atlas, rng)
-    cv.text("text", 0, "ARGENTINA", _jit(rng, WHITE), (0.2, 0.06, 0.6, 0.16), spacing=0.05)
+    cv = Canvas(width, h, jit(rng, (25, 25, 25), 10), atlas, rng)
+    cv.text("text", 0, "ARGENTINA", jit(rng, WHITE), (0.2, 0.06, 0.6, 0.16), spacing=0.05)
     cv.text(
         "plate",
-        _font(rng, atlas, (0, 2, 5, 7)),
+        plate_font(rng, atlas, (0, 2, 5, 7)),
         ps.groups,
-        _jit(rng, WHITE),
+        jit(rng, WHITE),
         (0.06, 0.3, 0.88, 0.5),
         spacing=0.08,
         group_gap=0.4,
     )
-    cv.border(_jit(rng, (200, 200, 200)), 0.03, inset=0.03)
+    cv.border(jit(rng, (200, 200, 200)), 0.03, inset=0.03)
     return FlatPlate(cv.to_uint8(), ps, 1)
 
 
@@ -331,24 +197,24 @@ CN_BLUE: Color = (170, 60, 10)
 
 def draw_cn(rng: R, atlas: Atlas, width: int) -> FlatPlate:
     u = rng.random()
-    font = _font(rng, atlas, (3, 9, 10, 11, 2))
+    font = plate_font(rng, atlas, (3, 9, 10, 11, 2))
     if u < 0.6:  # blue, 7 characters, white text
         ps = plate_string("cn", "blue", rng)
-        cv = Canvas(width, int(round(width / rng.uniform(3.0, 3.3))), _jit(rng, CN_BLUE, 20), atlas, rng)
-        fg, lines = _jit(rng, WHITE, 10), 1
+        cv = Canvas(width, int(round(width / rng.uniform(3.0, 3.3))), jit(rng, CN_BLUE, 20), atlas, rng)
+        fg, lines = jit(rng, WHITE, 10), 1
         cv.border(fg, 0.025, inset=0.04)
     elif u < 0.82:  # green new-energy, 8 characters, black text
         ps = plate_string("cn", "green", rng)
         cv = Canvas(width, int(round(width / rng.uniform(3.3, 3.6))), WHITE, atlas, rng)
-        cv.vgradient(_jit(rng, (235, 250, 235), 6), _jit(rng, (110, 200, 60), 15), y0=0.0, y1=1.0)
-        fg, lines = _jit(rng, BLACK, 10), 1
+        cv.vgradient(jit(rng, (235, 250, 235), 6), jit(rng, (110, 200, 60), 15), y0=0.0, y1=1.0)
+        fg, lines = jit(rng, BLACK, 10), 1
         cv.border((40, 40, 40), 0.02, inset=0.02)
     else:  # yellow, black text, one or two lines
         ps = plate_string("cn", "blue" if rng.random() < 0.75 else "yellow-special", rng)
         lines = 2 if rng.random() < 0.5 else 1
         aspect = rng.uniform(1.9, 2.1) if lines == 2 else rng.uniform(3.0, 3.3)
-        cv = Canvas(width, int(round(width / aspect)), _jit(rng, (20, 180, 240), 15), atlas, rng)
-        fg = _jit(rng, BLACK, 10)
+        cv = Canvas(width, int(round(width / aspect)), jit(rng, (20, 180, 240), 15), atlas, rng)
+        fg = jit(rng, BLACK, 10)
         cv.border(fg, 0.025, inset=0.04)
     if lines == 2:
         cv.text("plate", font, (ps.text[:2],), fg, (0.25, 0.1, 0.5, 0.3), spacing=0.3, cell=0.55)

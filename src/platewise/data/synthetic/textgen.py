@@ -72,7 +72,17 @@ US_STATES: dict[str, tuple[str, tuple[str, ...]]] = {
 # Common US serial patterns for states without a specific format (all match the generic ``us`` masks).
 US_GENERIC = ("LLLDDDD", "LLLDDD", "DLLLDDD", "DDDLLL", "LLDDDDD", "DLLDDD", "LLDLDDD", "DDDDLL", "LLLLDD", "DDLLDD")
 
+US_EXCLUDE = "IOQ"
+"""Letters most US serial plates do not issue (they read as 1 and 0); vanity plates may still use them."""
+
 BR_CITIES = (
+    "SALVADOR",
+    "CAMACARI",
+    "SIMOES FILHO",
+    "LAURO DE FREITAS",
+    "DIAS D'AVILA",
+    "FEIRA DE SANTANA",
+    "PARANAGUA",
     "SAO PAULO",
     "RIO DE JANEIRO",
     "CURITIBA",
@@ -86,7 +96,7 @@ BR_CITIES = (
     "LONDRINA",
     "JOINVILLE",
 )
-BR_STATES = ("SP", "RJ", "PR", "MG", "RS", "BA", "PE", "GO", "SC")
+BR_STATES = ("BA", "BA", "BA", "PR", "SP", "RJ", "PR", "MG", "RS", "BA", "PE", "GO", "SC")
 
 
 @dataclass(frozen=True)
@@ -137,7 +147,7 @@ def plate_string(region: str, fmt_name: str | None, rng: np.random.Generator) ->
     """A random plate text of ``region`` (``us-ca``, ``eu-de``, ``br``, ``cn`` ...) with display groups."""
     if region.startswith("us-") and not any(f.region == region for f in FORMATS):
         mask = US_GENERIC[rng.integers(len(US_GENERIC))]
-        text = fill_mask(mask, rng)
+        text = fill_mask(mask, rng, exclude=US_EXCLUDE)
         return PlateString(text, _us_groups(text, rng), region, "generic")
     if region == "eu-de":
         a, b = int(rng.choice([1, 2, 3], p=[0.35, 0.45, 0.2])), int(rng.integers(1, 3))
@@ -149,7 +159,8 @@ def plate_string(region: str, fmt_name: str | None, rng: np.random.Generator) ->
         return PlateString(kreis + letters + num, (kreis, letters, num), region, "germany")
     f = pick_format(region, fmt_name, rng)
     mask = f.masks[rng.integers(len(f.masks))]
-    text = fill_mask(mask, rng, digit_bias=0.7 if region == "cn" else 0.0, exclude="IO" if region == "cn" else "")
+    exclude = {"cn": "IO", "us": US_EXCLUDE}.get(region.split("-")[0], "")
+    text = fill_mask(mask, rng, digit_bias=0.7 if region == "cn" else 0.0, exclude=exclude)
     if region.startswith("us"):
         return PlateString(text, _us_groups(text, rng), region, f.name)
     if region == "cn":
@@ -168,8 +179,9 @@ def plate_string(region: str, fmt_name: str | None, rng: np.random.Generator) ->
 
 
 def _us_groups(text: str, rng: np.random.Generator) -> tuple[str, ...]:
+    """``ABC 1234`` most of the time when the text has two class groups, else solid (``7ABC123``)."""
     g = group_by_class(text)
-    if len(g) == 2 or (len(g) > 2 and rng.random() < 0.5):
+    if len(g) == 2 and rng.random() < 0.75:
         return g
     return (text,)
 
