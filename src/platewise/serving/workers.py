@@ -68,7 +68,7 @@ async def _serve_worker(cfg: ServeConfig, index: int, count: int, notify: Any, s
     from platewise.serving.host import ModelHost
     from platewise.serving.http_app import build_http_app
     from platewise.serving.plugins import discover
-    from platewise.serving.store_adapter import ReadsSource
+    from platewise.serving.store_adapter import ReadsLog, ReadsSource, store_status
 
     class _Uvicorn(uvicorn.Server):
         @contextlib.contextmanager
@@ -77,6 +77,8 @@ async def _serve_worker(cfg: ServeConfig, index: int, count: int, notify: Any, s
 
     loop = asyncio.get_running_loop()
     host = ModelHost(cfg, worker_index=index, worker_count=count)
+    if cfg.store_db and store_status(cfg.store_db) == "available":
+        host.reads_log = ReadsLog(cfg.store_db)
     grpc_server = health = None
     if cfg.grpc_port:
         grpc_server, health = build_grpc_server(host, cfg)
