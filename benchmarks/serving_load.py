@@ -493,7 +493,16 @@ def overload(workers: int, inp: pb.Input, secs: float) -> dict[str, Any]:
         srv.stop()
 
 
+def _reexec_with_malloc_settings() -> None:
+    """The load generator shares the 2 cores with the server: give it the same glibc malloc settings as the
+    server's workers (see workers.py) so that serializing multi-MB requests costs it less CPU."""
+    want = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(256 << 20)}
+    if any(k not in os.environ for k in want):
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**want, **os.environ})
+
+
 def main() -> None:
+    _reexec_with_malloc_settings()
     ap = argparse.ArgumentParser(description="serving benchmark (loopback only)")
     ap.add_argument("--duration", type=float, default=10.0, help="seconds per load level")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
