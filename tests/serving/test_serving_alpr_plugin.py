@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 import platewise.pipeline as pipeline
 from platewise.pipeline.fakes import FakeDetector, FakeRecognizer
+from platewise.serving.codec import to_json_text
 from platewise.serving.plugins import BUILTIN_DIR, load_plugin
 
 
@@ -32,7 +35,7 @@ def test_alpr_plugin_returns_plates_as_json_per_image(fake_alpr):
     outs = model.run_batch(imgs, [{}, {"region": "eu"}])
     assert len(outs) == 2
     for out, (h, w) in zip(outs, [(100, 200), (50, 80)], strict=True):
-        (plate,) = out
+        (plate,) = json.loads(to_json_text(out))  # PlateRead objects, sent as their to_dict()
         assert plate["text"] == "AB123CD"
         assert plate["box"] == [round(0.1 * w, 1), round(0.4 * h, 1), round(0.5 * w, 1), round(0.6 * h, 1)]
     assert fake_alpr[0].region == "eu"  # the last group ran with its own region

@@ -14,7 +14,7 @@ PLUGINS = Path(__file__).parent / "plugins"
 
 def test_discover_loads_good_plugins_and_reports_broken_ones():
     found = discover([PLUGINS])
-    assert set(found.models) == {"echo", "sleepy", "twice", "crashy", "whoami"}
+    assert set(found.models) == {"echo", "sleepy", "twice", "crashy", "whoami", "plates"}
     assert set(found.broken) == {"broken_import", "broken_load", "no_model_class"}
     assert "a_module_that_does_not_exist" in found.broken["broken_import"]
     assert "weights.onnx not found" in found.broken["broken_load"]

@@ -74,7 +74,7 @@ def test_run_image_refuses_json_model(stub):
 
 def test_list_models_and_model_info_report_broken_plugins(server, stub):
     reply = stub.ListModels(pb.ListModelsRequest())
-    assert sorted(m.name for m in reply.models) == ["crashy", "echo", "sleepy", "twice", "whoami"]
+    assert sorted(m.name for m in reply.models) == ["crashy", "echo", "plates", "sleepy", "twice", "whoami"]
     assert {b.name for b in reply.broken} == {"broken_import", "broken_load", "no_model_class"}
     info = stub.GetModelInfo(pb.ModelInfoRequest(model="twice"))
     assert (info.input_kind, list(info.input_shape), info.output_kind) == ("tensor", [-1, 2], "tensor")
@@ -314,7 +314,7 @@ def test_http_full_queue_is_503_with_retry_after(server):
 
 def test_http_models_health_ready_metrics_openapi(http):
     m = http.get("/v1/models").json()
-    assert {x["name"] for x in m["models"]} == {"echo", "sleepy", "twice", "crashy", "whoami"}
+    assert {x["name"] for x in m["models"]} == {"echo", "sleepy", "twice", "crashy", "whoami", "plates"}
     assert "broken_load" in m["broken"]
     assert http.get("/v1/models/twice").json()["output_kind"] == "tensor"
     assert http.get("/healthz").json()["status"] == "ok"

@@ -98,7 +98,7 @@ def test_metrics_sum_over_workers_and_reads_come_from_the_store(make_server, tmp
     read = PlateRead("AB123CD", 0.9, (0.99,) * 7, (("AB123CD", 0.9),), "eu", Detection(box, Corners.from_box(box), 0.8))
     with open_store(f"sqlite:///{db}") as st:
         st.add([ReadRecord(time=dt.datetime.now(dt.timezone.utc), source="gate-1", read=read)])
-    s = make_server("--only", "whoami", "--store-db", f"sqlite:///{db}", workers=2)
+    s = make_server("--only", "whoami", "--only", "plates", "--store-db", f"sqlite:///{db}", workers=2)
     try:
         with ModelClient("whoami", "127.0.0.1", s.grpc_port) as c:
             for _ in range(10):
@@ -115,6 +115,10 @@ def test_metrics_sum_over_workers_and_reads_come_from_the_store(make_server, tmp
             assert r.status_code == 200
             assert [x["text"] for x in r.json()["reads"]] == ["AB123CD"]
             assert h.get("/v1/reads", params={"bogus": "1"}).status_code == 400
+        with ModelClient("plates", "127.0.0.1", s.grpc_port) as c:  # plates found are logged to the store
+            assert c.run(IMG, source="gate-7")[0]["text"] == "AB123CD"
+        with open_store(f"sqlite:///{db}") as st:
+            assert wait_until(lambda: len(st.search(source="gate-7")) == 1)
     finally:
         s.stop()
 

@@ -81,6 +81,7 @@ class ModelHost:
         self.warmed = False
         self.models: dict[str, LoadedModel] = {}
         self._decode_pool = ThreadPoolExecutor(max(1, cfg.threads), thread_name_prefix="decode")
+        self.reads_log: Any = None  # a store_adapter.ReadsLog when --store-db is set
 
     def install(self, models: dict[str, ModelInterface], broken: dict[str, str] | None = None) -> None:
         """Serves ``models`` (already loaded and warmed, e.g. by ``plugins.discover``); readiness turns on."""
@@ -190,7 +191,9 @@ class ModelHost:
         self.metrics.queued.labels(name).set(lm.batcher.queued)
         try:
             if len(inputs) == 1:
-                return [await lm.batcher.submit(inputs[0], args, deadline=deadline)]
+                outs = [await lm.batcher.submit(inputs[0], args, deadline=deadline)]
+                self._log_reads(name, outs, args)
+                return outs
             # each input is its own queue item; refuse the whole request if they would not all fit
             if len(inputs) > lm.batcher.max_queue:
                 raise InvalidInput(
@@ -198,9 +201,18 @@ class ModelHost:
                 )
             if lm.batcher.queued + len(inputs) > lm.batcher.max_queue:
                 raise ServerBusy(f"queue cannot take {len(inputs)} more inputs, retry later")
-            return list(await asyncio.gather(*(lm.batcher.submit(x, args, deadline=deadline) for x in inputs)))
+            outs = list(await asyncio.gather(*(lm.batcher.submit(x, args, deadline=deadline) for x in inputs)))
+            self._log_reads(name, outs, args)
+            return outs
         finally:
             self.outstanding -= 1
+
+    def _log_reads(self, name: str, outs: list[Any], args: Args) -> None:
+        if self.reads_log is not None:
+            try:
+                self.reads_log.log(name, outs, args)
+            except Exception:  # the store must never fail a request
+                log.exception("cannot queue reads for the store")
 
     def observe(self, name: str, protocol: str, code: str, started: float) -> None:
         """Records one answered request (``started`` from ``time.perf_counter()``)."""
@@ -215,6 +227,9 @@ class ModelHost:
         self.draining = True
         await asyncio.gather(*(lm.batcher.close(drain=True) for lm in self.models.values()))
         self._decode_pool.shutdown(wait=False)
+        if self.reads_log is not None:
+            stats = await asyncio.get_running_loop().run_in_executor(None, self.reads_log.close, self.cfg.drain_s)
+            log.info("reads store writer closed: %s", stats)
         for lm in self.models.values():
             if lm.batcher.executor is not None:
                 lm.batcher.executor.shutdown(wait=False)

@@ -1,22 +1,25 @@
 """The one place the server touches the reads store (``platewise.store``), imported lazily.
 
-``GET /v1/reads`` and ``--store-db`` go through :class:`ReadsSource`: it opens the store on first use
-(``platewise.store.open_store(url)``) and answers searches with ``platewise.store.search_from_query``
-(parameters ``pattern``, ``regex``, ``fuzzy``, ``since``, ``until``, ``source``, ``min_confidence``,
-``limit``; the same meaning as ``platewise store search``). A build without ``platewise.store`` answers
-:class:`~platewise.errors.StoreError` "store not available" (HTTP 503) and the server runs normally.
+With ``--store-db``, each worker logs the plates its models return through :class:`ReadsLog` (a
+``BackgroundWriter``: queued, never awaited). ``GET /v1/reads`` goes through :class:`ReadsSource`, which
+opens the store on first use (``platewise.store.open_store(url)``) and answers with
+``platewise.store.search_from_query``: parameters ``pattern``, ``regex``, ``fuzzy``, ``since``, ``until``,
+``source``, ``min_confidence`` and ``limit``, as in ``platewise store search``. A build without
+``platewise.store`` answers :class:`~platewise.errors.StoreError` "store not available" (HTTP 503) and
+the server runs normally.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from platewise.errors import InvalidInput, StoreError
 
-__all__ = ["ReadsSource", "store_status"]
+__all__ = ["ReadsLog", "ReadsSource", "store_status"]
 
 
 def store_status(url: str) -> str:
@@ -73,3 +76,42 @@ class ReadsSource:
         if self._store is not None:
             self._store.close()
             self._store = None
+
+
+class ReadsLog:
+    """Logs the plates a model returned to the store (``--store-db``) without blocking the event loop.
+
+    One ``platewise.store.BackgroundWriter`` per worker: ``log`` only queues records (the writer thread
+    writes batches, retries while the database is down, and drops the oldest beyond its queue). Any model
+    output that is a list of :class:`~platewise.types.PlateRead` (the ``alpr`` plug-in's) is logged, one
+    record per plate, with ``source`` = the request's ``source`` arg or ``serve/<model>``.
+    """
+
+    def __init__(self, url: str) -> None:
+        try:
+            mod = importlib.import_module("platewise.store")
+        except ImportError:
+            raise StoreError("store not available: this build has no platewise.store module") from None
+        self._mod = mod
+        self.writer = mod.BackgroundWriter(url)
+
+    def log(self, model: str, outputs: Sequence[Any], args: Mapping[str, str]) -> int:
+        """Queues one record per plate found in ``outputs``; returns how many."""
+        from platewise.types import PlateRead
+
+        now = dt.datetime.now(dt.timezone.utc)
+        source = args.get("source") or f"serve/{model}"
+        records = [
+            self._mod.ReadRecord(time=now, source=source[:200], read=p)
+            for out in outputs
+            if isinstance(out, list)
+            for p in out
+            if isinstance(p, PlateRead)
+        ]
+        if records:
+            self.writer.submit(records)
+        return len(records)
+
+    def close(self, timeout: float) -> Any:
+        """Writes what is queued (up to ``timeout`` s) and stops; returns the writer's final stats."""
+        return self.writer.close(timeout=timeout)

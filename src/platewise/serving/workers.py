@@ -32,6 +32,11 @@ __all__ = ["Supervisor", "check_startup", "make_reuseport_socket", "run_worker",
 log = logging.getLogger("platewise.serving")
 
 _THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+# glibc malloc: requests carry multi-MB buffers (a raw 1280x1280 frame is 4.9 MB); by default each such
+# buffer is mmap()ed and unmapped again, so every request pays page faults and zeroing. Serving them from
+# the heap and keeping freed memory (up to 256 MB) measured ~30% less server CPU per 4.9 MB request.
+# Set only when the user has not; they take effect in the (spawned) workers.
+_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 * 1024 * 1024), "MALLOC_TRIM_THRESHOLD_": str(256 * 1024 * 1024)}
 _MAX_RESTARTS = 5  # within _RESTART_WINDOW seconds, then the supervisor gives up
 _RESTART_WINDOW = 60.0
 
@@ -68,7 +73,7 @@ async def _serve_worker(cfg: ServeConfig, index: int, count: int, notify: Any, s
     from platewise.serving.host import ModelHost
     from platewise.serving.http_app import build_http_app
     from platewise.serving.plugins import discover
-    from platewise.serving.store_adapter import ReadsSource
+    from platewise.serving.store_adapter import ReadsLog, ReadsSource, store_status
 
     class _Uvicorn(uvicorn.Server):
         @contextlib.contextmanager
@@ -77,6 +82,8 @@ async def _serve_worker(cfg: ServeConfig, index: int, count: int, notify: Any, s
 
     loop = asyncio.get_running_loop()
     host = ModelHost(cfg, worker_index=index, worker_count=count)
+    if cfg.store_db and store_status(cfg.store_db) == "available":
+        host.reads_log = ReadsLog(cfg.store_db)
     grpc_server = health = None
     if cfg.grpc_port:
         grpc_server, health = build_grpc_server(host, cfg)
@@ -245,6 +252,8 @@ class Supervisor:
         """Serves until a signal; returns the exit code (1 when workers keep crashing)."""
         for var in _THREAD_ENV:  # before the workers import numpy / onnxruntime (they inherit the env)
             os.environ[var] = str(self.cfg.threads)
+        for var, value in _MALLOC_ENV.items():
+            os.environ.setdefault(var, value)
         own_metrics_dir = None
         if self.count > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             own_metrics_dir = tempfile.mkdtemp(prefix="platewise-metrics-")

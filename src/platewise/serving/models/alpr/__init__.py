@@ -1,4 +1,7 @@
-"""Built-in plug-in ``alpr``: the plate reader. One image in -> its plates as JSON (``PlateRead.to_dict()``).
+"""Built-in plug-in ``alpr``: the plate reader. One image in -> its plates (JSON: ``PlateRead.to_dict()``).
+
+``run`` returns a list of :class:`~platewise.types.PlateRead`; the server sends each as its ``to_dict()``
+and, with ``--store-db``, logs them to the reads store (``source`` = the request's ``source`` arg).
 
 Per-request args: ``region`` (bias readings toward a region's formats, e.g. ``eu``, ``us``, ``br``).
 The pipeline is imported when the plug-in loads, so a build without the reader's weights reports this
@@ -40,5 +43,5 @@ class Model(ModelInterface):
             self.alpr.region = region  # the runner thread is the only user of this pipeline
             reads = self.alpr.read_batch([inputs[i] for i in idx])
             for i, plates in zip(idx, reads, strict=False):
-                out[i] = [p.to_dict() for p in plates]
+                out[i] = list(plates)
         return out
