@@ -15,3 +15,24 @@ def data_root() -> Path:
     if not (DATA / "README.md").is_file():
         pytest.skip(f"real data not found at {DATA} (set PLATEWISE_DATA)")
     return DATA
+
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def _run_cli(*args: str, input: bytes | None = None, timeout: float = 120):
+    """Runs ``python -m platewise ARGS`` in a subprocess (src on the path); returns the CompletedProcess."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run(
+        [sys.executable, "-m", "platewise", *args], input=input, capture_output=True, env=env, timeout=timeout
+    )
+
+
+@pytest.fixture
+def run_cli():
+    """``run_cli("read", "x.jpg")`` runs the CLI in a subprocess and returns the CompletedProcess (bytes)."""
+    return _run_cli

@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "ALPR": "platewise.pipeline.alpr",
+    "PlateDetector": "platewise.detection.detector",
+    "PlateReader": "platewise.ocr.reader",
     "BBox": "platewise.types",
     "Corners": "platewise.types",
     "Detection": "platewise.types",
@@ -27,6 +30,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from platewise.detection.detector import PlateDetector  # noqa: F401
     from platewise.errors import (  # noqa: F401
         ConfigError,
         InvalidImage,
@@ -36,6 +40,8 @@ if TYPE_CHECKING:  # pragma: no cover
         ServerBusy,
         StoreError,
     )
+    from platewise.ocr.reader import PlateReader  # noqa: F401
+    from platewise.pipeline.alpr import ALPR  # noqa: F401
     from platewise.types import BBox, Corners, Detection, PlateRead, PlateText  # noqa: F401
 
 

@@ -52,14 +52,15 @@ def build_parser() -> argparse.ArgumentParser:
     groups: dict[str, argparse._SubParsersAction] = {}  # type: ignore[type-arg]
     for mod in _command_modules():
         words: tuple[str, ...] = mod.COMMAND
+        short = mod.HELP.replace("%", "%%")  # argparse %-formats help strings
         if len(words) == 1:
-            sub = top.add_parser(words[0], help=mod.HELP, description=mod.HELP)
+            sub = top.add_parser(words[0], help=short, description=mod.HELP)
         else:
             if words[0] not in groups:
                 gp = top.add_parser(words[0], help=_GROUP_HELP.get(words[0], ""), description=_GROUP_HELP.get(words[0]))
                 groups[words[0]] = gp.add_subparsers(dest="subcommand", metavar="SUBCOMMAND")
                 gp.set_defaults(_group_parser=gp)
-            sub = groups[words[0]].add_parser(words[1], help=mod.HELP, description=mod.HELP)
+            sub = groups[words[0]].add_parser(words[1], help=short, description=mod.HELP)
         mod.configure(sub)
         sub.set_defaults(_run=mod.run)
     return parser

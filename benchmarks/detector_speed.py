@@ -1,0 +1,121 @@
+"""Detector speed on the CPU with ONNX Runtime: batch 1 latency per 1280x720 image (letterbox + network +
+decode included) and batch-8 throughput, for one or more input sizes.
+
+    PYTHONPATH=src python benchmarks/detector_speed.py [--model F] [--threads 2] [--sizes 384x640,448x800]
+
+Writes benchmarks/results/detector_speed.json. Frames are ro-dashcam hold-out frames when ../shared/data is
+there (so the decode sees real detections), else random noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _frames(n: int) -> tuple[list[np.ndarray], str]:
+    from platewise.data.sources import default_data_root
+    from platewise.detection.dataset import load_records
+
+    root = default_data_root()
+    if (root / "ro-dashcam" / "labels.csv").is_file():
+        recs = load_records(root, ("ro-dashcam",), holdout=True)[:n]
+        imgs = [r.image() for r in recs]
+        imgs = [i for i in imgs if i.shape[:2] == (720, 1280)]
+        if imgs:
+            return (imgs * (n // len(imgs) + 1))[:n], "ro-dashcam hold-out frames 1280x720"
+    rng = np.random.default_rng(0)
+    return [rng.integers(0, 255, (720, 1280, 3), dtype=np.uint8) for _ in range(n)], "random 1280x720"
+
+
+def bench(
+    model: str | None, threads: int, size: tuple[int, int] | None, frames: list[np.ndarray], repeats: int
+) -> dict[str, object]:
+    from platewise.detection.decode import decode_batch
+    from platewise.detection.detector import PlateDetector
+    from platewise.detection.preprocess import letterbox, to_input_tensor
+
+    det = PlateDetector(model, threads=threads, input_size=size, batch_size=8)
+    for f in frames[:3]:
+        det.detect([f])
+    lat, pre, net, post = [], [], [], []
+    for i in range(repeats):
+        f = frames[i % len(frames)]
+        t0 = time.perf_counter()
+        det.detect([f])
+        lat.append(time.perf_counter() - t0)
+        # the same work in parts, for the breakdown
+        t0 = time.perf_counter()
+        img, lb = letterbox(f, det.input_size)
+        x = to_input_tensor([img], det.mean, det.std, rgb=det.rgb)
+        t1 = time.perf_counter()
+        outs = det.model.run(x)
+        t2 = time.perf_counter()
+        decode_batch(
+            *outs,
+            [lb],
+            det.input_size,
+            det.strides,
+            reg_max=det.reg_max,
+            score_threshold=det.score_threshold,
+            nms_threshold=det.nms_threshold,
+        )
+        t3 = time.perf_counter()
+        pre.append(t1 - t0)
+        net.append(t2 - t1)
+        post.append(t3 - t2)
+    batch = frames[:8]
+    det.detect(batch)
+    tb = []
+    for _ in range(max(3, repeats // 8)):
+        t0 = time.perf_counter()
+        det.detect(batch)
+        tb.append(time.perf_counter() - t0)
+    ms = lambda v: round(1000 * statistics.median(v), 2)  # noqa: E731
+    return {
+        "input_size": list(det.input_size),
+        "batch1_median_ms": ms(lat),
+        "batch1_p90_ms": round(1000 * float(np.percentile(lat, 90)), 2),
+        "batch1_letterbox_ms": ms(pre),
+        "batch1_network_ms": ms(net),
+        "batch1_decode_ms": ms(post),
+        "batch8_images_per_s": round(8 / statistics.median(tb), 1),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--model", help="detector ONNX (default: shipped weights)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--sizes", default="", help="comma-separated HxW input sizes (default: the model's)")
+    ap.add_argument("--repeats", type=int, default=60)
+    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "detector_speed.json"))
+    args = ap.parse_args()
+    frames, what = _frames(16)
+    sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",") if s] or [None]
+    rows = [bench(args.model, args.threads, s, frames, args.repeats) for s in sizes]  # type: ignore[arg-type]
+    result = {
+        "benchmark": "detector_speed",
+        "model": args.model or "shipped src/platewise/weights/detector.onnx",
+        "threads": args.threads,
+        "frames": what,
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} logical cores",
+        "load_average_1min_at_start": round(os.getloadavg()[0], 2),
+        "results": rows,
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    for r in rows:
+        print(r)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""Expanding the PATH arguments of the CLI: files, directories (recursive), globs, and ``-`` for stdin."""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+
+from platewise.errors import InvalidInput
+from platewise.imageio import IMAGE_EXTENSIONS
+
+__all__ = ["STDIN", "expand_paths"]
+
+STDIN = "-"
+
+
+def expand_paths(args: list[str]) -> list[str]:
+    """The image files named by ``args``, in order, without duplicates.
+
+    A directory gives its image files (by extension, recursively, sorted); a glob its matches; ``-`` stays
+    ``-`` (read one image from stdin). A named file is kept whatever its extension (it is reported later if it
+    is not an image).
+
+    Raises:
+        InvalidInput: an argument that names nothing.
+    """
+    out: list[str] = []
+    for a in args:
+        if a == STDIN:
+            out.append(a)
+            continue
+        p = Path(a)
+        if p.is_dir():
+            found = sorted(str(f) for f in p.rglob("*") if f.suffix.lower() in IMAGE_EXTENSIONS and f.is_file())
+            out.extend(found)
+        elif p.exists():
+            out.append(a)
+        elif glob.has_magic(a):
+            matches = sorted(m for m in glob.glob(a, recursive=True) if Path(m).is_file())
+            if not matches:
+                raise InvalidInput(f"no file matches {a!r}")
+            out.extend(matches)
+        else:
+            raise InvalidInput(f"{a}: no such file or directory")
+    return list(dict.fromkeys(out))

@@ -1,0 +1,54 @@
+"""``platewise eval e2e``: end-to-end plate accuracy on a labelled scenes CSV."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+COMMAND = ("eval", "e2e")
+HELP = "end-to-end accuracy (detect + read) on a scenes CSV (image,region,x,y,w,h,plate)"
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--labels", required=True, metavar="CSV", help="scenes labels.csv")
+    p.add_argument("--root", metavar="DIR", help="folder the image paths are relative to (default: the CSV's)")
+    p.add_argument(
+        "--split",
+        choices=["all", "val", "train"],
+        default="all",
+        help="evaluate only the platewise hold-out (val) or the rest (train); default all",
+    )
+    p.add_argument("--region", help="bias readings toward a region's formats")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--detector", metavar="FILE.onnx", help="detector model (default: shipped)")
+    p.add_argument("--reader", metavar="FILE.onnx", help="reader model (default: shipped)")
+    p.add_argument("--threads", type=int, default=None)
+
+
+def run(args: argparse.Namespace) -> int:
+    from platewise.data.sources import read_scenes_csv
+    from platewise.data.splits import is_holdout
+    from platewise.imageio import load_image
+    from platewise.pipeline import ALPR
+    from platewise.pipeline.evaluate import evaluate_e2e
+
+    samples = read_scenes_csv(args.labels, args.root)
+    if args.split != "all":
+        samples = [s for s in samples if is_holdout(s.key) == (args.split == "val")]
+    alpr = ALPR(region=args.region, threads=args.threads, detector_path=args.detector, reader_path=args.reader)
+    res = evaluate_e2e(alpr, samples, load_image)
+    for e in res["errors"]:
+        print(f"platewise: skipped {e}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(res))
+        return 0
+    print(f"{'region':<12}{'plates':>8}{'accuracy':>10}{'det.recall':>12}{'FP/img':>8}{'ms/img':>8}")
+    for name, st in [*res["regions"].items(), ("overall", res["overall"])]:
+        acc = "-" if st["accuracy"] is None else f"{100 * st['accuracy']:.1f}%"
+        rec = "-" if st["detection_recall"] is None else f"{100 * st['detection_recall']:.1f}%"
+        print(
+            f"{name:<12}{st['plates']:>8}{acc:>10}{rec:>12}{st['false_positives_per_image']:>8.2f}"
+            f"{st['ms_per_image']:>8.1f}"
+        )
+    return 0

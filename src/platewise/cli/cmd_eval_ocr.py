@@ -1,0 +1,57 @@
+"""``platewise eval ocr --labels CSV [--root DIR] [--split all|holdout|train] [--json] [--model FILE.onnx]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+COMMAND = ("eval", "ocr")
+HELP = "plate reader accuracy (exact match, character accuracy per region) and ms per plate on a labels CSV"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--labels",
+        required=True,
+        help="crops CSV (image,region,plate) or scenes CSV "
+        "(image,region,x,y,w,h,plate: each box is cut with 10%% padding)",
+    )
+    parser.add_argument("--root", default=None, help="folder the image paths are relative to (default: the CSV's)")
+    parser.add_argument("--model", default=None, help="reader ONNX file (default: the shipped weights/ocr.onnx)")
+    parser.add_argument(
+        "--split",
+        choices=("all", "holdout", "train"),
+        default="all",
+        help="rows to use: all, or only the fixed hold-out / training side (platewise.data.splits)",
+    )
+    parser.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads (default 2)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--errors", action="store_true", help="also list the misread plates")
+
+
+def run(args: argparse.Namespace) -> int:
+    from platewise.errors import InvalidInput
+    from platewise.ocr.evaluate import evaluate_reader, load_eval_items
+    from platewise.ocr.reader import PlateReader
+
+    items = load_eval_items(args.labels, args.root, split=args.split)
+    if not items:
+        raise InvalidInput(f"{args.labels}: no labelled plate to evaluate (split {args.split})")
+    reader = PlateReader(args.model, threads=args.threads, top_n=0, batch_size=args.batch_size)
+    res = evaluate_reader(reader, items, batch_size=args.batch_size)
+    errors = res.pop("predictions")
+    if args.errors:
+        res["errors"] = errors
+    if args.json:
+        print(json.dumps(res, ensure_ascii=False))
+        return 0
+    o = res["overall"]
+    print(f"{'region':<10} {'n':>6} {'exact':>8} {'char':>8}")
+    for name, r in res["regions"].items():
+        print(f"{name:<10} {r['n']:>6} {r['exact_match']:>8.3f} {r['char_accuracy']:>8.3f}")
+    print(f"{'overall':<10} {o['n']:>6} {o['exact_match']:>8.3f} {o['char_accuracy']:>8.3f}")
+    print(f"ms per plate: {res['ms_per_plate']:.3f} (batch {args.batch_size}, preprocessing included)")
+    for e in errors if args.errors else []:
+        print(f"  {e['text']:<12} read as {e['pred']}")
+    return 0

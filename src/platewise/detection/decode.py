@@ -1,0 +1,148 @@
+"""Post-processing of the detector's outputs (numpy only): distribution boxes, corners, threshold, NMS.
+
+The network emits, per location of every level (stride 8 first, row-major): a score in [0, 1], a box as 4
+distributions over distances 0..reg_max strides (left, top, right, bottom) and 4 corners as offsets in
+strides (TL, TR, BR, BL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+from platewise.detection.preprocess import Letterbox
+
+__all__ = ["RawDetections", "anchor_grid", "decode_batch", "decode_one", "nms", "order_corners"]
+
+F32 = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class RawDetections:
+    """Detections of one image as arrays: ``boxes`` (K,4) xyxy, ``corners`` (K,4,2) TL,TR,BR,BL, ``scores`` (K,),
+    best first, in original-image pixels."""
+
+    boxes: F32
+    corners: F32
+    scores: F32
+
+
+@lru_cache(maxsize=16)
+def anchor_grid(height: int, width: int, strides: tuple[int, ...]) -> tuple[F32, F32]:
+    """Location centres (A,2) (x, y) in input pixels and their strides (A,) for a ``height`` x ``width`` input.
+
+    Cached: the arrays are read-only.
+    """
+    pts, st = [], []
+    for s in strides:
+        h, w = height // s, width // s
+        ys, xs = np.mgrid[0:h, 0:w]
+        pts.append((np.stack([xs, ys], -1).reshape(-1, 2).astype(np.float32) + 0.5) * s)
+        st.append(np.full(h * w, s, dtype=np.float32))
+    p, s_ = np.concatenate(pts), np.concatenate(st)
+    p.flags.writeable = False
+    s_.flags.writeable = False
+    return p, s_
+
+
+def nms(boxes: F32, scores: F32, iou_threshold: float) -> npt.NDArray[np.int64]:
+    """Greedy non-maximum suppression. (K,4) xyxy, (K,) -> indices kept, best score first."""
+    order = np.argsort(-scores, kind="stable")
+    x1, y1, x2, y2 = boxes.T
+    areas = np.maximum(0, x2 - x1) * np.maximum(0, y2 - y1)
+    keep = []
+    while order.size:
+        i = order[0]
+        keep.append(i)
+        rest = order[1:]
+        iw = np.maximum(0, np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]))
+        ih = np.maximum(0, np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]))
+        inter = iw * ih
+        iou = inter / np.maximum(areas[i] + areas[rest] - inter, 1e-9)
+        order = rest[iou <= iou_threshold]
+    return np.asarray(keep, dtype=np.int64)
+
+
+def order_corners(quads: F32) -> F32:
+    """Reorders each quad (K,4,2) to top-left, top-right, bottom-right, bottom-left (clockwise, y down).
+
+    Points are sorted clockwise around their centroid; the start is the left end of the top edge, the edge
+    that runs furthest to the right (true for plates wider than high rotated by less than about 45 degrees).
+    """
+    q = np.asarray(quads, dtype=np.float32).reshape(-1, 4, 2)
+    if len(q) == 0:
+        return q
+    c = q.mean(1, keepdims=True)
+    ang = np.arctan2(q[..., 1] - c[..., 1], q[..., 0] - c[..., 0])
+    q = np.take_along_axis(q, np.argsort(ang, axis=1)[..., None], axis=1)
+    nxt = np.roll(q, -1, axis=1)
+    start = np.argmax(nxt[..., 0] - q[..., 0], axis=1)
+    idx = (start[:, None] + np.arange(4)[None]) % 4
+    return np.take_along_axis(q, idx[..., None], axis=1)
+
+
+def _softmax_integral(logits: F32, reg_max: int) -> F32:
+    """(K, 4*(R+1)) logits -> (K,4) expected distances in strides."""
+    z = logits.reshape(-1, 4, reg_max + 1).astype(np.float32)
+    z = np.exp(z - z.max(-1, keepdims=True))
+    z /= z.sum(-1, keepdims=True)
+    return (z * np.arange(reg_max + 1, dtype=np.float32)).sum(-1)
+
+
+def decode_one(
+    scores: F32,
+    box_dist: F32,
+    corners: F32,
+    points: F32,
+    strides: F32,
+    lb: Letterbox,
+    *,
+    reg_max: int,
+    score_threshold: float = 0.4,
+    nms_threshold: float = 0.45,
+    max_candidates: int = 1000,
+    max_detections: int = 100,
+) -> RawDetections:
+    """Decodes one image: ``scores`` (A,), ``box_dist`` (A,4*(reg_max+1)), ``corners`` (A,8) -> detections in
+    original pixels (boxes and corners clipped to the image), after score threshold and NMS."""
+    idx = np.flatnonzero(scores >= score_threshold)
+    if idx.size > max_candidates:
+        idx = idx[np.argsort(-scores[idx])[:max_candidates]]
+    if idx.size == 0:
+        return RawDetections(np.zeros((0, 4), np.float32), np.zeros((0, 4, 2), np.float32), np.zeros(0, np.float32))
+    s = scores[idx].astype(np.float32)
+    p, st = points[idx], strides[idx][:, None]
+    d = _softmax_integral(box_dist[idx], reg_max) * st
+    boxes = np.concatenate([p - d[:, :2], p + d[:, 2:]], 1)
+    quads = (corners[idx].reshape(-1, 4, 2) * st[:, :, None] + p[:, None, :]).astype(np.float32)
+    keep = nms(boxes, s, nms_threshold)[:max_detections]
+    boxes, quads, s = boxes[keep], quads[keep], s[keep]
+    pad = np.asarray([lb.pad_x, lb.pad_y], dtype=np.float32)
+    boxes = (boxes - np.tile(pad, 2)) / lb.scale
+    quads = (quads - pad) / lb.scale
+    lim = np.asarray([lb.orig_w, lb.orig_h], dtype=np.float32)
+    boxes = np.clip(boxes, 0, np.tile(lim, 2))
+    quads = np.clip(order_corners(quads), 0, lim)
+    return RawDetections(boxes.astype(np.float32), quads.astype(np.float32), s)
+
+
+def decode_batch(
+    scores: F32,
+    box_dist: F32,
+    corners: F32,
+    letterboxes: list[Letterbox],
+    input_size: tuple[int, int],
+    strides: tuple[int, ...],
+    **kwargs: float | int,
+) -> list[RawDetections]:
+    """:func:`decode_one` over a batch: ``scores`` (N,A), ``box_dist`` (N,A,4*(R+1)), ``corners`` (N,A,8)."""
+    points, st = anchor_grid(int(input_size[0]), int(input_size[1]), tuple(int(v) for v in strides))
+    if scores.shape[1] != len(points):
+        raise ValueError(f"model output has {scores.shape[1]} locations, expected {len(points)} for {input_size}")
+    return [
+        decode_one(scores[i], box_dist[i], corners[i], points, st, lb, **kwargs)  # type: ignore[arg-type]
+        for i, lb in enumerate(letterboxes)
+    ]

@@ -1,0 +1,122 @@
+"""The plate detector at inference time: ONNX Runtime + numpy + OpenCV (no torch).
+
+det = PlateDetector()                       # shipped weights, metadata defaults
+per_image = det.detect([img1, img2])        # list (per image) of lists of Detection
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from platewise.detection.decode import RawDetections, decode_batch
+from platewise.detection.preprocess import letterbox, to_input_tensor
+from platewise.errors import InvalidImage, InvalidInput, ModelNotFound
+from platewise.imageio import as_bgr
+from platewise.runtime.onnx import OnnxModel
+from platewise.types import BBox, Corners, Detection
+
+__all__ = ["DEFAULT_WEIGHTS", "PlateDetector"]
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "detector.onnx"
+MIN_SIDE = 2
+
+
+class PlateDetector:
+    """Finds plates: boxes, 4 corners (TL, TR, BR, BL) and scores, in original-image pixels.
+
+    Args:
+        path: an ONNX file exported by ``platewise export detector`` (None = the shipped weights).
+        threads: ONNX Runtime intra-op threads (None = ``PLATEWISE_THREADS`` or min(2, cores)).
+        score_threshold, nms_threshold: None = the values stored in the model's metadata.
+        input_size: letterbox size (h, w), multiples of the largest stride (None = the metadata's).
+        batch_size: images per ONNX Runtime call.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        threads: int | None = None,
+        score_threshold: float | None = None,
+        input_size: tuple[int, int] | None = None,
+        nms_threshold: float | None = None,
+        batch_size: int = 8,
+    ) -> None:
+        p = Path(path) if path is not None else DEFAULT_WEIGHTS
+        if not p.is_file():
+            raise ModelNotFound(f"detector model {p} not found")
+        self.model = OnnxModel(p, threads=threads)
+        meta = self.model.metadata
+        if meta.get("kind") != "detector":
+            raise InvalidInput(f"{p} is not a platewise detector (metadata kind {meta.get('kind')!r})")
+        self.strides = tuple(int(s) for s in meta["strides"])
+        self.reg_max = int(meta["reg_max"])
+        self.mean = tuple(float(v) for v in meta["mean"])
+        self.std = tuple(float(v) for v in meta["std"])
+        self.rgb = meta.get("color", "rgb") == "rgb"
+        size = tuple(int(v) for v in (input_size or meta["input_size"]))
+        if len(size) != 2 or any(v <= 0 or v % max(self.strides) for v in size):
+            raise InvalidInput(f"input_size {size}: expected (h, w), positive multiples of {max(self.strides)}")
+        self.input_size: tuple[int, int] = (size[0], size[1])
+        self.score_threshold = float(meta["score_threshold"] if score_threshold is None else score_threshold)
+        self.nms_threshold = float(meta["nms_threshold"] if nms_threshold is None else nms_threshold)
+        if not 0.0 <= self.score_threshold <= 1.0:
+            raise InvalidInput(f"score_threshold {self.score_threshold} must be in [0, 1]")
+        self.batch_size = max(1, int(batch_size))
+        self.metadata = meta
+
+    def detect_raw(self, images: Sequence[npt.NDArray[np.uint8]], rgb: bool = False) -> list[RawDetections]:
+        """As :meth:`detect`, returning arrays per image (boxes (K,4), corners (K,4,2), scores (K,))."""
+        if isinstance(images, np.ndarray):
+            raise InvalidInput("detect() takes a list of images; wrap a single image as [image]")
+        out: list[RawDetections] = []
+        for start in range(0, len(images), self.batch_size):
+            chunk = [self._check(im, rgb) for im in images[start : start + self.batch_size]]
+            boxed = [letterbox(im, self.input_size) for im in chunk]
+            x = to_input_tensor([b[0] for b in boxed], self.mean, self.std, rgb=self.rgb)
+            scores, dist, corners = self.model.run(x)
+            out += decode_batch(
+                scores,
+                dist,
+                corners,
+                [b[1] for b in boxed],
+                self.input_size,
+                self.strides,
+                reg_max=self.reg_max,
+                score_threshold=self.score_threshold,
+                nms_threshold=self.nms_threshold,
+            )
+        return out
+
+    def detect(self, images: Sequence[npt.NDArray[np.uint8]], rgb: bool = False) -> list[list[Detection]]:
+        """Detects plates in each image.
+
+        Args:
+            images: uint8 arrays HxW, HxWx1, HxWx3 (BGR, or RGB with ``rgb=True``) or HxWx4, of any size up to
+                :data:`platewise.imageio.MAX_PIXELS`.
+
+        Returns:
+            per image, its detections, best score first.
+
+        Raises:
+            InvalidImage: an image that is not a uint8 array of a supported shape, is smaller than 2x2 or too large.
+        """
+        result = []
+        for raw in self.detect_raw(images, rgb=rgb):
+            result.append(
+                [
+                    Detection(BBox(*(float(v) for v in b)), Corners.from_array(c), float(s))
+                    for b, c, s in zip(raw.boxes, raw.corners, raw.scores, strict=False)
+                ]
+            )
+        return result
+
+    @staticmethod
+    def _check(image: object, rgb: bool) -> npt.NDArray[np.uint8]:
+        img = as_bgr(image, rgb=rgb)
+        if min(img.shape[:2]) < MIN_SIDE:
+            raise InvalidImage(f"image of {img.shape[1]}x{img.shape[0]} pixels is too small to hold a plate")
+        return img

@@ -1,0 +1,1 @@
+"""The one copy of each shared torch block (needs the [train] extra)."""

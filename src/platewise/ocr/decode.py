@@ -1,0 +1,130 @@
+"""Network output -> plate text, per-character confidences and top-N candidates (numpy only).
+
+Two head types share one result shape:
+
+- ``parallel``: logits (N, max_len, C), one distribution per character position; class 0 = no character.
+  Positions are independent, so the N best strings come from a beam over the positions (exact for the top-1,
+  and for the top-N as long as the beam is at least N wide); readings that differ only by where the
+  "no character" classes sit are the same text and their probabilities are summed.
+- ``ctc``: logits (N, T, C) over T strips, class 0 = blank; best path (collapse repeats, drop blanks) for the
+  text, CTC prefix beam search for the candidates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from platewise.types import PlateText
+
+__all__ = ["ctc_greedy", "decode_ctc", "decode_logits", "decode_parallel", "softmax"]
+
+
+def softmax(logits: npt.NDArray[np.floating], axis: int = -1) -> npt.NDArray[np.float32]:
+    x = logits.astype(np.float32, copy=False)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return (e / e.sum(axis=axis, keepdims=True)).astype(np.float32, copy=False)
+
+
+def _topn_parallel(probs: npt.NDArray[np.float32], alphabet: str, top_n: int) -> list[tuple[str, float]]:
+    """probs (L, C) -> up to ``top_n`` (text, probability), best first."""
+    width = max(2 * top_n, 4)
+    beams: list[tuple[tuple[int, ...], float]] = [((), 1.0)]
+    for pos in range(probs.shape[0]):
+        p = probs[pos]
+        k = min(width, p.shape[0])
+        cand = np.argpartition(-p, k - 1)[:k]
+        beams = sorted(
+            ((ids + (int(c),), score * float(p[c])) for ids, score in beams for c in cand),
+            key=lambda b: -b[1],
+        )[:width]
+    merged: dict[str, float] = {}
+    for ids, score in beams:
+        text = "".join(alphabet[i - 1] for i in ids if i > 0)
+        merged[text] = merged.get(text, 0.0) + score
+    return sorted(merged.items(), key=lambda t: -t[1])[:top_n]
+
+
+def decode_parallel(logits: npt.NDArray[np.floating], alphabet: str, top_n: int = 3) -> list[PlateText]:
+    """Parallel-head logits (N, max_len, C) -> one :class:`PlateText` per row.
+
+    ``confidence`` is the probability of the best reading: the product of the per-position maxima, the
+    "no character" positions included (a doubtful extra or missing character lowers it).
+    """
+    probs = softmax(logits)
+    best = probs.argmax(-1)  # (N, L)
+    best_p = np.take_along_axis(probs, best[..., None], -1)[..., 0]  # (N, L)
+    out = []
+    for i in range(probs.shape[0]):
+        ids, ps = best[i], best_p[i]
+        text = "".join(alphabet[c - 1] for c in ids if c > 0)
+        chars = tuple(float(p) for c, p in zip(ids, ps, strict=False) if c > 0)
+        conf = float(np.prod(ps, dtype=np.float64))
+        cands = tuple(_topn_parallel(probs[i], alphabet, top_n)) if top_n > 0 else ()
+        out.append(PlateText(text=text, confidence=conf, char_confidences=chars, candidates=cands))
+    return out
+
+
+def ctc_greedy(probs: npt.NDArray[np.float32]) -> tuple[list[int], list[float]]:
+    """Best path of one (T, C) CTC distribution: the ids (blank 0 and repeats collapsed) and, per id, the
+    highest probability over the frames that produced it."""
+    path = probs.argmax(-1)
+    ids: list[int] = []
+    confs: list[float] = []
+    prev = 0
+    for t, c in enumerate(path):
+        c = int(c)
+        if c != 0 and c == prev:
+            confs[-1] = max(confs[-1], float(probs[t, c]))
+        elif c != 0:
+            ids.append(c)
+            confs.append(float(probs[t, c]))
+        prev = c
+    return ids, confs
+
+
+def _ctc_prefix_beam(
+    probs: npt.NDArray[np.float32], top_n: int, prune: float = 1e-3
+) -> list[tuple[tuple[int, ...], float]]:
+    """CTC prefix beam search over (T, C) probabilities -> [(ids, probability)], best first."""
+    width = max(2 * top_n, 4)
+    beams: dict[tuple[int, ...], tuple[float, float]] = {(): (1.0, 0.0)}  # prefix -> (p_blank, p_nonblank)
+    for t in range(probs.shape[0]):
+        p = probs[t]
+        chars = [int(c) for c in np.nonzero(p > prune)[0] if c != 0]
+        nxt: dict[tuple[int, ...], list[float]] = {}
+        for prefix, (pb, pnb) in beams.items():
+            e = nxt.setdefault(prefix, [0.0, 0.0])
+            e[0] += (pb + pnb) * float(p[0])
+            if prefix:
+                e[1] += pnb * float(p[prefix[-1]])
+            for c in chars:
+                ext = prefix + (c,)
+                e2 = nxt.setdefault(ext, [0.0, 0.0])
+                if prefix and c == prefix[-1]:
+                    e2[1] += pb * float(p[c])
+                else:
+                    e2[1] += (pb + pnb) * float(p[c])
+        beams = {k: (v[0], v[1]) for k, v in sorted(nxt.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))[:width]}
+    return sorted(((k, v[0] + v[1]) for k, v in beams.items()), key=lambda kv: -kv[1])[:top_n]
+
+
+def decode_ctc(logits: npt.NDArray[np.floating], alphabet: str, top_n: int = 3) -> list[PlateText]:
+    """CTC logits (N, T, C) -> one :class:`PlateText` per row; ``confidence`` = product of the char confidences."""
+    probs = softmax(logits)
+    out = []
+    for i in range(probs.shape[0]):
+        ids, confs = ctc_greedy(probs[i])
+        text = "".join(alphabet[c - 1] for c in ids)
+        cands: tuple[tuple[str, float], ...] = ()
+        if top_n > 0:
+            cands = tuple(("".join(alphabet[c - 1] for c in k), float(v)) for k, v in _ctc_prefix_beam(probs[i], top_n))
+        out.append(PlateText(text, float(np.prod(confs, dtype=np.float64)), tuple(confs), cands))
+    return out
+
+
+def decode_logits(logits: npt.NDArray[np.floating], alphabet: str, head: str, top_n: int = 3) -> list[PlateText]:
+    """Dispatches on the head type stored in the model metadata (``"parallel"`` or ``"ctc"``)."""
+    if head == "ctc":
+        return decode_ctc(logits, alphabet, top_n)
+    return decode_parallel(logits, alphabet, top_n)

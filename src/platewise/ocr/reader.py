@@ -1,0 +1,102 @@
+"""The plate reader runtime: ONNX Runtime + numpy + OpenCV only (never torch).
+
+    from platewise.ocr.reader import PlateReader
+    reader = PlateReader()                      # the shipped weights/ocr.onnx
+    texts = reader.read([crop1, crop2])         # list[PlateText]
+
+Every preprocessing and decoding parameter (input size, mean/std, colour order, alphabet, head type) comes
+from the ``platewise`` metadata of the ONNX file.
+
+Tiny crops: any crop of at least 1x1 pixel is read (it is simply resized to the input size; a 1-pixel crop
+gives an empty or meaningless low-confidence reading). Empty (0-pixel) crops, non-uint8 dtypes and wrong
+shapes raise :class:`~platewise.errors.InvalidImage`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from platewise.errors import InvalidImage, ModelNotFound
+from platewise.imageio import as_bgr
+from platewise.ocr.decode import decode_logits
+from platewise.ocr.preprocess import normalize_batch, resize_crop
+from platewise.runtime.onnx import OnnxModel
+from platewise.types import PlateText
+
+__all__ = ["DEFAULT_MODEL", "PlateReader"]
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "weights" / "ocr.onnx"
+
+
+class PlateReader:
+    """Reads the text of plate crops with an exported reader network.
+
+    Args:
+        path: an ONNX file written by ``platewise export ocr``; None = the shipped ``weights/ocr.onnx``.
+        threads: ONNX Runtime intra-op threads (None = ``PLATEWISE_THREADS`` or min(2, cores)).
+        top_n: number of candidate readings per plate (0 = none).
+        batch_size: crops per network call.
+    """
+
+    def __init__(
+        self, path: str | Path | None = None, threads: int | None = None, top_n: int = 3, batch_size: int = 32
+    ) -> None:
+        self.model = OnnxModel(path or DEFAULT_MODEL, threads=threads)
+        meta = self.model.metadata
+        if meta.get("kind") != "ocr":
+            raise ModelNotFound(
+                f"{self.model.path} is not a platewise plate reader (metadata kind {meta.get('kind')!r})"
+            )
+        h, w = meta["input_size"]
+        self.input_size: tuple[int, int] = (int(h), int(w))
+        self.mean = tuple(float(v) for v in meta["mean"])
+        self.std = tuple(float(v) for v in meta["std"])
+        self.rgb_model = str(meta.get("color_order", "BGR")).upper() == "RGB"
+        self.alphabet = str(meta["alphabet"])
+        self.head = str(meta.get("head", "parallel"))
+        self.top_n = int(top_n)
+        self.batch_size = max(1, int(batch_size))
+
+    def read(self, crops: Sequence[npt.NDArray[np.uint8]], rgb: bool = False) -> list[PlateText]:
+        """Reads plate crops of any size: gray (HxW), BGR (HxWx3; RGB with ``rgb=True``) or BGRA/RGBA, uint8.
+
+        Raises:
+            InvalidImage: a crop that is not a uint8 image, has a wrong shape, or is empty.
+        """
+        if isinstance(crops, np.ndarray):
+            raise InvalidImage("read() takes a list of crops; for one crop use read([crop])")
+        prepared = []
+        for i, crop in enumerate(crops):
+            try:
+                img = as_bgr(crop, rgb=rgb)
+            except InvalidImage as e:
+                raise InvalidImage(f"crop {i}: {e}") from None
+            prepared.append(resize_crop(img, self.input_size))
+        if not prepared:
+            return []
+        return self.read_prepared(np.stack(prepared))
+
+    def read_prepared(self, batch: npt.NDArray[np.uint8]) -> list[PlateText]:
+        """Reads (N, H, W, 3) uint8 BGR crops already at :attr:`input_size` (e.g. rectified by the pipeline)."""
+        if not isinstance(batch, np.ndarray) or batch.dtype != np.uint8:
+            raise InvalidImage(f"expected a uint8 numpy array, got {getattr(batch, 'dtype', type(batch).__name__)}")
+        h, w = self.input_size
+        if batch.ndim != 4 or batch.shape[1:] != (h, w, 3):
+            raise InvalidImage(f"expected shape (N, {h}, {w}, 3), got {batch.shape}")
+        if batch.shape[0] == 0:
+            return []
+        if self.rgb_model:
+            batch = batch[..., ::-1]
+        out: list[PlateText] = []
+        for i in range(0, batch.shape[0], self.batch_size):
+            x = normalize_batch(batch[i : i + self.batch_size], self.mean, self.std)
+            (logits,) = self.model.run(x)
+            out += decode_logits(logits, self.alphabet, self.head, self.top_n)
+        return out
+
+    def __repr__(self) -> str:
+        return f"PlateReader({self.model.path.name}, input_size={self.input_size}, head={self.head})"

@@ -1,0 +1,157 @@
+"""The end-to-end plate reader: detect -> straighten each plate with its corners -> read all plates of a batch
+of images in one OCR batch -> :class:`~platewise.types.PlateRead` results.
+
+Inference path: numpy + OpenCV + onnxruntime only (never torch).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from platewise.imageio import as_bgr
+from platewise.pipeline.base import Detector, Recognizer
+from platewise.pipeline.rectify import rectify
+from platewise.plates.formats import formats_for, guess_region
+from platewise.types import BBox, Corners, Detection, PlateRead, PlateText
+
+__all__ = ["ALPR", "BatchResult", "choose_candidate"]
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Plates per image, and the time spent per stage in milliseconds for the whole batch."""
+
+    plates: list[list[PlateRead]]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def choose_candidate(text: PlateText, region: str | None) -> tuple[str, float, str | None]:
+    """The reading to report: with a ``region``, the best candidate that fits one of its formats (if any).
+
+    Returns:
+        (text, confidence, region guess).
+    """
+    if region:
+        fmts = formats_for(region)
+        for cand, conf in text.candidates or ((text.text, text.confidence),):
+            if any(f.matches(cand) for f in fmts):
+                return cand, conf, guess_region(cand, prefer=region)
+    return text.text, text.confidence, guess_region(text.text, prefer=region)
+
+
+class ALPR:
+    """Finds and reads the license plates of images.
+
+    Args:
+        detector: any :class:`~platewise.pipeline.base.Detector`; default: the shipped ONNX detector.
+        reader: any :class:`~platewise.pipeline.base.Recognizer`; default: the shipped ONNX reader.
+        region: bias the choice among the reader's candidates toward this region's formats (``us``, ``eu``,
+            ``eu-de``, ``br``, ``cn`` ...).
+        top_n: candidates kept per plate.
+        min_confidence: plates whose reading confidence is below this are dropped.
+        threads: ONNX Runtime intra-op threads for the default models.
+
+    Example:
+        >>> alpr = ALPR()                                        # doctest: +SKIP
+        >>> [p.text for p in alpr.read(cv2.imread("car.jpg"))]   # doctest: +SKIP
+        ['AB123CD']
+    """
+
+    def __init__(
+        self,
+        detector: Detector | None = None,
+        reader: Recognizer | None = None,
+        *,
+        region: str | None = None,
+        top_n: int = 3,
+        min_confidence: float = 0.0,
+        threads: int | None = None,
+        detector_path: str | Path | None = None,
+        reader_path: str | Path | None = None,
+    ) -> None:
+        if region is not None:
+            formats_for(region)  # validates, raising ValueError with the known regions
+        if top_n < 1:
+            raise ValueError(f"top_n must be >= 1, got {top_n}")
+        if not 0.0 <= min_confidence <= 1.0:
+            raise ValueError(f"min_confidence must be in [0, 1], got {min_confidence}")
+        if detector is None:
+            from platewise.detection.detector import PlateDetector
+
+            detector = PlateDetector(path=detector_path, threads=threads)
+        if reader is None:
+            from platewise.ocr.reader import PlateReader
+
+            reader = PlateReader(path=reader_path, threads=threads, top_n=top_n)
+        self.detector = detector
+        self.reader = reader
+        self.region = region
+        self.top_n = top_n
+        self.min_confidence = min_confidence
+
+    def read(self, image: npt.NDArray[np.uint8], *, rgb: bool = False) -> list[PlateRead]:
+        """The plates of one HxWx3 uint8 image (BGR, or RGB with ``rgb=True``)."""
+        return self.run([image], rgb=rgb).plates[0]
+
+    def read_batch(self, images: list[npt.NDArray[np.uint8]], *, rgb: bool = False) -> list[list[PlateRead]]:
+        """The plates of each image of a batch."""
+        return self.run(images, rgb=rgb).plates
+
+    def run(self, images: list[npt.NDArray[np.uint8]], *, rgb: bool = False) -> BatchResult:
+        """Reads a batch and reports per-stage timings (ms): ``detect``, ``straighten``, ``read``, ``total``."""
+        t0 = time.perf_counter()
+        bgr = [as_bgr(im, rgb=rgb) for im in images]
+        dets = self.detector.detect(bgr) if bgr else []
+        t1 = time.perf_counter()
+        h, w = self.reader.input_size
+        owners: list[tuple[int, Detection, bool]] = []
+        crops = np.empty((sum(len(d) for d in dets), h, w, 3), dtype=np.uint8)
+        for i, (img, ds) in enumerate(zip(bgr, dets, strict=True)):
+            for d in ds:
+                crops[len(owners)], used = rectify(img, d.corners, d.box, (h, w))
+                owners.append((i, d, used))
+        t2 = time.perf_counter()
+        texts = self.reader.read_prepared(crops) if len(owners) else []
+        t3 = time.perf_counter()
+        plates: list[list[PlateRead]] = [[] for _ in bgr]
+        for (i, d, used), pt in zip(owners, texts, strict=True):
+            text, conf, region = choose_candidate(pt, self.region)
+            if not text or conf < self.min_confidence:
+                continue
+            char_conf = pt.char_confidences if text == pt.text else _char_conf_for(text, pt)
+            plates[i].append(
+                PlateRead(
+                    text=text,
+                    confidence=conf,
+                    char_confidences=char_conf,
+                    candidates=pt.candidates[: self.top_n],
+                    region=region,
+                    detection=d,
+                    extra={"rectified": used},
+                )
+            )
+        t4 = time.perf_counter()
+        ms = {
+            "detect": (t1 - t0) * 1e3,
+            "straighten": (t2 - t1) * 1e3,
+            "read": (t3 - t2) * 1e3,
+            "total": (t4 - t0) * 1e3,
+        }
+        return BatchResult(plates, ms)
+
+
+def _char_conf_for(text: str, pt: PlateText) -> tuple[float, ...]:
+    # A non-best candidate has no per-character confidences of its own: spread its confidence evenly.
+    conf = next((c for t, c in pt.candidates if t == text), pt.confidence)
+    per = conf ** (1.0 / max(1, len(text)))
+    return tuple(per for _ in text)
+
+
+def box_only_detection(box: BBox, score: float = 1.0) -> Detection:
+    """A detection whose corners are its box corners (for callers that only have boxes)."""
+    return Detection(box=box, corners=Corners.from_box(box), score=score)

@@ -1,0 +1,116 @@
+"""`platewise read` end to end with the shipped ONNX models (their accuracy is measured elsewhere: here the
+plumbing, formats and exit codes)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "scene.jpg"
+WEIGHTS = ROOT / "src" / "platewise" / "weights"
+
+pytestmark = pytest.mark.skipif(
+    not (WEIGHTS / "detector.onnx").is_file() or not (WEIGHTS / "ocr.onnx").is_file(),
+    reason="shipped weights not present",
+)
+
+
+def test_read_json_prints_one_object_per_image_with_plates_and_timings(run_cli, tmp_path):
+    second = tmp_path / "copy.png"
+    cv2.imwrite(str(second), cv2.imread(str(EXAMPLE)))
+    proc = run_cli("read", str(EXAMPLE), str(second), "--json")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.decode().splitlines()
+    assert len(lines) == 2
+    rec = json.loads(lines[0])
+    assert rec["image"] == str(EXAMPLE) and (rec["width"], rec["height"]) == (960, 540)
+    assert isinstance(rec["plates"], list)
+    assert {"decode_ms", "detect_ms", "straighten_ms", "read_ms", "total_ms"} <= set(rec["timings"])
+    for p in rec["plates"]:
+        assert {"text", "confidence", "char_confidences", "candidates", "box", "corners", "detection_score"} <= set(p)
+
+
+def test_read_csv_has_a_header_and_one_row_per_plate(run_cli):
+    proc = run_cli("read", str(EXAMPLE), "--csv", "--min-confidence", "0")
+    assert proc.returncode == 0
+    rows = list(csv.reader(io.StringIO(proc.stdout.decode())))
+    assert rows[0] == ["image", "plate", "confidence", "region", "x1", "y1", "x2", "y2", "detection_score"]
+
+
+def test_read_skips_an_unreadable_file_reports_it_and_exits_1(run_cli, tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    proc = run_cli("read", str(bad), str(EXAMPLE))
+    err = proc.stderr.decode()
+    assert proc.returncode == 1
+    assert "bad.jpg" in err and "Traceback" not in err
+    assert str(EXAMPLE) in proc.stdout.decode()  # the good file was still read
+
+
+def test_read_from_stdin_and_draw_annotated_copies(run_cli, tmp_path):
+    proc = run_cli("read", "-", "--draw", str(tmp_path / "out"), input=EXAMPLE.read_bytes())
+    assert proc.returncode == 0, proc.stderr
+    drawn = cv2.imread(str(tmp_path / "out" / "stdin.jpg"))
+    assert drawn is not None and drawn.shape == (540, 960, 3)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--min-confidence", "2"], "min-confidence"),
+        (["--region", "atlantis"], "unknown region"),
+        (["--db", "sqlite:///x.db"], "only apply with --store"),
+    ],
+)
+def test_read_bad_options_print_one_line_and_exit_2(run_cli, args, message):
+    proc = run_cli("read", str(EXAMPLE), *args)
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and message in err and err.count("\n") == 1
+
+
+def test_read_store_saves_the_reads_in_the_database(run_cli, tmp_path):
+    db = f"sqlite:///{tmp_path / 'reads.db'}"
+    proc = run_cli("read", str(EXAMPLE), "--store", "--db", db, "--source", "gate-1", "--json")
+    assert proc.returncode == 0, proc.stderr
+    n_plates = len(json.loads(proc.stdout.decode().splitlines()[0])["plates"])
+    from platewise.store import open_store
+
+    store = open_store(db)
+    rows = store.search(None, limit=100)
+    assert len(rows) == n_plates
+    assert all(r.source == "gate-1" for r in rows)
+
+
+def test_the_read_path_never_imports_torch():
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT / 'src')!r});"
+        "from platewise.cli import main;"
+        f"rc = main(['read', {str(EXAMPLE)!r}, '--json']);"
+        "sys.stderr.write(str('torch' in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stderr.strip().endswith("False")
+
+
+def test_alpr_with_the_shipped_reader_reads_a_known_plate_box():
+    """The real reader behind a box-only detector: the result types flow through unchanged."""
+    from platewise.ocr.reader import PlateReader
+    from platewise.pipeline import ALPR
+    from platewise.pipeline.fakes import FakeDetector
+
+    img = cv2.imread(str(EXAMPLE))
+    alpr = ALPR(FakeDetector([(815 / 960, 372 / 540, 955 / 960, 442 / 540)]), PlateReader())
+    (read,) = alpr.read(img)
+    assert isinstance(read.text, str) and 0.0 <= read.confidence <= 1.0
+    assert len(read.char_confidences) == len(read.text)
+    assert read.candidates and read.candidates[0][0] == read.text
+    assert np.isfinite(read.corners.as_array()).all()

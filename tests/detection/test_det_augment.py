@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import numpy as np
+
+from platewise.detection.augment import affine_crop, hflip, photometric
+from platewise.detection.dataset import DetectionSampler, SceneRecord, build_cache, load_cache
+
+QUAD = np.array([[[20, 30], [60, 32], [58, 45], [22, 43]]], np.float32)
+BOX = np.concatenate([QUAD.min(1), QUAD.max(1)], 1)
+
+
+def test_hflip_keeps_corners_ordered_tl_tr_br_bl() -> None:
+    img = np.zeros((80, 100, 3), np.uint8)
+    _, boxes, corners = hflip(img, BOX, QUAD)
+    tl, tr, br, bl = corners[0]
+    assert tl[0] < tr[0]
+    assert bl[0] < br[0]
+    assert tl[1] < bl[1]
+    assert tr[1] < br[1]
+    np.testing.assert_allclose(boxes[0], [100 - 60, 30, 100 - 20, 45])
+
+
+def test_affine_crop_moves_boxes_and_corners_with_the_image() -> None:
+    img = np.zeros((80, 100, 3), np.uint8)
+    out, boxes, corners, has = affine_crop(img, BOX, QUAD, np.array([True]), 64, 0.5, (50.0, 40.0))
+    assert out.shape == (64, 64, 3)
+    np.testing.assert_allclose(corners[0][0], [(20 - 50) * 0.5 + 32, (30 - 40) * 0.5 + 32], atol=1e-4)
+    np.testing.assert_allclose(boxes[0], np.concatenate([corners[0].min(0), corners[0].max(0)]), atol=1e-4)
+    assert has.tolist() == [True]
+
+
+def test_affine_crop_drops_boxes_that_leave_the_crop() -> None:
+    img = np.zeros((400, 400, 3), np.uint8)
+    _, boxes, corners, has = affine_crop(img, BOX, QUAD, np.array([False]), 64, 1.0, (300.0, 300.0))
+    assert len(boxes) == len(corners) == len(has) == 0
+
+
+def test_photometric_keeps_shape_and_dtype() -> None:
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (50, 60, 3), dtype=np.uint8)
+    for _ in range(20):
+        out = photometric(img, rng, strength=1.0)
+        assert out.shape == img.shape
+        assert out.dtype == np.uint8
+
+
+def _records(n: int, with_boxes: bool) -> list[SceneRecord]:
+    import cv2
+
+    rng = np.random.default_rng(1)
+    out = []
+    for i in range(n):
+        img = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)
+        ok, enc = cv2.imencode(".png", img)
+        boxes = np.array([[40, 50, 100, 70]], np.float32) if with_boxes else np.zeros((0, 4), np.float32)
+        out.append(SceneRecord(f"f/{i}.png", enc.tobytes(), boxes))
+    return out
+
+
+def test_sampler_returns_square_samples_with_consistent_targets() -> None:
+    sampler = DetectionSampler(_records(3, True), _records(2, False), 96, synth_fraction=0.5, mosaic_prob=0.3)
+    rng = np.random.default_rng(0)
+    seen_corners = False
+    for _ in range(30):
+        s = sampler.sample(rng)
+        assert s.image.shape == (96, 96, 3)
+        assert s.image.dtype == np.uint8
+        assert len(s.boxes) == len(s.corners) == len(s.has_corners)
+        assert (s.boxes[:, 2] > s.boxes[:, 0]).all()
+        assert (s.boxes[:, 3] > s.boxes[:, 1]).all()
+        seen_corners |= bool(s.has_corners.any())
+    assert seen_corners
+
+
+def test_cache_round_trips_records_and_scales_boxes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    recs = _records(2, True)
+    path = build_cache(recs, tmp_path / "c.pkl", max_side=80)
+    back = load_cache(path)
+    assert [r.key for r in back] == [r.key for r in recs]
+    assert back[0].image().shape == (60, 80, 3)
+    np.testing.assert_allclose(back[0].boxes, recs[0].boxes * 0.5)

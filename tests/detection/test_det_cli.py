@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from platewise.cli import main
+
+KEYS = ("recall50", "precision50", "recall70", "precision70", "ap50", "detections_per_image", "images", "plates")
+
+
+def _scenes(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    rows = ["image,region,x,y,w,h,plate"]
+    for i, region in enumerate(["eu", "us", "eu"]):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), rng.integers(0, 255, (90, 160, 3), dtype=np.uint8))
+        rows.append(f"{i}.png,{region},10,20,60,15,AB{i}")
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
+    return tmp_path / "labels.csv"
+
+
+def test_eval_detect_prints_one_json_object_per_region_and_overall(
+    tiny_onnx: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labels = _scenes(tmp_path)
+    assert main(["eval", "detect", "--labels", str(labels), "--model", str(tiny_onnx), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for group in ("overall", "eu", "us"):
+        for key in KEYS:
+            assert key in out[group]
+    assert out["overall"]["images"] == 3
+    assert out["eu"]["plates"] == 2
+    assert out["ms_per_image"] > 0
+
+
+def test_eval_detect_prints_a_table_without_json(
+    tiny_onnx: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labels = _scenes(tmp_path)
+    assert main(["eval", "detect", "--labels", str(labels), "--model", str(tiny_onnx)]) == 0
+    assert "recall50" in capsys.readouterr().out
+
+
+def test_eval_detect_without_labels_is_a_user_error(tiny_onnx: Path) -> None:
+    assert main(["eval", "detect", "--model", str(tiny_onnx)]) == 2
+
+
+def test_eval_detect_synthetic_reports_corner_error(
+    tiny_onnx: Path, data_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["eval", "detect", "--synthetic", "2", "--root", str(data_root), "--model", str(tiny_onnx), "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "mean_corner_error_per_width" in out
+    assert out["overall"]["images"] == 2
+
+
+def test_load_records_never_returns_hold_out_images(data_root: Path) -> None:
+    from platewise.data.splits import is_holdout
+    from platewise.detection.dataset import load_records
+
+    train = load_records(data_root, ("ro-dashcam", "negatives"))
+    held = load_records(data_root, ("ro-dashcam", "negatives"), holdout=True)
+    assert train
+    assert held
+    assert not any(is_holdout(r.key) for r in train)
+    assert all(is_holdout(r.key) for r in held)

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from platewise.detection.decode import anchor_grid, decode_batch, decode_one, nms, order_corners
+from platewise.detection.preprocess import Letterbox
+
+R = 8
+
+
+def _peaked(dist: list[float]) -> np.ndarray:
+    """Box logits whose expected distances are exactly ``dist`` (integers) strides."""
+    z = np.full((4, R + 1), -30.0, np.float32)
+    for i, d in enumerate(dist):
+        z[i, int(d)] = 30.0
+    return z.reshape(-1)
+
+
+def _outputs(h: int, w: int, hits: dict[int, tuple[float, list[float]]]) -> tuple[np.ndarray, ...]:
+    pts, _ = anchor_grid(h, w, (8, 16, 32))
+    a = len(pts)
+    scores = np.zeros(a, np.float32)
+    dist = np.tile(_peaked([1, 1, 1, 1]), (a, 1))
+    corners = np.tile(np.array([-1, -1, 1, -1, 1, 1, -1, 1], np.float32), (a, 1))
+    for idx, (s, d) in hits.items():
+        scores[idx] = s
+        dist[idx] = _peaked(d)
+    return scores, dist, corners
+
+
+def _identity(h: int, w: int) -> Letterbox:
+    return Letterbox(scale=1.0, pad_x=0.0, pad_y=0.0, orig_h=h, orig_w=w)
+
+
+def test_decode_drops_boxes_below_threshold() -> None:
+    pts, st = anchor_grid(64, 64, (8, 16, 32))
+    s, d, c = _outputs(64, 64, {5: (0.9, [2, 1, 2, 1]), 20: (0.2, [1, 1, 1, 1])})
+    out = decode_one(s, d, c, pts, st, _identity(64, 64), reg_max=R, score_threshold=0.5)
+    assert len(out.scores) == 1
+    assert out.scores[0] == pytest.approx(0.9)
+
+
+def test_decode_turns_distributions_into_boxes_around_the_location() -> None:
+    pts, st = anchor_grid(64, 64, (8, 16, 32))
+    s, d, c = _outputs(64, 64, {9: (0.8, [1, 1, 3, 1])})  # location 9 = (x 1, y 1) at stride 8 -> centre (12, 12)
+    out = decode_one(s, d, c, pts, st, _identity(64, 64), reg_max=R, score_threshold=0.5)
+    np.testing.assert_allclose(out.boxes[0], [12 - 8, 12 - 8, 12 + 24, 12 + 8], atol=1e-3)
+
+
+def test_decode_maps_letterboxed_coordinates_back_to_the_original_image() -> None:
+    pts, st = anchor_grid(64, 64, (8, 16, 32))
+    s, d, c = _outputs(64, 64, {27: (0.8, [1, 1, 1, 1])})  # (x 3, y 3) -> centre (28, 28)
+    lb = Letterbox(scale=0.5, pad_x=4.0, pad_y=8.0, orig_h=200, orig_w=200)
+    out = decode_one(s, d, c, pts, st, lb, reg_max=R, score_threshold=0.5)
+    np.testing.assert_allclose(out.boxes[0], [(20 - 4) / 0.5, (20 - 8) / 0.5, (36 - 4) / 0.5, (36 - 8) / 0.5])
+    np.testing.assert_allclose(out.corners[0][0], [(20 - 4) / 0.5, (20 - 8) / 0.5])
+
+
+def test_decode_clips_boxes_and_corners_to_the_image() -> None:
+    pts, st = anchor_grid(64, 64, (8, 16, 32))
+    s, d, c = _outputs(64, 64, {0: (0.9, [4, 4, 1, 1])})
+    out = decode_one(s, d, c, pts, st, _identity(64, 64), reg_max=R, score_threshold=0.5)
+    assert out.boxes.min() >= 0
+    assert out.boxes.max() <= 64
+    assert out.corners.min() >= 0
+
+
+def test_decode_returns_empty_arrays_when_nothing_passes() -> None:
+    pts, st = anchor_grid(64, 64, (8, 16, 32))
+    s, d, c = _outputs(64, 64, {})
+    out = decode_one(s, d, c, pts, st, _identity(64, 64), reg_max=R, score_threshold=0.5)
+    assert out.boxes.shape == (0, 4)
+    assert out.corners.shape == (0, 4, 2)
+    assert out.scores.shape == (0,)
+
+
+def test_decode_batch_keeps_images_apart() -> None:
+    s1, d1, c1 = _outputs(64, 64, {9: (0.9, [1, 1, 1, 1])})
+    s2, d2, c2 = _outputs(64, 64, {})
+    outs = decode_batch(
+        np.stack([s1, s2]),
+        np.stack([d1, d2]),
+        np.stack([c1, c2]),
+        [_identity(64, 64)] * 2,
+        (64, 64),
+        (8, 16, 32),
+        reg_max=R,
+        score_threshold=0.5,
+    )
+    assert [len(o.scores) for o in outs] == [1, 0]
+
+
+def test_decode_batch_rejects_outputs_of_another_input_size() -> None:
+    s, d, c = _outputs(64, 64, {})
+    with pytest.raises(ValueError, match="locations"):
+        decode_batch(s[None], d[None], c[None], [_identity(64, 64)], (96, 96), (8, 16, 32), reg_max=R)
+
+
+def test_nms_suppresses_overlapping_boxes_and_keeps_separate_ones() -> None:
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]], np.float32)
+    keep = nms(boxes, np.array([0.8, 0.9, 0.5], np.float32), 0.45)
+    assert keep.tolist() == [1, 2]
+
+
+def test_nms_keeps_boxes_below_the_iou_threshold() -> None:
+    boxes = np.array([[0, 0, 10, 10], [8, 0, 18, 10]], np.float32)
+    assert sorted(nms(boxes, np.array([0.9, 0.8], np.float32), 0.45).tolist()) == [0, 1]
+
+
+@pytest.mark.parametrize("perm", [[0, 1, 2, 3], [2, 0, 3, 1], [3, 2, 1, 0], [1, 3, 0, 2]])
+def test_order_corners_gives_tl_tr_br_bl_for_any_input_order(perm: list[int]) -> None:
+    quad = np.array([[10, 20], [90, 22], [88, 45], [12, 43]], np.float32)
+    out = order_corners(quad[perm][None])[0]
+    np.testing.assert_allclose(out, quad)
+
+
+@pytest.mark.parametrize("deg", [-30, -10, 0, 10, 30])
+def test_order_corners_handles_rotated_plates(deg: float) -> None:
+    a = np.deg2rad(deg)
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]], np.float32)
+    quad = np.array([[-40, -10], [40, -10], [40, 10], [-40, 10]], np.float32) @ rot.T + 100
+    out = order_corners(quad[[3, 1, 0, 2]][None])[0]
+    np.testing.assert_allclose(out, quad, atol=1e-4)

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from platewise.detection.evaluate import DetectionCounts, average_precision, match_detections
+
+GT = np.array([[0, 0, 10, 10], [20, 20, 40, 30]], np.float32)
+
+
+def test_perfect_detections_give_full_recall_precision_and_ap() -> None:
+    c = DetectionCounts()
+    c.add(GT.copy(), np.array([0.9, 0.8], np.float32), GT, threshold=0.5)
+    m = c.metrics()
+    assert m["recall50"] == m["precision50"] == m["recall70"] == m["ap50"] == 1.0
+    assert m["detections_per_image"] == 2
+
+
+def test_each_ground_truth_matches_at_most_one_detection() -> None:
+    dets = np.array([[0, 0, 10, 10], [0, 0, 10, 10]], np.float32)
+    tp = match_detections(dets, np.array([0.9, 0.8], np.float32), GT[:1], 0.5)
+    assert tp.tolist() == [True, False]
+
+
+def test_detections_below_the_threshold_count_for_ap_but_not_for_recall() -> None:
+    c = DetectionCounts()
+    c.add(GT.copy(), np.array([0.9, 0.1], np.float32), GT, threshold=0.5)
+    m = c.metrics()
+    assert m["recall50"] == 0.5
+    assert m["precision50"] == 1.0
+    assert m["ap50"] == pytest.approx(1.0)
+
+
+def test_iou_07_is_stricter_than_05() -> None:
+    shifted = GT + np.array([2, 0, 2, 0], np.float32)  # IoU 0.67 for the first box
+    c = DetectionCounts()
+    c.add(shifted, np.array([0.9, 0.9], np.float32), GT, threshold=0.5)
+    m = c.metrics()
+    assert m["recall50"] == 1.0
+    assert m["recall70"] == 0.5
+
+
+def test_average_precision_of_a_false_positive_first() -> None:
+    ap = average_precision(np.array([0.9, 0.8]), np.array([False, True]), 1)
+    assert ap == pytest.approx(0.5)
+
+
+def test_corner_error_is_zero_for_exact_corners_and_scales_with_width() -> None:
+    from platewise.detection.evaluate import corner_errors
+
+    quad = np.array([[[10, 10], [110, 10], [110, 40], [10, 40]]], np.float32)
+    box = np.array([[10, 10, 110, 40]], np.float32)
+    assert corner_errors(box, quad, quad) == [pytest.approx(0.0)]
+    shifted = quad + np.array([4.0, 0.0], np.float32)
+    assert corner_errors(box, shifted, quad) == [pytest.approx(0.04)]
+
+
+def test_corner_error_skips_plates_without_a_matching_detection() -> None:
+    from platewise.detection.evaluate import corner_errors
+
+    quad = np.array([[[10, 10], [110, 10], [110, 40], [10, 40]]], np.float32)
+    far = np.array([[300, 300, 400, 330]], np.float32)
+    assert corner_errors(far, quad, quad) == []

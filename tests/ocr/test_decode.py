@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from platewise.ocr.decode import ctc_greedy, decode_ctc, decode_parallel
+from platewise.plates import ALPHABET, MAX_LEN, Tokenizer
+
+TOK = Tokenizer()
+
+
+def _one_hot_logits(ids: list[int], steps: int, scale: float = 20.0) -> np.ndarray:
+    x = np.zeros((1, steps, len(ALPHABET) + 1), dtype=np.float32)
+    for t, c in enumerate(ids):
+        x[0, t, c] = scale
+    for t in range(len(ids), steps):
+        x[0, t, 0] = scale
+    return x
+
+
+def test_parallel_decode_reads_text_and_skips_pad_positions() -> None:
+    ids = list(TOK.encode("AB12")[:4])
+    res = decode_parallel(_one_hot_logits(ids, MAX_LEN), ALPHABET)[0]
+    assert res.text == "AB12"
+    assert len(res.char_confidences) == 4
+    assert all(c > 0.99 for c in res.char_confidences)
+    assert 0.99 < res.confidence <= 1.0
+
+
+def test_parallel_decode_top_candidates_are_sorted_and_start_with_best() -> None:
+    logits = _one_hot_logits(list(TOK.encode("AB1")[:3]), MAX_LEN, scale=3.0)
+    logits[0, 2, TOK.encode("I")[0]] = 2.5  # a close second reading at position 2
+    res = decode_parallel(logits, ALPHABET, top_n=3)[0]
+    texts = [t for t, _ in res.candidates]
+    probs = [p for _, p in res.candidates]
+    assert texts[0] == res.text == "AB1"
+    assert "ABI" in texts
+    assert probs == sorted(probs, reverse=True)
+    assert len(res.candidates) == 3
+
+
+def test_parallel_decode_merges_readings_that_differ_only_by_pad_position() -> None:
+    logits = np.full((1, 3, len(ALPHABET) + 1), -20.0, dtype=np.float32)
+    a = int(TOK.encode("A")[0])
+    logits[0, 0, [a, 0]] = 0.0  # "A" or nothing
+    logits[0, 1, [a, 0]] = 0.0
+    logits[0, 2, 0] = 20.0
+    cands = dict(decode_parallel(logits, ALPHABET, top_n=3)[0].candidates)
+    assert cands["A"] == pytest.approx(0.5, abs=1e-3)  # "A_" and "_A" summed
+    assert cands["AA"] == pytest.approx(0.25, abs=1e-3)
+
+
+def test_parallel_decode_of_all_pad_is_empty_text() -> None:
+    res = decode_parallel(_one_hot_logits([], MAX_LEN), ALPHABET)[0]
+    assert res.text == ""
+    assert res.char_confidences == ()
+
+
+def test_top_n_zero_gives_no_candidates() -> None:
+    assert decode_parallel(_one_hot_logits([1], MAX_LEN), ALPHABET, top_n=0)[0].candidates == ()
+
+
+def test_ctc_greedy_collapses_repeats_and_drops_blanks() -> None:
+    a, b = int(TOK.encode("A")[0]), int(TOK.encode("B")[0])
+    probs = np.zeros((7, len(ALPHABET) + 1), dtype=np.float32)
+    for t, c in enumerate([a, a, 0, a, b, b, 0]):
+        probs[t, c] = 1.0
+    ids, confs = ctc_greedy(probs)
+    assert ids == [a, a, b]
+    assert len(confs) == 3
+
+
+def test_ctc_decode_best_candidate_matches_greedy_text_when_confident() -> None:
+    a, one = int(TOK.encode("A")[0]), int(TOK.encode("1")[0])
+    logits = _one_hot_logits([a, 0, one, one, 0], 24)
+    res = decode_ctc(logits, ALPHABET, top_n=2)[0]
+    assert res.text == "A1"
+    assert res.candidates[0][0] == "A1"

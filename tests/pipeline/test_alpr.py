@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from platewise.errors import InvalidImage
+from platewise.pipeline import ALPR, choose_candidate
+from platewise.pipeline.draw import draw_reads
+from platewise.pipeline.fakes import FakeDetector, FakeRecognizer
+from platewise.types import PlateText
+
+
+def _img(h=120, w=200):
+    return np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8)
+
+
+def test_read_batch_reads_all_plates_of_all_images_in_one_ocr_batch():
+    rec = FakeRecognizer("AB123CD")
+    alpr = ALPR(FakeDetector([(0.1, 0.1, 0.4, 0.3), (0.5, 0.5, 0.9, 0.7)]), rec)
+    out = alpr.read_batch([_img(), _img(300, 400), _img(50, 60)])
+    assert [len(p) for p in out] == [2, 2, 2]
+    assert rec.batches == [(6, 32, 128, 3)]
+    assert out[1][1].box.x1 == pytest.approx(200)
+    assert out[0][0].text == "AB123CD" and out[0][0].region == "eu-fr"
+
+
+def test_region_bias_picks_the_best_candidate_matching_the_region_format():
+    cands = (("ABC1234", 0.5), ("ABC1D34", 0.3))
+    pt = PlateText("ABC1234", 0.5, (0.9,) * 7, cands)
+    assert choose_candidate(pt, None)[0] == "ABC1234"
+    assert choose_candidate(pt, "br")[0] == "ABC1234"  # old Brazilian format matches first
+    pt2 = PlateText("ABCI234", 0.5, (0.9,) * 7, (("ABCI234", 0.5), ("ABC1234", 0.4)))
+    text, conf, region = choose_candidate(pt2, "br")
+    assert (text, conf, region) == ("ABC1234", 0.4, "br")
+
+
+def test_min_confidence_drops_low_confidence_plates():
+    alpr = ALPR(FakeDetector([(0.1, 0.1, 0.4, 0.3)]), FakeRecognizer(confidence=0.3), min_confidence=0.5)
+    assert alpr.read(_img()) == []
+
+
+def test_run_reports_per_stage_timings():
+    res = ALPR(FakeDetector([(0.1, 0.1, 0.4, 0.3)]), FakeRecognizer()).run([_img()])
+    assert set(res.timings) == {"detect", "straighten", "read", "total"}
+    assert all(v >= 0 for v in res.timings.values())
+
+
+def test_images_without_plates_give_empty_lists_and_no_ocr_call():
+    rec = FakeRecognizer()
+    assert ALPR(FakeDetector([]), rec).read_batch([_img(), _img()]) == [[], []]
+    assert rec.batches == []
+
+
+def test_read_accepts_gray_and_rgba_and_rejects_wrong_dtype():
+    alpr = ALPR(FakeDetector([(0.1, 0.1, 0.5, 0.5)]), FakeRecognizer())
+    assert len(alpr.read(np.zeros((40, 80), np.uint8))) == 1
+    assert len(alpr.read(np.zeros((40, 80, 4), np.uint8))) == 1
+    with pytest.raises(InvalidImage, match="uint8"):
+        alpr.read(np.zeros((40, 80, 3), np.float32))
+    with pytest.raises(InvalidImage, match="empty"):
+        alpr.read(np.zeros((0, 0, 3), np.uint8))
+
+
+def test_unknown_region_and_bad_options_are_rejected_with_a_hint():
+    with pytest.raises(ValueError, match="known:"):
+        ALPR(FakeDetector([]), FakeRecognizer(), region="atlantis")
+    with pytest.raises(ValueError, match="top_n"):
+        ALPR(FakeDetector([]), FakeRecognizer(), top_n=0)
+
+
+def test_plate_read_round_trips_through_its_dict():
+    from platewise.types import PlateRead
+
+    r = ALPR(FakeDetector([(0.1, 0.1, 0.4, 0.3)]), FakeRecognizer()).read(_img())[0]
+    back = PlateRead.from_dict(r.to_dict())
+    assert back.text == r.text and back.box.as_list() == pytest.approx(r.box.as_list(), abs=0.1)
+
+
+def test_draw_reads_marks_the_plate_box_and_keeps_the_original():
+    img = np.zeros((120, 200, 3), np.uint8)
+    reads = ALPR(FakeDetector([(0.1, 0.3, 0.6, 0.6)]), FakeRecognizer()).read(img)
+    drawn = draw_reads(img, reads)
+    assert drawn.any() and not img.any()
+
+
+def test_evaluate_e2e_counts_exact_reads_detection_recall_and_false_positives(tmp_path):
+    from platewise.data.sources import SceneSample
+    from platewise.pipeline.evaluate import evaluate_e2e, match_reads
+    from platewise.types import BBox
+
+    img = np.zeros((100, 200, 3), np.uint8)
+    alpr = ALPR(FakeDetector([(0.1, 0.1, 0.3, 0.3), (0.6, 0.6, 0.9, 0.9)]), FakeRecognizer("AB123CD"))
+    samples = [
+        SceneSample(tmp_path / "a.jpg", "x/a.jpg", (BBox(20, 10, 60, 30),), ("AB-123-CD",), ("eu",)),
+        SceneSample(tmp_path / "b.jpg", "x/b.jpg", (BBox(20, 10, 60, 30),), ("ZZ999ZZ",), ("eu",)),
+    ]
+    res = evaluate_e2e(alpr, samples, lambda p: img)
+    o = res["overall"]
+    assert o["plates"] == 2 and o["accuracy"] == 0.5 and o["detection_recall"] == 1.0
+    assert o["false_positives_per_image"] == 1.0 and res["regions"]["eu"]["plates"] == 2
+    assert match_reads([BBox(0, 0, 10, 10)], []) == [None]

@@ -1,0 +1,3 @@
+"""Test plug-in that defines no model class."""
+
+VALUE = 1

@@ -1,0 +1,47 @@
+"""The built-in alpr plug-in, driven with the pipeline's fake detector and reader (no weights needed)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import platewise.pipeline as pipeline
+from platewise.pipeline.fakes import FakeDetector, FakeRecognizer
+from platewise.serving.codec import to_json_text
+from platewise.serving.plugins import BUILTIN_DIR, load_plugin
+
+
+@pytest.fixture
+def fake_alpr(monkeypatch):
+    real = pipeline.ALPR
+    made = []
+
+    def factory(**kw):
+        kw.pop("threads", None)
+        a = real(FakeDetector([(0.1, 0.4, 0.5, 0.6)]), FakeRecognizer("AB123CD", 0.9), **kw)
+        made.append(a)
+        return a
+
+    monkeypatch.setattr(pipeline, "ALPR", factory)
+    return made
+
+
+def test_alpr_plugin_returns_plates_as_json_per_image(fake_alpr):
+    name, model = load_plugin(BUILTIN_DIR / "alpr", threads=1)
+    assert name == "alpr"
+    imgs = [np.zeros((100, 200, 3), np.uint8), np.zeros((50, 80, 3), np.uint8)]
+    outs = model.run_batch(imgs, [{}, {"region": "eu"}])
+    assert len(outs) == 2
+    for out, (h, w) in zip(outs, [(100, 200), (50, 80)], strict=True):
+        (plate,) = json.loads(to_json_text(out))  # PlateRead objects, sent as their to_dict()
+        assert plate["text"] == "AB123CD"
+        assert plate["box"] == [round(0.1 * w, 1), round(0.4 * h, 1), round(0.5 * w, 1), round(0.6 * h, 1)]
+    assert fake_alpr[0].region == "eu"  # the last group ran with its own region
+
+
+def test_alpr_plugin_single_run_matches_batch(fake_alpr):
+    _, model = load_plugin(BUILTIN_DIR / "alpr", threads=1, warm=False)
+    img = np.zeros((60, 60, 3), np.uint8)
+    assert model.run(img, {}) == model.run_batch([img], [{}])[0]
