@@ -7,7 +7,8 @@ Schema versions (``platewise_meta.schema_version``):
        range whose newest rows are found without reading the table).
     2  a trigram index on the confusion-folded text, for fuzzy search and infix LIKE:
        SQLite: a contentless FTS5 ``trigram`` table ``reads_fts``; :meth:`ReadStore.add` fills it with one
-       ``INSERT .. SELECT`` per batch (6x faster than a per-row trigger), a trigger removes deleted rows;
+       ``INSERT .. SELECT`` per batch (6x faster than a per-row trigger in a micro-benchmark), a trigger
+       removes deleted rows;
        PostgreSQL: ``pg_trgm`` GIN index (falls back to no index, with a warning, when the extension cannot
        be created; fuzzy search still works, by a scan in SQL).
 

@@ -149,7 +149,7 @@ class ReadStore:
                             if r.crop_jpeg is not None
                         ],
                     )
-                else:  # the driver's executemany, skipping SQLAlchemy's per-row bind processing (3x faster)
+                else:  # the driver's executemany, skipping SQLAlchemy's per-row bind processing
                     if self.dialect == "sqlite":
                         rows = [(_sqlite_time(r[0]), *r[1:]) for r in rows]
                     conn.exec_driver_sql(self._insert_sql, rows)
