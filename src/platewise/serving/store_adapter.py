@@ -4,7 +4,7 @@ With ``--store-db``, each worker logs the plates its models return through :clas
 ``BackgroundWriter``: queued, never awaited). ``GET /v1/reads`` goes through :class:`ReadsSource`, which
 opens the store on first use (``platewise.store.open_store(url)``) and answers with
 ``platewise.store.search_from_query``: parameters ``pattern``, ``regex``, ``fuzzy``, ``since``, ``until``,
-``source``, ``min_confidence`` and ``limit``, as in ``platewise store search``. A build without
+``source``, ``min_confidence`` and ``limit``, as in ``platewise search``. A build without
 ``platewise.store`` answers :class:`~platewise.errors.StoreError` "store not available" (HTTP 503) and
 the server runs normally.
 """
