@@ -115,7 +115,10 @@ def bench_backend(backend: str, records: list[ReadRecord], texts: list[str], arg
             f"fuzzy 2 on 7-char plate '{seven}'": lambda: store.search(seven, fuzzy=2),
             "regex '^AB[0-9]{3}' (limit 100)": lambda: store.search("^AB[0-9]{3}", regex=True),
             "regex '^Q9Z' (rare; index range from its literal prefix)": lambda: store.search("^Q9Z", regex=True),
-            "regex 'Q9Z$' (rare; full scan)": lambda: store.search("Q9Z$", regex=True),
+            "regex 'Q9Z$' (rare; trigram prefilter from its required literal)": lambda: store.search(
+                "Q9Z$", regex=True
+            ),
+            "regex '[QX]9Z$' (rare; full scan, REGEXP on every row)": lambda: store.search("[QX]9Z$", regex=True),
             "source + min confidence (limit 100)": lambda: store.search(source="cam-07", min_confidence=0.9),
         }
         results = {name: timed(fn, args.repeats) for name, fn in queries.items()}

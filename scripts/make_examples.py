@@ -53,8 +53,9 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     rows = []
     for name, (w, h, n, seed) in {"scene.jpg": (960, 540, 2, 7), "scene_1280x720.jpg": (1280, 720, 1, 11)}.items():
-        synth = SceneSynthesizer(backgrounds=[street(w, h, seed)], seed=seed, renderer=PlateRenderer(seed=seed),
-                                 strength=0.2, min_plate_h=28)
+        synth = SceneSynthesizer(
+            backgrounds=[street(w, h, seed)], seed=seed, renderer=PlateRenderer(seed=seed), strength=0.2, min_plate_h=28
+        )
         scene = synth.sample(width=w, height=h, n_plates=n)
         cv2.imwrite(str(out / name), scene.image, [cv2.IMWRITE_JPEG_QUALITY, 92])
         for p in scene.plates:

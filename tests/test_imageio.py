@@ -50,8 +50,16 @@ def test_as_bgr_converts_gray_rgba_and_rgb():
     assert as_bgr(rgb, rgb=True)[0, 0, 2] == 255
 
 
-@pytest.mark.parametrize("bad", [np.zeros((4, 5, 3), np.float32), np.zeros((0, 5, 3), np.uint8),
-                                 np.zeros((4, 5, 2), np.uint8), np.zeros((2, 2, 2, 3), np.uint8), [[1, 2]]])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.zeros((4, 5, 3), np.float32),
+        np.zeros((0, 5, 3), np.uint8),
+        np.zeros((4, 5, 2), np.uint8),
+        np.zeros((2, 2, 2, 3), np.uint8),
+        [[1, 2]],
+    ],
+)
 def test_as_bgr_rejects_bad_arrays_with_a_clear_error(bad):
     with pytest.raises(InvalidImage):
         as_bgr(bad)

@@ -30,6 +30,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from platewise.detection.detector import PlateDetector  # noqa: F401
     from platewise.errors import (  # noqa: F401
         ConfigError,
         InvalidImage,
@@ -39,7 +40,6 @@ if TYPE_CHECKING:  # pragma: no cover
         ServerBusy,
         StoreError,
     )
-    from platewise.detection.detector import PlateDetector  # noqa: F401
     from platewise.ocr.reader import PlateReader  # noqa: F401
     from platewise.pipeline.alpr import ALPR  # noqa: F401
     from platewise.types import BBox, Corners, Detection, PlateRead, PlateText  # noqa: F401

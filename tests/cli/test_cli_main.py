@@ -1,14 +1,15 @@
 from __future__ import annotations
 
+import pytest
+
 from platewise.cli import main
 from platewise.cli._inputs import expand_paths
 
 
 def test_help_lists_the_commands(capsys):
-    try:
+    with pytest.raises(SystemExit) as exc:
         main(["--help"])
-    except SystemExit as e:
-        assert e.code == 0
+    assert exc.value.code == 0
     assert "read" in capsys.readouterr().out
 
 

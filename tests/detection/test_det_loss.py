@@ -78,14 +78,14 @@ def test_loss_falls_when_overfitting_one_batch() -> None:
     boxes, corners, valid, has = _targets(True)
     opt = torch.optim.Adam(net.parameters(), lr=1e-2)
     losses = []
-    for _ in range(25):
+    for _ in range(40):
         loss, parts = loss_fn(net(x), pts, st, boxes, corners, valid, has)
         opt.zero_grad()
         loss.backward()
         opt.step()
         losses.append(float(loss.detach()))
     assert all(map(lambda v: v == v, losses))
-    assert losses[-1] < 0.7 * losses[0]
+    assert min(losses[-5:]) < 0.6 * losses[0]
     assert parts["num_fg"] > 0
 
 
@@ -104,4 +104,4 @@ def test_loss_handles_images_without_plates() -> None:
     )
     loss.backward()
     assert parts["num_fg"] == 0
-    assert float(loss) > 0
+    assert float(loss.detach()) > 0

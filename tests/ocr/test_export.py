@@ -55,3 +55,17 @@ def test_torchscript_export_reproduces_torch_outputs(tmp_path: Path) -> None:
     x = torch.randn(4, 3, 16, 64)
     with torch.no_grad():
         assert torch.allclose(loaded(x), model(x), atol=1e-5)
+
+
+def test_int8_quantized_reader_keeps_metadata_and_output_shape(tiny_onnx: Path, tmp_path: Path) -> None:
+    import onnxruntime as ort
+
+    from platewise.ocr.export import quantize_int8
+
+    cal = np.random.default_rng(0).integers(0, 255, (8, 16, 64, 3), dtype=np.uint8)
+    q = quantize_int8(tiny_onnx, tmp_path / "q.onnx", cal)
+    meta = json.loads({p.key: p.value for p in onnx.load(str(q)).metadata_props}["platewise"])
+    assert meta["kind"] == "ocr" and "int8" in meta["quantized"]
+    sess = ort.InferenceSession(str(q), providers=["CPUExecutionProvider"])
+    (out,) = sess.run(None, {"image": np.zeros((2, 3, 16, 64), np.float32)})
+    assert out.shape == (2, MAX_LEN, len(ALPHABET) + 1)

@@ -71,7 +71,21 @@ def test_guess_region_prefers_the_requested_region(text, region):
 
 
 def test_every_required_region_has_formats():
-    for region in ["us", "eu", "eu-de", "eu-fr", "eu-it", "eu-es", "eu-nl", "eu-uk", "eu-pl", "eu-ro", "br", "ar", "cn"]:
+    for region in [
+        "us",
+        "eu",
+        "eu-de",
+        "eu-fr",
+        "eu-it",
+        "eu-es",
+        "eu-nl",
+        "eu-uk",
+        "eu-pl",
+        "eu-ro",
+        "br",
+        "ar",
+        "cn",
+    ]:
         assert formats_for(region)
     with pytest.raises(ValueError, match="unknown region"):
         formats_for("xx")

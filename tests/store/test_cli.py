@@ -67,3 +67,11 @@ def test_cli_store_stats_and_prune(db: str, capsys: pytest.CaptureFixture[str]) 
     assert "deleted 1 reads" in capsys.readouterr().out
     assert main(["store", "stats", "--db", db]) == 0
     assert "reads           2 " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["search", "--help"], ["store", "--help"], ["store", "prune", "--help"]])
+def test_cli_help_pages_render(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 0
+    assert "usage: platewise" in capsys.readouterr().out

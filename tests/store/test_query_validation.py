@@ -139,3 +139,14 @@ def test_regex_literal_prefix_is_conservative(regex: str, prefix: str) -> None:
     from platewise.store.regexp import literal_prefix
 
     assert literal_prefix(regex) == prefix
+
+
+@pytest.mark.parametrize(
+    ("regex", "runs"),
+    [("Q9Z$", ["Q9Z"]), ("^A.B12c", ["B12C"]), ("AB1|CD2", []), ("(ABC)", []), ("AB?CDE", ["CDE"]),
+     ("[A-Z]{3}123", ["123"]), ("ab", []), ("\\p{L}ABC", []), ("X-Y-Z", [])],
+)  # fmt: skip
+def test_regex_required_runs_are_necessary_literals_only(regex: str, runs: list[str]) -> None:
+    from platewise.store.regexp import required_runs
+
+    assert required_runs(regex) == runs

@@ -37,6 +37,8 @@ def test_resolve_url_accepts_paths_and_postgres_and_refuses_others() -> None:
         resolve_url("mysql://u@h/db")
     with pytest.raises(InvalidInput, match="cannot parse"):
         resolve_url("postgresql://u@h:notaport/db")
+    with pytest.raises(InvalidInput, match="in-memory"):
+        resolve_url(":memory:")
 
 
 def test_open_store_reports_an_unreachable_server_as_store_error() -> None:

@@ -112,6 +112,11 @@ def test_search_regex_searches_normalized_text_case_insensitively(filled: ReadSt
     assert texts(filled.search(r"^[A-Z]{2}\d{2}", regex=True)) == ["AB12CD", "ZZ1234"]
 
 
+def test_search_regex_with_a_required_literal_uses_the_trigram_index_and_stays_exact(filled: ReadStore) -> None:
+    assert texts(filled.search("C12[34]$", regex=True)) == ["7ABC123", "7A8C123", "7ABC124"]
+    assert texts(filled.search("BC12", regex=True)) == ["7ABC123", "7ABC124"]  # 7A8C123 folds alike: excluded
+
+
 def test_search_catastrophic_regex_is_time_boxed(db_url: str) -> None:
     s = open_store(db_url, query_timeout=0.5)
     try:

@@ -13,8 +13,12 @@ HELP = "end-to-end accuracy (detect + read) on a scenes CSV (image,region,x,y,w,
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--labels", required=True, metavar="CSV", help="scenes labels.csv")
     p.add_argument("--root", metavar="DIR", help="folder the image paths are relative to (default: the CSV's)")
-    p.add_argument("--split", choices=["all", "val", "train"], default="all",
-                   help="evaluate only the platewise hold-out (val) or the rest (train); default all")
+    p.add_argument(
+        "--split",
+        choices=["all", "val", "train"],
+        default="all",
+        help="evaluate only the platewise hold-out (val) or the rest (train); default all",
+    )
     p.add_argument("--region", help="bias readings toward a region's formats")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--detector", metavar="FILE.onnx", help="detector model (default: shipped)")
@@ -43,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
     for name, st in [*res["regions"].items(), ("overall", res["overall"])]:
         acc = "-" if st["accuracy"] is None else f"{100 * st['accuracy']:.1f}%"
         rec = "-" if st["detection_recall"] is None else f"{100 * st['detection_recall']:.1f}%"
-        print(f"{name:<12}{st['plates']:>8}{acc:>10}{rec:>12}{st['false_positives_per_image']:>8.2f}"
-              f"{st['ms_per_image']:>8.1f}")
+        print(
+            f"{name:<12}{st['plates']:>8}{acc:>10}{rec:>12}{st['false_positives_per_image']:>8.2f}"
+            f"{st['ms_per_image']:>8.1f}"
+        )
     return 0

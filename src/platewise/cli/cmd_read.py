@@ -129,22 +129,31 @@ def run(args: argparse.Namespace) -> int:
                 continue
             result = alpr.run(images)
             per_image = {k: v / len(images) for k, v in result.timings.items()}
-            for name, img, reads, dms in zip(names, images, result.plates, decode_ms):
+            for name, img, reads, dms in zip(names, images, result.plates, decode_ms, strict=True):
                 if args.json:
                     rec = {
                         "image": name,
                         "width": int(img.shape[1]),
                         "height": int(img.shape[0]),
                         "plates": [r.to_dict() for r in reads],
-                        "timings": {"decode_ms": round(dms, 2), **{f"{k}_ms": round(v, 2) for k, v in per_image.items()}},
+                        "timings": {
+                            "decode_ms": round(dms, 2),
+                            **{f"{k}_ms": round(v, 2) for k, v in per_image.items()},
+                        },
                     }
                     out.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 elif csv_writer:
                     for r in reads:
                         b = r.box
                         csv_writer.writerow(
-                            [name, r.text, f"{r.confidence:.4f}", r.region or "", *(f"{v:.1f}" for v in b.as_list()),
-                             f"{r.detection.score:.4f}"]
+                            [
+                                name,
+                                r.text,
+                                f"{r.confidence:.4f}",
+                                r.region or "",
+                                *(f"{v:.1f}" for v in b.as_list()),
+                                f"{r.detection.score:.4f}",
+                            ]
                         )
                 else:
                     _table(out, name, reads)
@@ -187,8 +196,13 @@ def _store(writer: Any, name: str, img: Any, reads: list[Any], source: str) -> N
         crop = img[max(0, int(b.y1)) : int(b.y2), max(0, int(b.x1)) : int(b.x2)]
         ok, jpg = cv2.imencode(".jpg", crop) if crop.size else (False, None)
         records.append(
-            ReadRecord(time=now, source=source, read=r, image_path=None if name == "-" else str(Path(name).resolve()),
-                       crop_jpeg=jpg.tobytes() if ok else None)
+            ReadRecord(
+                time=now,
+                source=source,
+                read=r,
+                image_path=None if name == "-" else str(Path(name).resolve()),
+                crop_jpeg=jpg.tobytes() if ok else None,
+            )
         )
     if records:
         writer.submit(records)

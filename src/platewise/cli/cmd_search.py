@@ -10,7 +10,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from platewise.store import StoredRead
 
 COMMAND = ("search",)
-HELP = "search stored plate reads: LIKE pattern (% _ * ?), --regex or --fuzzy K"
+HELP = "search stored plate reads: SQL LIKE pattern or glob, --regex, or --fuzzy K"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -174,7 +174,7 @@ class DetectionSampler:
             # training-side backgrounds only: our negatives (hold-out excluded) + training real scenes
             bgs = [r.source for r in self.negatives if isinstance(r.source, str)] + real_scene_backgrounds()
             self._scene_synth = SceneSynthesizer(bgs, seed=int(rng.integers(2**31)))
-        w, h = [(640, 640), (960, 540), (1280, 720), (576, 432)][int(rng.integers(4))]
+        w, h = [(640, 640), (960, 540), (576, 432)][int(rng.integers(3))]
         scene = self._scene_synth.sample(w, h)  # type: ignore[attr-defined]
         quads = np.array([p.corners for p in scene.plates], np.float32).reshape(-1, 4, 2)
         return scene.image, np.concatenate([quads.min(1), quads.max(1)], 1), quads

@@ -29,6 +29,7 @@ __all__ = [
     "SCENE_FOLDERS",
     "Sample",
     "augment",
+    "calibration_crops",
     "eval_crops",
     "load_real",
     "load_synth_dir",
@@ -286,3 +287,15 @@ def load_synth_npz(path: Path, tokenizer: Tokenizer | None = None) -> list[Sampl
             img = images[i]
             out.append(Sample(img, (0.0, 0.0, float(img.shape[1]), float(img.shape[0])), t, str(region), f"synth/{i}"))
     return out
+
+
+def calibration_crops(root: Path, size: tuple[int, int], n: int = 256, seed: int = 0) -> npt.NDArray[np.uint8]:
+    """``n`` real training-side crops (crop folders, hold-out excluded) resized to ``size``: (n, h, w, 3) uint8."""
+    imgs = [
+        c.path
+        for folder in LABELLED_CROP_FOLDERS
+        for c in read_crops_csv(root / folder / "labels.csv")
+        if not is_holdout(c.key)
+    ]
+    pick = np.random.default_rng(seed).choice(len(imgs), min(n, len(imgs)), replace=False)
+    return np.stack([resize_crop(load_image(imgs[int(i)]), size) for i in pick])

@@ -111,7 +111,7 @@ class ALPR:
         h, w = self.reader.input_size
         owners: list[tuple[int, Detection, bool]] = []
         crops = np.empty((sum(len(d) for d in dets), h, w, 3), dtype=np.uint8)
-        for i, (img, ds) in enumerate(zip(bgr, dets)):
+        for i, (img, ds) in enumerate(zip(bgr, dets, strict=True)):
             for d in ds:
                 crops[len(owners)], used = rectify(img, d.corners, d.box, (h, w))
                 owners.append((i, d, used))
@@ -119,7 +119,7 @@ class ALPR:
         texts = self.reader.read_prepared(crops) if len(owners) else []
         t3 = time.perf_counter()
         plates: list[list[PlateRead]] = [[] for _ in bgr]
-        for (i, d, used), pt in zip(owners, texts):
+        for (i, d, used), pt in zip(owners, texts, strict=True):
             text, conf, region = choose_candidate(pt, self.region)
             if not text or conf < self.min_confidence:
                 continue

@@ -18,9 +18,7 @@ __all__ = ["E2EStats", "match_reads", "evaluate_e2e"]
 
 def match_reads(truth: list[BBox], reads: list[PlateRead], iou: float = 0.5) -> list[int | None]:
     """Greedy one-to-one matching by IoU: for each labelled box, the index of its read (or None)."""
-    pairs = sorted(
-        ((t.iou(r.box), i, j) for i, t in enumerate(truth) for j, r in enumerate(reads)), reverse=True
-    )
+    pairs = sorted(((t.iou(r.box), i, j) for i, t in enumerate(truth) for j, r in enumerate(reads)), reverse=True)
     out: list[int | None] = [None] * len(truth)
     used: set[int] = set()
     for v, i, j in pairs:
@@ -80,7 +78,7 @@ def evaluate_e2e(alpr: Any, samples: Iterable[SceneSample], load: Any) -> dict[s
             st.images += 1
             st.ms.append(ms)
             st.false_positives += len(reads) - len(matched)
-            for label, j in zip(s.plates, match):
+            for label, j in zip(s.plates, match, strict=True):
                 st.boxes += 1
                 st.detected += j is not None
                 if label:

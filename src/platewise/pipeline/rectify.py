@@ -53,7 +53,9 @@ def corners_plausible(corners: npt.NDArray[np.float32], box: BBox, *, min_area_r
     return bool(q[1, 0] > q[0, 0] and q[3, 1] > q[0, 1] and q[2, 0] > q[3, 0] and q[2, 1] > q[1, 1])
 
 
-def crop_box(image: npt.NDArray[np.uint8], box: BBox, size: tuple[int, int], pad: float = 0.05) -> npt.NDArray[np.uint8]:
+def crop_box(
+    image: npt.NDArray[np.uint8], box: BBox, size: tuple[int, int], pad: float = 0.05
+) -> npt.NDArray[np.uint8]:
     """The box grown by ``pad`` on each side, resized to ``size`` = (height, width)."""
     h, w = image.shape[:2]
     px, py = box.width * pad, box.height * pad

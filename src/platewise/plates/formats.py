@@ -62,7 +62,7 @@ class PlateFormat:
 
 
 def mask_matches(mask: str, text: str) -> bool:
-    return len(mask) == len(text) and all(c in CLASS_CHARS[k] for k, c in zip(mask, text))
+    return len(mask) == len(text) and all(c in CLASS_CHARS[k] for k, c in zip(mask, text, strict=True))
 
 
 def _de_masks() -> tuple[str, ...]:

@@ -59,5 +59,5 @@ class OnnxModel:
 
     def run(self, *inputs: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
         """Runs the graph on positional inputs (in the graph's input order); returns the outputs in order."""
-        feed = {name: np.ascontiguousarray(x) for name, x in zip(self.input_names, inputs)}
+        feed = {name: np.ascontiguousarray(x) for name, x in zip(self.input_names, inputs, strict=False)}
         return list(self.session.run(self.output_names, feed))

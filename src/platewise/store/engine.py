@@ -39,6 +39,8 @@ def resolve_url(url: str | None = None) -> URL:
     """
     if url is None or url == "":
         url = os.environ.get("PLATEWISE_DB") or str(default_db_path())
+    if url == ":memory:" or url.rstrip("/") in ("sqlite:", "sqlite:///:memory:"):
+        raise InvalidInput("an in-memory SQLite database is not shared between connections; give a file path")
     if "://" not in url:
         path = Path(url).expanduser()
         return URL.create("sqlite", database=str(path))

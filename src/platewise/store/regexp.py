@@ -11,6 +11,7 @@ against the normalized plate text (upper case, no separators).
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
 from collections.abc import Iterator
@@ -20,13 +21,23 @@ from functools import lru_cache
 import regex
 
 from platewise.errors import InvalidInput
+from platewise.plates.alphabet import ALPHABET
 
-__all__ = ["MAX_REGEX_LEN", "RegexTimeoutError", "compile_regex", "deadline", "literal_prefix", "sqlite_regexp"]
+__all__ = [
+    "MAX_REGEX_LEN",
+    "RegexTimeoutError",
+    "compile_regex",
+    "deadline",
+    "literal_prefix",
+    "required_runs",
+    "sqlite_regexp",
+]
 
 MAX_REGEX_LEN = 256
 """Longest accepted regular expression, in characters."""
 
 _MAX_SUBJECT_LEN = 64
+_PLATE_CHARS = frozenset(ALPHABET)
 _local = threading.local()
 
 
@@ -81,6 +92,34 @@ def literal_prefix(pattern: str) -> str:
     if run and rest[:1] in ("?", "*", "{"):
         run.pop()
     return "".join(run)
+
+
+def required_runs(pattern: str, min_len: int = 3) -> list[str]:
+    """Runs of plate characters (upper case) that every match must contain, at least ``min_len`` long.
+
+    Only plain literals at the top level of the pattern count (``'Q9Z$'`` -> ``['Q9Z']``,
+    ``'^A.B12C'`` -> ``['B12C']``); anything else (classes, groups, repeats, alternation) breaks a run, so
+    the answer is always a necessary condition, fed to the trigram index before the regex runs.
+    """
+    try:  # the parser behind re (private, but stable since 2.x; renamed in 3.11)
+        sre_parse, sre_constants = importlib.import_module("re._parser"), importlib.import_module("re._constants")
+    except ImportError:  # pragma: no cover - Python 3.10
+        sre_parse, sre_constants = importlib.import_module("sre_parse"), importlib.import_module("sre_constants")
+    try:
+        items = list(sre_parse.parse(pattern))
+    except Exception:  # the regex package accepts more than re: then no prefilter, never a wrong one
+        return []
+    runs: list[str] = []
+    cur: list[str] = []
+    for op, av in [*items, (None, None)]:
+        ch = chr(av).upper() if op == sre_constants.LITERAL else ""
+        if ch and ch in _PLATE_CHARS:
+            cur.append(ch)
+            continue
+        if len(cur) >= min_len:
+            runs.append("".join(cur))
+        cur = []
+    return runs
 
 
 @contextmanager

@@ -168,6 +168,8 @@ def filter_conditions(q: SearchQuery, *, dialect: str, trigram_index: str) -> li
         prefix = regexp.literal_prefix(q.pattern)
         if prefix:  # '^AB...' -> an index range first, the regex on what is left
             conds += _prefix_range(prefix)
+        elif runs := regexp.required_runs(q.pattern):  # 'Q9Z$' -> rows holding Q9Z, from the trigram index
+            conds += _trigram_conditions(runs, dialect=dialect, trigram_index=trigram_index)
         conds.append(c.normalized.op("REGEXP" if dialect == "sqlite" else "~*")(q.pattern))
         return conds
     p = q.pattern
@@ -182,15 +184,23 @@ def filter_conditions(q: SearchQuery, *, dialect: str, trigram_index: str) -> li
     conds.append(c.normalized.like(p))
     runs = [r for r in p.replace("_", "%").split("%") if len(r) >= 3]
     if not prefix and runs:  # infix with a 3+ character literal: ask the trigram index first
-        if dialect == "sqlite" and trigram_index == "fts5":
-            match = fts_match([fold_confusions(r) for r in runs], any_of=False)
-            fts: Select[Any] = (
-                select(literal_column("rowid")).select_from(text("reads_fts")).where(text("reads_fts MATCH :lk"))
-            )
-            conds.append(c.id.in_(fts.params(lk=match)))
-        elif dialect == "postgresql" and trigram_index == "pg_trgm":
+        if dialect == "postgresql" and trigram_index == "pg_trgm":
             conds.append(c.folded.like(fold_confusions(p)))
+        else:
+            conds += _trigram_conditions(runs, dialect=dialect, trigram_index=trigram_index)
     return conds
+
+
+def _trigram_conditions(runs: list[str], *, dialect: str, trigram_index: str) -> list[ColumnElement[bool]]:
+    """Rows whose folded text holds every run, answered by the trigram index (nothing without one)."""
+    folded = [fold_confusions(r) for r in runs]
+    if dialect == "sqlite" and trigram_index == "fts5":
+        match = text("reads_fts MATCH :lk").bindparams(lk=fts_match(folded, any_of=False))
+        fts: Select[Any] = select(literal_column("rowid")).select_from(text("reads_fts")).where(match)
+        return [reads.c.id.in_(fts)]
+    if dialect == "postgresql" and trigram_index == "pg_trgm":
+        return [reads.c.folded.like(f"%{r}%") for r in folded]
+    return []
 
 
 def _prefix_range(prefix: str) -> list[ColumnElement[bool]]:

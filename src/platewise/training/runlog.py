@@ -40,10 +40,10 @@ def plot_curves(log_path: str | Path, out_png: str | Path, keys: tuple[str, ...]
     if keys is None:
         keys = tuple(sorted({k for r in recs for k, v in r.items() if isinstance(v, (int, float))} - {"time", "step"}))
     fig, axes = plt.subplots(len(keys) or 1, 1, figsize=(8, 2.2 * max(1, len(keys))), squeeze=False)
-    for ax, key in zip(axes[:, 0], keys):
+    for ax, key in zip(axes[:, 0], keys, strict=False):
         pts = [(r["step"], r[key]) for r in recs if key in r and "step" in r]
         if pts:
-            ax.plot(*zip(*pts), lw=1)
+            ax.plot(*zip(*pts, strict=True), lw=1)
         ax.set_ylabel(key, fontsize=8)
         if key.endswith("loss") or key == "lr":
             ax.set_yscale("log")
