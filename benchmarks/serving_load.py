@@ -403,6 +403,34 @@ def run_levels(
     return rows
 
 
+def null_big_frames(srv: Proc, port: int, secs: float) -> list[dict[str, Any]]:
+    """Server CPU per request for big inputs with the do-nothing model: what moving the image costs."""
+    import cv2
+
+    frame = cv2_smooth(np.random.default_rng(3), 1280, 1280)
+    jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+    rows = []
+    for what, inp in (
+        ("raw 1280x1280x3 tensor", to_input(frame)),
+        (f"JPEG 1280x1280, {len(jpeg)} bytes", to_input(jpeg)),
+    ):
+        for c in (1, 8):
+            cpu0 = srv.cpu_seconds()
+            res, _ = asyncio.run(grpc_load(port, "null", inp, c, min(secs, 5.0)))
+            res.update(
+                input=what,
+                concurrency=c,
+                server_cpu_ms_per_req=(srv.cpu_seconds() - cpu0) / max(1, res["requests_ok"]) * 1e3,
+            )
+            rows.append(res)
+            print(
+                f"  null model, {what}, c={c}: {res['throughput_rps']:.0f} req/s, server CPU "
+                f"{res['server_cpu_ms_per_req']:.2f} ms/req",
+                flush=True,
+            )
+    return rows
+
+
 def compare_1080p(g: int, h: int, model: str, n: int) -> dict[str, Any]:
     rng = np.random.default_rng(0)
     frame = cv2_smooth(rng, 1080, 1920)
@@ -588,6 +616,7 @@ def _serve_all(
                 f"{res['server_cpu_ms_per_req']:.2f} ms/req",
                 flush=True,
             )
+        result["null_model_big_frame"] = null_big_frames(srv, g, a.duration)
         if a.grpc_only:
             return
         hdr = {"content-type": "application/octet-stream", "x-shape": ",".join(map(str, shape)), "x-dtype": "uint8"}
@@ -770,6 +799,12 @@ def to_markdown(r: dict[str, Any]) -> str:
         + "; ".join(
             f"c={x['concurrency']}: {x['throughput_rps']:.0f} req/s, {x['server_cpu_ms_per_req']:.2f} ms CPU/req"
             for x in r.get("null_model", [])
+        ),
+        "",
+        "Null model with big inputs (what moving the image costs the server): "
+        + "; ".join(
+            f"{x['input']} c={x['concurrency']}: {x['server_cpu_ms_per_req']:.2f} ms CPU/req"
+            for x in r.get("null_model_big_frame", [])
         ),
         "",
         "Overhead = server CPU per request (all server processes, from /proc) minus the model's own CPU per image "

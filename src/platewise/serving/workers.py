@@ -34,7 +34,8 @@ log = logging.getLogger("platewise.serving")
 _THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 # glibc malloc: requests carry multi-MB buffers (a raw 1280x1280 frame is 4.9 MB); by default each such
 # buffer is mmap()ed and unmapped again, so every request pays page faults and zeroing. Serving them from
-# the heap and keeping freed memory (up to 256 MB) measured ~30% less server CPU per 4.9 MB request.
+# the heap and keeping freed memory (up to 256 MB) costs less server CPU per multi-MB request (the
+# "null model, big frame" rows of benchmarks/serving_load.py measure what is left) and more resident memory.
 # Set only when the user has not; they take effect in the (spawned) workers.
 _MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 * 1024 * 1024), "MALLOC_TRIM_THRESHOLD_": str(256 * 1024 * 1024)}
 _MAX_RESTARTS = 5  # within _RESTART_WINDOW seconds, then the supervisor gives up
