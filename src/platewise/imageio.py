@@ -97,9 +97,14 @@ def as_bgr(image: object, *, rgb: bool = False, max_pixels: int = MAX_PIXELS) ->
     if h * w > max_pixels:
         raise InvalidImage(f"image of {w}x{h} pixels is over the {max_pixels} pixel limit")
     if image.ndim == 2:
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+        return _u8(cv2.cvtColor(image, cv2.COLOR_GRAY2BGR))
     if image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_RGBA2BGR if rgb else cv2.COLOR_BGRA2BGR)
+        return _u8(cv2.cvtColor(image, cv2.COLOR_RGBA2BGR if rgb else cv2.COLOR_BGRA2BGR))
     if rgb:
-        return cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+        return _u8(cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
     return np.ascontiguousarray(image)
+
+
+def _u8(arr: npt.NDArray[np.generic]) -> npt.NDArray[np.uint8]:
+    """OpenCV results typed as uint8 (they are: OpenCV keeps the input depth); no copy."""
+    return np.asarray(arr, dtype=np.uint8)

@@ -13,7 +13,7 @@ __all__ = ["draw_reads"]
 
 def draw_reads(image: npt.NDArray[np.uint8], reads: list[PlateRead]) -> npt.NDArray[np.uint8]:
     """A copy of ``image`` (HxWx3 uint8 BGR) with each plate's box (green), corners (yellow) and text."""
-    out = image.copy()
+    out: npt.NDArray[np.uint8] = image.copy()
     scale = max(0.5, min(out.shape[:2]) / 900)
     thick = max(1, int(round(2 * scale)))
     for r in reads:

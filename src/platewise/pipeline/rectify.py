@@ -63,7 +63,7 @@ def crop_box(
     x2, y2 = int(min(w, np.ceil(box.x2 + px))), int(min(h, np.ceil(box.y2 + py)))
     if x2 <= x1 or y2 <= y1:
         return np.zeros((size[0], size[1], 3), dtype=np.uint8)
-    return cv2.resize(image[y1:y2, x1:x2], (size[1], size[0]), interpolation=cv2.INTER_AREA)
+    return np.asarray(cv2.resize(image[y1:y2, x1:x2], (size[1], size[0]), interpolation=cv2.INTER_AREA), np.uint8)
 
 
 def rectify(
@@ -84,7 +84,7 @@ def rectify(
     dst = np.array([[mx, my], [out_w - mx, my], [out_w - mx, out_h - my], [mx, out_h - my]], dtype=np.float32)
     M = cv2.getPerspectiveTransform(q, dst)
     crop = cv2.warpPerspective(image, M, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return crop, True
+    return np.asarray(crop, np.uint8), True
 
 
 def rectify_batch(
