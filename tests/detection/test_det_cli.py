@@ -40,8 +40,21 @@ def test_eval_detect_prints_a_table_without_json(
     tiny_onnx: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     labels = _scenes(tmp_path)
-    assert main(["eval", "detect", "--labels", str(labels), "--model", str(tiny_onnx)]) == 0
-    assert "recall50" in capsys.readouterr().out
+    assert main(["eval", "detect", "--labels", str(labels), "--model", str(tiny_onnx), "--sweep", "0.2,0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "recall50" in out
+    assert "@0.5" in out
+
+
+def test_eval_detect_sweep_reports_each_threshold(
+    tiny_onnx: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labels = _scenes(tmp_path)
+    args = ["eval", "detect", "--labels", str(labels), "--model", str(tiny_onnx), "--json", "--sweep", "0.2,0.5"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out["sweep"]) == {"0.2", "0.5"}
+    assert out["sweep"]["0.5"]["detections_per_image"] <= out["sweep"]["0.2"]["detections_per_image"]
 
 
 def test_eval_detect_without_labels_is_a_user_error(tiny_onnx: Path) -> None:

@@ -30,6 +30,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--holdout", action="store_true", help="only the hold-out images (platewise.data.splits)")
     parser.add_argument("--input-size", help="letterbox size HxW, e.g. 384x640 (default: the model's)")
     parser.add_argument("--score-threshold", type=float, help="operating threshold (default: the model's)")
+    parser.add_argument(
+        "--sweep", default="", help="also report overall recall/precision at these thresholds, e.g. 0.2,0.3,0.4"
+    )
     parser.add_argument("--threads", type=int, help="ONNX Runtime threads")
     parser.add_argument("--limit", type=int, default=0, help="evaluate at most this many images")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -69,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     if not samples:
         raise InvalidInput(f"{args.labels}: no images to evaluate")
     groups: dict[str, DetectionCounts] = {"overall": DetectionCounts()}
+    sweep = {float(t): DetectionCounts() for t in args.sweep.split(",") if t.strip()}
     elapsed = 0.0
     for s in samples:
         img = load_image(s.path)
@@ -79,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
         region = next((r for r in s.regions if r), "") or "unknown"
         for name in ("overall", region):
             groups.setdefault(name, DetectionCounts()).add(raw.boxes, raw.scores, gt, threshold)
+        for t, c in sweep.items():
+            c.add(raw.boxes, raw.scores, gt, t)
     result = {
         "labels": str(args.labels),
         "model": str(det.model.path),
@@ -87,15 +93,18 @@ def run(args: argparse.Namespace) -> int:
         "ms_per_image": round(1000 * elapsed / len(samples), 2),
         **summarize(sorted(groups.items(), key=lambda kv: (kv[0] != "overall", kv[0]))),
     }
+    if sweep:
+        result["sweep"] = summarize((str(t), c) for t, c in sweep.items())
     if args.json:
         print(json.dumps(result))
         return 0
     print(f"{result['labels']}  model {result['model']}  input {det.input_size}  threshold {threshold}")
     cols = ("images", "plates", "recall50", "precision50", "recall70", "precision70", "ap50", "detections_per_image")
     print(f"{'group':<12}" + "".join(f"{c:>14}" for c in cols))
-    for name, m in result.items():
-        if isinstance(m, dict):
-            print(f"{name:<12}" + "".join(f"{m[c]:>14}" for c in cols))
+    rows = [(k, m) for k, m in result.items() if isinstance(m, dict) and k != "sweep"]
+    rows += [(f"@{t}", m) for t, m in result.get("sweep", {}).items()]
+    for name, m in rows:
+        print(f"{name:<12}" + "".join(f"{m[c]:>14}" for c in cols))
     print(f"ms per image (detect incl. letterbox+decode, excluding file decode): {result['ms_per_image']}")
     return 0
 
