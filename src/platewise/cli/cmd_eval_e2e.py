@@ -24,6 +24,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--detector", metavar="FILE.onnx", help="detector model (default: shipped)")
     p.add_argument("--reader", metavar="FILE.onnx", help="reader model (default: shipped)")
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--rectify-pad", type=float, default=0.05, help="margin around straightened plates (default 0.05)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,7 +37,13 @@ def run(args: argparse.Namespace) -> int:
     samples = read_scenes_csv(args.labels, args.root)
     if args.split != "all":
         samples = [s for s in samples if is_holdout(s.key) == (args.split == "val")]
-    alpr = ALPR(region=args.region, threads=args.threads, detector_path=args.detector, reader_path=args.reader)
+    alpr = ALPR(
+        region=args.region,
+        threads=args.threads,
+        detector_path=args.detector,
+        reader_path=args.reader,
+        rectify_pad=args.rectify_pad,
+    )
     res = evaluate_e2e(alpr, samples, load_image)
     for e in res["errors"]:
         print(f"platewise: skipped {e}", file=sys.stderr)

@@ -55,6 +55,8 @@ class ALPR:
         top_n: candidates kept per plate.
         min_confidence: plates whose reading confidence is below this are dropped.
         threads: ONNX Runtime intra-op threads for the default models.
+        rectify_pad: margin added around each straightened plate, as a fraction of its size (the reader was
+            trained on crops with a thin margin).
 
     Example:
         >>> alpr = ALPR()                                        # doctest: +SKIP
@@ -73,11 +75,14 @@ class ALPR:
         threads: int | None = None,
         detector_path: str | Path | None = None,
         reader_path: str | Path | None = None,
+        rectify_pad: float = 0.05,
     ) -> None:
         if region is not None:
             formats_for(region)  # validates, raising ValueError with the known regions
         if top_n < 1:
             raise ValueError(f"top_n must be >= 1, got {top_n}")
+        if not 0.0 <= rectify_pad < 0.5:
+            raise ValueError(f"rectify_pad must be in [0, 0.5), got {rectify_pad}")
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError(f"min_confidence must be in [0, 1], got {min_confidence}")
         if detector is None:
@@ -93,6 +98,7 @@ class ALPR:
         self.region = region
         self.top_n = top_n
         self.min_confidence = min_confidence
+        self.rectify_pad = rectify_pad
 
     def read(self, image: npt.NDArray[np.uint8], *, rgb: bool = False) -> list[PlateRead]:
         """The plates of one HxWx3 uint8 image (BGR, or RGB with ``rgb=True``)."""
@@ -113,7 +119,7 @@ class ALPR:
         crops = np.empty((sum(len(d) for d in dets), h, w, 3), dtype=np.uint8)
         for i, (img, ds) in enumerate(zip(bgr, dets, strict=True)):
             for d in ds:
-                crops[len(owners)], used = rectify(img, d.corners, d.box, (h, w))
+                crops[len(owners)], used = rectify(img, d.corners, d.box, (h, w), pad=self.rectify_pad)
                 owners.append((i, d, used))
         t2 = time.perf_counter()
         texts = self.reader.read_prepared(crops) if len(owners) else []

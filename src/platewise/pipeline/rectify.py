@@ -80,7 +80,8 @@ def rectify(
     if not corners_plausible(q, box):
         return crop_box(image, box, size, pad), False
     out_h, out_w = size
-    mx, my = out_w * pad, out_h * pad
+    # the plate grown by ``pad`` of its size on each side fills the output, as in crop_box
+    mx, my = out_w * pad / (1 + 2 * pad), out_h * pad / (1 + 2 * pad)
     dst = np.array([[mx, my], [out_w - mx, my], [out_w - mx, out_h - my], [mx, out_h - my]], dtype=np.float32)
     M = cv2.getPerspectiveTransform(q, dst)
     crop = cv2.warpPerspective(image, M, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
