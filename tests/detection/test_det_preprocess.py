@@ -44,3 +44,11 @@ def test_to_input_tensor_is_nchw_float32_rgb_normalized() -> None:
     assert x.flags.c_contiguous
     assert x[0, 2].min() == pytest.approx(1.0)  # blue is the last channel in RGB
     assert x[0, 0].max() == pytest.approx(0.0)
+
+
+def test_to_input_tensor_fast_path_matches_per_channel_path() -> None:
+    rng = np.random.default_rng(0)
+    imgs = [rng.integers(0, 255, (32, 48, 3), dtype=np.uint8) for _ in range(2)]
+    fast = to_input_tensor(imgs, mean=(127.5, 127.5, 127.5), std=(128.0, 128.0, 128.0))
+    slow = to_input_tensor(imgs, mean=(127.5, 127.5, 127.5), std=(128.0, 128.0, 128.0 + 1e-9))
+    np.testing.assert_allclose(fast, slow, atol=1e-5)
