@@ -77,6 +77,15 @@ def main() -> int:
     b32_prep, b32_prep_min = _times_ms(
         lambda: reader.read_prepared(prepared[(k := (next(it) % 7) * 32) : k + 32]), reps32
     )
+    # where batch-32 time goes: the network alone, and decoding alone (top-3 candidates / text only)
+    from platewise.ocr.decode import decode_logits
+    from platewise.ocr.preprocess import normalize_batch
+
+    x32 = normalize_batch(prepared[:32], reader.mean, reader.std)
+    (logits32,) = reader.model.run(x32)
+    net32, _ = _times_ms(lambda: reader.model.run(x32), reps32)
+    dec32, _ = _times_ms(lambda: decode_logits(logits32, reader.alphabet, reader.head, 3), reps32)
+    dec32_0, _ = _times_ms(lambda: decode_logits(logits32, reader.alphabet, reader.head, 0), reps32)
     res = {
         "model": str(reader.model.path.name),
         "model_mb": round(reader.model.path.stat().st_size / 1e6, 2),
@@ -92,6 +101,11 @@ def main() -> int:
             "batch1_ms_per_plate_prepared": round(b1_prep_min, 3),
             "batch32_plates_per_s_read": round(32 * 1000 / b32_read_min, 1),
             "batch32_plates_per_s_prepared": round(32 * 1000 / b32_prep_min, 1),
+        },
+        "batch32_breakdown_ms": {
+            "network": round(net32, 2),
+            "decode_top3": round(dec32, 2),
+            "decode_text_only": round(dec32_0, 2),
         },
         "targets": {"batch1_ms_per_plate": 2.0, "batch32_plates_per_s": 1500},
         "machine": {

@@ -84,14 +84,18 @@ def ctc_greedy(probs: npt.NDArray[np.float32]) -> tuple[list[int], list[float]]:
 
 
 def _ctc_prefix_beam(
-    probs: npt.NDArray[np.float32], top_n: int, prune: float = 1e-3
+    probs: npt.NDArray[np.float32], top_n: int, prune: float = 0.01
 ) -> list[tuple[tuple[int, ...], float]]:
     """CTC prefix beam search over (T, C) probabilities -> [(ids, probability)], best first."""
     width = max(2 * top_n, 4)
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (1.0, 0.0)}  # prefix -> (p_blank, p_nonblank)
+    live = probs[:, 1:] > prune  # (T, C-1): the few characters worth extending with, per frame
     for t in range(probs.shape[0]):
         p = probs[t]
-        chars = [int(c) for c in np.nonzero(p > prune)[0] if c != 0]
+        if not live[t].any():  # a blank-only frame: every prefix just ends in a blank
+            beams = {k: ((pb + pnb) * float(p[0]), 0.0) for k, (pb, pnb) in beams.items()}
+            continue
+        chars = [int(c) + 1 for c in np.flatnonzero(live[t])]
         nxt: dict[tuple[int, ...], list[float]] = {}
         for prefix, (pb, pnb) in beams.items():
             e = nxt.setdefault(prefix, [0.0, 0.0])
