@@ -76,3 +76,16 @@ def test_ctc_decode_best_candidate_matches_greedy_text_when_confident() -> None:
     res = decode_ctc(logits, ALPHABET, top_n=2)[0]
     assert res.text == "A1"
     assert res.candidates[0][0] == "A1"
+
+
+def test_ctc_candidates_start_with_the_reading_and_share_its_confidence_scale():
+    import numpy as np
+
+    from platewise.ocr.decode import decode_ctc
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 2, (8, 24, 12)).astype(np.float32)
+    for pt in decode_ctc(logits, "ABCDEFGHIJK", top_n=3):
+        assert pt.candidates[0] == (pt.text, pt.confidence)
+        assert len({t for t, _ in pt.candidates}) == len(pt.candidates)
+        assert all(0.0 <= c <= 1.0 for _, c in pt.candidates)

@@ -120,10 +120,17 @@ def decode_ctc(logits: npt.NDArray[np.floating], alphabet: str, top_n: int = 3) 
     for i in range(probs.shape[0]):
         ids, confs = ctc_greedy(probs[i])
         text = "".join(alphabet[c - 1] for c in ids)
+        conf = float(np.prod(confs, dtype=np.float64))
         cands: tuple[tuple[str, float], ...] = ()
         if top_n > 0:
-            cands = tuple(("".join(alphabet[c - 1] for c in k), float(v)) for k, v in _ctc_prefix_beam(probs[i], top_n))
-        out.append(PlateText(text, float(np.prod(confs, dtype=np.float64)), tuple(confs), cands))
+            # The reading is the best path; the alternatives come from a prefix beam search. To keep one scale,
+            # an alternative's confidence is the reading's, times its beam probability over the reading's.
+            beam = _ctc_prefix_beam(probs[i], top_n + 1)
+            ref = next((v for k, v in beam if list(k) == ids), beam[0][1] if beam else 0.0)
+            alts = [("".join(alphabet[c - 1] for c in k), v) for k, v in beam if list(k) != ids]
+            scaled = [(t, min(1.0, conf * v / ref) if ref > 0 else 0.0) for t, v in alts]
+            cands = ((text, conf), *sorted(scaled, key=lambda tv: -tv[1])[: top_n - 1])
+        out.append(PlateText(text, conf, tuple(confs), cands))
     return out
 
 
