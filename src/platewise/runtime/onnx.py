@@ -50,6 +50,10 @@ class OnnxModel:
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3
+        # The pipeline alternates two sessions (detector, reader): threads that spin-wait after a run would
+        # steal the cores from the other session. PLATEWISE_ORT_SPIN=1 restores ONNX Runtime's default.
+        spin = "1" if os.environ.get("PLATEWISE_ORT_SPIN") == "1" else "0"
+        opts.add_session_config_entry("session.intra_op.allow_spinning", spin)
         self.path = p
         self.session = ort.InferenceSession(str(p), sess_options=opts, providers=["CPUExecutionProvider"])
         meta = self.session.get_modelmeta().custom_metadata_map
