@@ -15,7 +15,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--root", metavar="DIR", help="folder the image paths are relative to (default: the CSV's)")
     p.add_argument(
         "--split",
-        choices=["all", "val", "train"],
+        choices=["all", "holdout", "train"],
         default="all",
         help="evaluate only the platewise hold-out (val) or the rest (train); default all",
     )
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     samples = read_scenes_csv(args.labels, args.root)
     if args.split != "all":
-        samples = [s for s in samples if is_holdout(s.key) == (args.split == "val")]
+        samples = [s for s in samples if is_holdout(s.key) == (args.split == "holdout")]
     alpr = ALPR(
         region=args.region,
         threads=args.threads,
