@@ -17,7 +17,7 @@ def configure(p: argparse.ArgumentParser) -> None:
         "--split",
         choices=["all", "holdout", "train"],
         default="all",
-        help="evaluate only the platewise hold-out (val) or the rest (train); default all",
+        help="only the platewise hold-out (platewise.data.splits) or the rest; default all",
     )
     p.add_argument("--region", help="bias readings toward a region's formats")
     p.add_argument("--json", action="store_true", help="print one JSON object")
