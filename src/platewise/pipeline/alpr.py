@@ -17,7 +17,7 @@ from platewise.imageio import as_bgr
 from platewise.pipeline.base import Detector, Recognizer
 from platewise.pipeline.rectify import rectify
 from platewise.plates.formats import formats_for, guess_region
-from platewise.types import BBox, Corners, Detection, PlateRead, PlateText
+from platewise.types import Detection, PlateRead, PlateText
 
 __all__ = ["ALPR", "BatchResult", "choose_candidate"]
 
@@ -156,8 +156,3 @@ def _char_conf_for(text: str, pt: PlateText) -> tuple[float, ...]:
     conf = next((c for t, c in pt.candidates if t == text), pt.confidence)
     per = conf ** (1.0 / max(1, len(text)))
     return tuple(per for _ in text)
-
-
-def box_only_detection(box: BBox, score: float = 1.0) -> Detection:
-    """A detection whose corners are its box corners (for callers that only have boxes)."""
-    return Detection(box=box, corners=Corners.from_box(box), score=score)

@@ -10,9 +10,10 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from platewise.data.sources import crop_box_with_padding
 from platewise.types import BBox, Corners
 
-__all__ = ["corners_plausible", "crop_box", "order_corners", "rectify", "rectify_batch"]
+__all__ = ["corners_plausible", "crop_box", "order_corners", "rectify"]
 
 
 def order_corners(points: npt.ArrayLike) -> npt.NDArray[np.float32]:
@@ -56,11 +57,9 @@ def corners_plausible(corners: npt.NDArray[np.float32], box: BBox, *, min_area_r
 def crop_box(
     image: npt.NDArray[np.uint8], box: BBox, size: tuple[int, int], pad: float = 0.05
 ) -> npt.NDArray[np.uint8]:
-    """The box grown by ``pad`` on each side, resized to ``size`` = (height, width)."""
+    """The box grown by ``pad`` of its size on each side, resized to ``size`` = (height, width)."""
     h, w = image.shape[:2]
-    px, py = box.width * pad, box.height * pad
-    x1, y1 = int(max(0, np.floor(box.x1 - px))), int(max(0, np.floor(box.y1 - py)))
-    x2, y2 = int(min(w, np.ceil(box.x2 + px))), int(min(h, np.ceil(box.y2 + py)))
+    x1, y1, x2, y2 = crop_box_with_padding(w, h, box, pad)
     if x2 <= x1 or y2 <= y1:
         return np.zeros((size[0], size[1], 3), dtype=np.uint8)
     return np.asarray(cv2.resize(image[y1:y2, x1:x2], (size[1], size[0]), interpolation=cv2.INTER_AREA), np.uint8)
@@ -86,15 +85,3 @@ def rectify(
     M = cv2.getPerspectiveTransform(q, dst)
     crop = cv2.warpPerspective(image, M, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return np.asarray(crop, np.uint8), True
-
-
-def rectify_batch(
-    image: npt.NDArray[np.uint8], plates: list[tuple[Corners, BBox]], size: tuple[int, int]
-) -> tuple[npt.NDArray[np.uint8], list[bool]]:
-    """Rectifies several plates of one image into an N x H x W x 3 uint8 batch."""
-    out = np.empty((len(plates), size[0], size[1], 3), dtype=np.uint8)
-    used = []
-    for i, (c, b) in enumerate(plates):
-        out[i], ok = rectify(image, c, b, size)
-        used.append(ok)
-    return out, used
