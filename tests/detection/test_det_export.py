@@ -73,3 +73,53 @@ def test_export_rejects_an_input_size_that_is_not_a_multiple_of_32(tmp_path: Pat
     net = create_detector("detector_tiny")
     ck = save_checkpoint(tmp_path / "last.pt", model=net.state_dict(), model_config=asdict(net.cfg), step=0)
     assert main(["export", "detector", str(ck), "--out", str(tmp_path / "d.onnx"), "--input-size", "100x160"]) == 2
+
+
+def test_int8_detector_keeps_metadata_and_stays_close_to_fp32(tiny_onnx: Path, tmp_path: Path) -> None:
+    from platewise.detection.export import quantize_int8
+
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 255, (h, w, 3), dtype=np.uint8) for h, w in ((90, 150), (120, 100), (60, 200))]
+    q = quantize_int8(tiny_onnx, tmp_path / "q.onnx", images, batch=2)
+    fp32, int8 = OnnxModel(tiny_onnx, threads=1), OnnxModel(q, threads=1)
+    assert int8.metadata["kind"] == "detector" and "int8" in int8.metadata["quantized"]
+    assert int8.metadata["input_size"] == fp32.metadata["input_size"]
+    x = rng.standard_normal((2, 3, 96, 160)).astype(np.float32) * 0.5
+    for a, b in zip(fp32.run(x), int8.run(x), strict=True):
+        assert a.shape == b.shape
+        assert np.abs(a - b).mean() < 0.1 * (np.abs(a).mean() + 1e-3) + 0.05
+
+
+def test_export_cli_int8_reports_a_missing_data_root(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from dataclasses import asdict
+
+    from platewise.cli import main
+    from platewise.detection.registry import create_detector
+    from platewise.training.checkpoint import save_checkpoint
+
+    net = create_detector("detector_tiny")
+    ck = save_checkpoint(
+        tmp_path / "last.pt", model=net.state_dict(), ema=net.state_dict(), model_config=asdict(net.cfg), step=0
+    )
+    args = ["export", "detector", str(ck), "--out", str(tmp_path / "d.onnx"), "--int8", "--data-root", "/nonexistent"]
+    assert main(args) != 0
+    assert "--data-root" in capsys.readouterr().err
+
+
+def test_calibration_images_come_from_the_training_side_only(tmp_path: Path) -> None:
+    import cv2
+
+    from platewise.data.splits import is_holdout
+    from platewise.detection.export import calibration_images
+
+    folder = tmp_path / "scenes"
+    folder.mkdir()
+    rows = ["image,region,x,y,w,h,plate"]
+    for i in range(12):
+        cv2.imwrite(str(folder / f"{i}.jpg"), np.full((40, 60, 3), i * 20, np.uint8))
+        rows.append(f"{i}.jpg,us,5,5,20,10,ABC{i}")
+    (folder / "labels.csv").write_text("\n".join(rows) + "\n")
+    train_side = {i for i in range(12) if not is_holdout(f"scenes/{i}.jpg")}
+    images = calibration_images(tmp_path, ("scenes",), n=100)
+    assert len(images) == len(train_side)
+    assert {int(im[0, 0, 0]) // 20 for im in images} == train_side

@@ -1,4 +1,4 @@
-"""``platewise export detector CHECKPOINT --out FILE.onnx [--format onnx|torchscript]``."""
+"""``platewise export detector CHECKPOINT --out FILE.onnx [--format onnx|torchscript] [--int8]``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--score-threshold", type=float, default=None)
     parser.add_argument("--nms-threshold", type=float, default=None)
     parser.add_argument("--raw-weights", action="store_true", help="export the raw weights instead of the EMA")
+    parser.add_argument(
+        "--int8",
+        action="store_true",
+        help="also write FILE.int8.onnx: static int8 quantization calibrated on 128 real training scenes",
+    )
+    parser.add_argument("--data-root", default=None, help="real data for --int8 calibration (default ../shared/data)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,5 +54,17 @@ def run(args: argparse.Namespace) -> int:
         args.score_threshold if args.score_threshold is not None else DEFAULT_SCORE_THRESHOLD,
         args.nms_threshold if args.nms_threshold is not None else DEFAULT_NMS_THRESHOLD,
     )
-    print(f"wrote {export_onnx(net, args.out, meta)}")
+    out = export_onnx(net, args.out, meta)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
+    if args.int8:
+        from pathlib import Path
+
+        from platewise.data.sources import default_data_root
+        from platewise.detection.export import calibration_images, quantize_int8
+
+        root = Path(args.data_root) if args.data_root else default_data_root()
+        if not root.is_dir():
+            raise InvalidInput(f"--data-root {root}: no such folder (int8 calibration needs the real scenes)")
+        q = quantize_int8(out, out.with_suffix(".int8.onnx"), calibration_images(root))
+        print(f"wrote {q} ({q.stat().st_size / 1e6:.2f} MB)")
     return 0

@@ -8,11 +8,21 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import torch
 
 from platewise.detection.net import ExportWrapper, PlateDetectorNet
 
-__all__ = ["DEFAULT_NMS_THRESHOLD", "DEFAULT_SCORE_THRESHOLD", "detector_metadata", "export_onnx", "export_torchscript"]
+__all__ = [
+    "DEFAULT_NMS_THRESHOLD",
+    "DEFAULT_SCORE_THRESHOLD",
+    "calibration_images",
+    "detector_metadata",
+    "export_onnx",
+    "export_torchscript",
+    "quantize_int8",
+]
 
 DEFAULT_SCORE_THRESHOLD = 0.4
 DEFAULT_NMS_THRESHOLD = 0.45
@@ -93,3 +103,43 @@ def export_torchscript(net: PlateDetectorNet, out: str | Path) -> Path:
     p.parent.mkdir(parents=True, exist_ok=True)
     traced.save(str(p))
     return p
+
+
+def calibration_images(
+    data_root: str | Path,
+    folders: tuple[str, ...] = ("openlpr-scenes", "ro-dashcam", "openalpr-dev", "negatives"),
+    n: int = 128,
+    seed: int = 0,
+) -> list[npt.NDArray[np.uint8]]:
+    """``n`` real training-side scenes (hold-out excluded), drawn evenly over ``folders``, for int8 calibration."""
+    from platewise.detection.dataset import load_records
+
+    rng = np.random.default_rng(seed)
+    per = max(1, n // len(folders))
+    out: list[npt.NDArray[np.uint8]] = []
+    for folder in folders:
+        recs = load_records(data_root, (folder,), holdout=False)
+        for i in rng.choice(len(recs), min(per, len(recs)), replace=False) if recs else []:
+            out.append(recs[int(i)].image())
+    if not out:
+        raise ValueError(f"no training scenes under {data_root} for int8 calibration")
+    return out
+
+
+def quantize_int8(
+    onnx_in: str | Path, onnx_out: str | Path, images: list[npt.NDArray[np.uint8]], batch: int = 8
+) -> Path:
+    """Static int8 quantization of an exported detector, calibrated on real scenes (HxWx3 uint8 BGR, any size),
+    letterboxed and normalized exactly as :class:`platewise.detection.detector.PlateDetector` does."""
+    from platewise.detection.preprocess import letterbox, to_input_tensor
+    from platewise.runtime.onnx import OnnxModel
+    from platewise.runtime.quantize import quantize_static_int8
+
+    meta = OnnxModel(onnx_in, threads=1).metadata
+    size = (int(meta["input_size"][0]), int(meta["input_size"][1]))
+    boxed = [letterbox(im, size)[0] for im in images]
+    feeds = [
+        {"images": to_input_tensor(boxed[i : i + batch], tuple(meta["mean"]), tuple(meta["std"]), rgb=True)}
+        for i in range(0, len(boxed), batch)
+    ]
+    return quantize_static_int8(onnx_in, onnx_out, feeds)

@@ -127,8 +127,12 @@ def train(cfg: DetectorTrainConfig) -> Path:
         model.load_state_dict(ck["model"])
         ema.load_state_dict(ck.get("ema", ck["model"]))
         if "optimizer" in ck:
+            fresh = [(g["base_lr"], g["weight_decay"]) for g in opt.param_groups]
             with contextlib.suppress(ValueError):
                 opt.load_state_dict(ck["optimizer"])
+            # the saved groups carry the old run's learning rates; this run's config decides them
+            for g, (base_lr, wd) in zip(opt.param_groups, fresh, strict=True):
+                g["base_lr"], g["weight_decay"] = base_lr, wd
         step, lr_scale = int(ck.get("step", 0)), float(ck.get("lr_scale", 1.0))
     plateau = PlateauDetector(patience=cfg.plateau_patience, window=2 * cfg.plateau_patience)
     loss_fn = DetectorLoss(cfg.model.reg_max, cfg.corner_weight)

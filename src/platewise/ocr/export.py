@@ -100,41 +100,13 @@ def quantize_int8(onnx_in: str | Path, onnx_out: str | Path, calibration: np.nda
         onnx_out: where the int8 model goes.
         calibration: (N, H, W, 3) uint8 BGR crops at the model's input size.
     """
-    import onnx
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-
     from platewise.ocr.preprocess import normalize_batch
+    from platewise.runtime.onnx import OnnxModel
+    from platewise.runtime.quantize import quantize_static_int8
 
-    src = onnx.load(str(onnx_in))
-    meta = json.loads({p.key: p.value for p in src.metadata_props}["platewise"])
-
-    class _Reader(CalibrationDataReader):
-        def __init__(self) -> None:
-            self.batches = iter(
-                [
-                    {"image": normalize_batch(calibration[i : i + 16], meta["mean"], meta["std"])}
-                    for i in range(0, len(calibration), 16)
-                ]
-            )
-
-        def get_next(self) -> dict[str, np.ndarray] | None:
-            return next(self.batches, None)
-
-    out = Path(onnx_out)
-    quantize_static(
-        str(onnx_in),
-        str(out),
-        _Reader(),
-        quant_format=QuantFormat.QDQ,
-        per_channel=True,
-        weight_type=QuantType.QInt8,
-        activation_type=QuantType.QUInt8,
-        op_types_to_quantize=["MatMul", "Gemm", "Conv"],
-    )
-    q = onnx.load(str(out))
-    del q.metadata_props[:]
-    entry = q.metadata_props.add()
-    entry.key = "platewise"
-    entry.value = json.dumps({**meta, "quantized": "int8 static QDQ, per-channel weights"}, ensure_ascii=False)
-    onnx.save(q, str(out))
-    return out
+    meta = OnnxModel(onnx_in, threads=1).metadata
+    batches = [
+        {"image": normalize_batch(calibration[i : i + 16], meta["mean"], meta["std"])}
+        for i in range(0, len(calibration), 16)
+    ]
+    return quantize_static_int8(onnx_in, onnx_out, batches)
