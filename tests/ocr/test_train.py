@@ -67,3 +67,24 @@ def test_tiny_training_run_writes_checkpoints_log_and_resumes(data_root: Path, t
     sup_steps = [r["step"] for r in recs if r.get("phase") == "sup"]
     assert max(sup_steps) == 5
     assert sup_steps.count(0) == 1
+
+    # a resumed run keeps the learning rate it had reached, unless told to restart it
+    from platewise.training.checkpoint import load_checkpoint, save_checkpoint
+
+    ck = load_checkpoint(tmp_path / "last.pt")
+    ck["state"]["lr"] = 1e-5
+    save_checkpoint(tmp_path / "last.pt", **ck)
+
+    def lrs_after(extra: list[str]) -> list[float]:
+        n = len((tmp_path / "log.jsonl").read_text().splitlines())
+        tc2 = load_config(
+            OcrTrainConfig,
+            CONFIGS[[p.stem for p in CONFIGS].index("ocr_tiny")],
+            [f"--run_dir={tmp_path}", f"--data_root={data_root}", *extra],
+        )
+        train(tc2, log=lambda m: None)
+        new = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()[n:]]
+        return [r["lr"] for r in new if r.get("phase") == "sup"]
+
+    assert lrs_after(["--steps=7"]) == [pytest.approx(1e-5)]
+    assert lrs_after(["--steps=9", "--restart_lr=true"]) == [pytest.approx(5e-4), pytest.approx(1e-3)]

@@ -19,7 +19,7 @@ def test_read_batch_reads_all_plates_of_all_images_in_one_ocr_batch():
     alpr = ALPR(FakeDetector([(0.1, 0.1, 0.4, 0.3), (0.5, 0.5, 0.9, 0.7)]), rec)
     out = alpr.read_batch([_img(), _img(300, 400), _img(50, 60)])
     assert [len(p) for p in out] == [2, 2, 2]
-    assert rec.batches == [(6, 32, 128, 3)]
+    assert rec.batches == [(12, 32, 128, 3)]  # 6 straightened plates + their 6 box views
     assert out[1][1].box.x1 == pytest.approx(200)
     assert out[0][0].text == "AB123CD" and out[0][0].region == "eu-fr"
 
@@ -99,3 +99,36 @@ def test_evaluate_e2e_counts_exact_reads_detection_recall_and_false_positives(tm
     assert o["plates"] == 2 and o["accuracy"] == 0.5 and o["detection_recall"] == 1.0
     assert o["false_positives_per_image"] == 1.0 and res["regions"]["eu"]["plates"] == 2
     assert match_reads([BBox(0, 0, 10, 10)], []) == [None]
+
+
+class _ByPosition(FakeRecognizer):
+    """Reads the first ``k`` crops of a batch (the straightened plates) as ``first``, the rest (box views) as
+    ``second``."""
+
+    def __init__(self, k: int, first: tuple[str, float], second: tuple[str, float]) -> None:
+        super().__init__()
+        self.k, self.first, self.second = k, first, second
+
+    def read_prepared(self, batch):
+        self.batches.append(tuple(batch.shape))
+        out = []
+        for j in range(len(batch)):
+            t, c = self.first if j < self.k else self.second
+            out.append(PlateText(t, c, (c,) * len(t), ((t, c),)))
+        return out
+
+
+def test_box_view_wins_only_when_more_confident():
+    det = FakeDetector([(0.1, 0.1, 0.4, 0.3)])
+    rec = _ByPosition(1, ("AB123CD", 0.4), ("XY987ZW", 0.8))
+    (p,) = ALPR(det, rec).read(_img())
+    assert (p.text, p.extra["view"], p.extra["rectified"]) == ("XY987ZW", "box", True)
+    rec = _ByPosition(1, ("AB123CD", 0.9), ("XY987ZW", 0.8))
+    (p,) = ALPR(det, rec).read(_img())
+    assert (p.text, p.extra["view"]) == ("AB123CD", "rectified")
+    rec = _ByPosition(1, ("AB123CD", 0.4), ("XY987ZW", 0.8))
+    (p,) = ALPR(det, rec, box_view=False).read(_img())
+    assert (p.text, p.extra["view"]) == ("AB123CD", "rectified")
+    assert rec.batches == [(1, 32, 128, 3)]
+    with pytest.raises(ValueError, match="box_pad"):
+        ALPR(det, rec, box_pad=0.7)

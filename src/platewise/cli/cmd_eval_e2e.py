@@ -25,6 +25,11 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reader", metavar="FILE.onnx", help="reader model (default: shipped)")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--rectify-pad", type=float, default=0.05, help="margin around straightened plates (default 0.05)")
+    p.add_argument(
+        "--no-box-view",
+        action="store_true",
+        help="read only the straightened plate (default: also its box crop, keeping the more confident reading)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
         detector_path=args.detector,
         reader_path=args.reader,
         rectify_pad=args.rectify_pad,
+        box_view=not args.no_box_view,
     )
     res = evaluate_e2e(alpr, samples, load_image)
     for e in res["errors"]:

@@ -208,7 +208,7 @@ def train(cfg: DetectorTrainConfig) -> Path:
             rec = {k: round(v / cfg.log_every, 5) for k, v in avg.items()}
             log.write(
                 step=step,
-                lr=cfg.lr * lr_scale * warm,
+                lr=max(g["lr"] for g in opt.param_groups),  # the head's (the backbone runs at a fraction of it)
                 sec_per_step=round((now - last_t) / cfg.log_every, 4),
                 elapsed_min=round((now - t0) / 60, 2),
                 **rec,

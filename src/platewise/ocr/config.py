@@ -92,6 +92,8 @@ class OcrTrainConfig:
         max_minutes: stop (with a checkpoint) after this wall time; 0 = no limit.
         final_decay_minutes: with ``max_minutes``, the LR also decays linearly to ``min_lr`` over the last
             so many minutes (a time-boxed run ends annealed even when no plateau was detected).
+        restart_lr: when resuming, start again from ``lr`` (with a fresh warm-up) instead of the learning rate
+            the resumed run had reached: for a new time-boxed session after an annealed or plateaued one.
     """
 
     model: str = "ocr_s"
@@ -120,3 +122,4 @@ class OcrTrainConfig:
     seed: int = 0
     max_minutes: float = 0.0
     final_decay_minutes: float = 0.0
+    restart_lr: bool = False

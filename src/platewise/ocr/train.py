@@ -146,6 +146,7 @@ def train(tc: OcrTrainConfig, resume: str | None = None, log: Any = print) -> Pa
         mae = None
         log(f"initialized {len(same)}/{len(own)} tensors from {tc.init_from}")
     ckpt_path = Path(resume) if resume else run / "last.pt"
+    warm_from = 0  # the step the LR warm-up counts from
     if ckpt_path.is_file():
         ck = load_checkpoint(ckpt_path)
         model.load_state_dict(ck["model"])
@@ -153,6 +154,10 @@ def train(tc: OcrTrainConfig, resume: str | None = None, log: Any = print) -> Pa
         if ck.get("optimizer") and state["phase"] == "sup":
             opt.load_state_dict(ck["optimizer"])
         log(f"resumed from {ckpt_path} at phase {state['phase']} step {state['step']}")
+        if tc.restart_lr and state["phase"] == "sup":
+            state["lr"] = tc.lr
+            warm_from = int(state["step"])
+            log(f"learning rate restarted at {tc.lr:.2e}")
     runlog = RunLog(run)
     runlog.write(
         event="start",
@@ -223,7 +228,7 @@ def train(tc: OcrTrainConfig, resume: str | None = None, log: Any = print) -> Pa
     smooth = None
     while state["step"] < tc.steps and not out_of_time():
         step = state["step"]
-        lr = _lr_at(step, state["lr"], tc.warmup)
+        lr = _lr_at(step - warm_from, state["lr"], tc.warmup)
         if tc.max_minutes > 0 and tc.final_decay_minutes > 0:
             left = tc.max_minutes - (time.time() - t0) / 60
             if left < tc.final_decay_minutes:
@@ -239,7 +244,7 @@ def train(tc: OcrTrainConfig, resume: str | None = None, log: Any = print) -> Pa
         state["step"] += 1
         lv = loss.item()
         smooth = lv if smooth is None else 0.98 * smooth + 0.02 * lv
-        if step > tc.warmup and plateau.step(lv) and state["lr"] > tc.min_lr:
+        if step - warm_from > tc.warmup and plateau.step(lv) and state["lr"] > tc.min_lr:
             state["lr"] = max(tc.min_lr, state["lr"] * tc.lr_drop)
             runlog.write(step=step, event="lr_drop", lr=state["lr"])
             log(f"plateau at step {step}: lr -> {state['lr']:.2e}")

@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from platewise.imageio import as_bgr
 from platewise.pipeline.base import Detector, Recognizer
-from platewise.pipeline.rectify import rectify
+from platewise.pipeline.rectify import crop_box, rectify
 from platewise.plates.formats import formats_for, guess_region
 from platewise.types import Detection, PlateRead, PlateText
 
@@ -57,6 +57,10 @@ class ALPR:
         threads: ONNX Runtime intra-op threads for the default models.
         rectify_pad: margin added around each straightened plate, as a fraction of its size (the reader was
             trained on crops with a thin margin).
+        box_view: when a plate was straightened with its corners, also read its padded box crop (the view the
+            reader was mostly trained on) in the same OCR batch and keep the more confident of the two readings.
+            Costs one more crop per plate; ``extra["view"]`` says which one won.
+        box_pad: margin of that box crop, as a fraction of the box size.
 
     Example:
         >>> alpr = ALPR()                                        # doctest: +SKIP
@@ -76,6 +80,8 @@ class ALPR:
         detector_path: str | Path | None = None,
         reader_path: str | Path | None = None,
         rectify_pad: float = 0.05,
+        box_view: bool = True,
+        box_pad: float = 0.08,
     ) -> None:
         if region is not None:
             formats_for(region)  # validates, raising ValueError with the known regions
@@ -83,6 +89,8 @@ class ALPR:
             raise ValueError(f"top_n must be >= 1, got {top_n}")
         if not 0.0 <= rectify_pad < 0.5:
             raise ValueError(f"rectify_pad must be in [0, 0.5), got {rectify_pad}")
+        if not 0.0 <= box_pad < 0.5:
+            raise ValueError(f"box_pad must be in [0, 0.5), got {box_pad}")
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError(f"min_confidence must be in [0, 1], got {min_confidence}")
         if detector is None:
@@ -99,6 +107,8 @@ class ALPR:
         self.top_n = top_n
         self.min_confidence = min_confidence
         self.rectify_pad = rectify_pad
+        self.box_view = box_view
+        self.box_pad = box_pad
 
     def read(self, image: npt.NDArray[np.uint8], *, rgb: bool = False) -> list[PlateRead]:
         """The plates of one HxWx3 uint8 image (BGR, or RGB with ``rgb=True``)."""
@@ -115,17 +125,26 @@ class ALPR:
         dets = self.detector.detect(bgr) if bgr else []
         t1 = time.perf_counter()
         h, w = self.reader.input_size
-        owners: list[tuple[int, Detection, bool]] = []
-        crops = np.empty((sum(len(d) for d in dets), h, w, 3), dtype=np.uint8)
+        # per plate: (image index, detection, corners used, crop index of its box view or -1)
+        owners: list[tuple[int, Detection, bool, int]] = []
+        n_dets = sum(len(d) for d in dets)
+        crops = np.empty(((2 if self.box_view else 1) * n_dets, h, w, 3), dtype=np.uint8)
+        n = n_dets  # box views go after the n_dets straightened crops
         for i, (img, ds) in enumerate(zip(bgr, dets, strict=True)):
             for d in ds:
                 crops[len(owners)], used = rectify(img, d.corners, d.box, (h, w), pad=self.rectify_pad)
-                owners.append((i, d, used))
+                second = -1
+                if used and self.box_view:
+                    crops[n], second, n = crop_box(img, d.box, (h, w), pad=self.box_pad), n, n + 1
+                owners.append((i, d, used, second))
         t2 = time.perf_counter()
-        texts = self.reader.read_prepared(crops) if len(owners) else []
+        texts = self.reader.read_prepared(crops[:n]) if owners else []
         t3 = time.perf_counter()
         plates: list[list[PlateRead]] = [[] for _ in bgr]
-        for (i, d, used), pt in zip(owners, texts, strict=True):
+        for k, (i, d, used, second) in enumerate(owners):
+            pt, view = texts[k], ("rectified" if used else "box")
+            if second >= 0 and texts[second].confidence > pt.confidence:
+                pt, view = texts[second], "box"
             text, conf, region = choose_candidate(pt, self.region)
             if not text or conf < self.min_confidence:
                 continue
@@ -138,7 +157,7 @@ class ALPR:
                     candidates=pt.candidates[: self.top_n],
                     region=region,
                     detection=d,
-                    extra={"rectified": used},
+                    extra={"rectified": used, "view": view},
                 )
             )
         t4 = time.perf_counter()
