@@ -132,3 +132,12 @@ def test_box_view_wins_only_when_more_confident():
     assert rec.batches == [(1, 32, 128, 3)]
     with pytest.raises(ValueError, match="box_pad"):
         ALPR(det, rec, box_pad=0.7)
+
+
+def test_min_chars_drops_short_readings():
+    det = FakeDetector([(0.1, 0.1, 0.4, 0.3)])
+    assert ALPR(det, FakeRecognizer("K77")).read(_img()) == []
+    assert [p.text for p in ALPR(det, FakeRecognizer("K77"), min_chars=3).read(_img())] == ["K77"]
+    assert [p.text for p in ALPR(det, FakeRecognizer("K779")).read(_img())] == ["K779"]
+    with pytest.raises(ValueError, match="min_chars"):
+        ALPR(det, FakeRecognizer(), min_chars=0)

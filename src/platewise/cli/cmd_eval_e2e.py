@@ -25,6 +25,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reader", metavar="FILE.onnx", help="reader model (default: shipped)")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--rectify-pad", type=float, default=0.05, help="margin around straightened plates (default 0.05)")
+    p.add_argument("--min-chars", type=int, default=4, help="drop plates read with fewer characters (default 4)")
     p.add_argument(
         "--no-box-view",
         action="store_true",
@@ -39,6 +40,10 @@ def run(args: argparse.Namespace) -> int:
     from platewise.pipeline import ALPR
     from platewise.pipeline.evaluate import evaluate_e2e
 
+    from platewise.errors import InvalidInput
+
+    if args.min_chars < 1:
+        raise InvalidInput("--min-chars must be >= 1")
     samples = read_scenes_csv(args.labels, args.root)
     if args.split != "all":
         samples = [s for s in samples if is_holdout(s.key) == (args.split == "holdout")]
@@ -49,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         reader_path=args.reader,
         rectify_pad=args.rectify_pad,
         box_view=not args.no_box_view,
+        min_chars=args.min_chars,
     )
     res = evaluate_e2e(alpr, samples, load_image)
     for e in res["errors"]:

@@ -24,6 +24,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--draw", metavar="DIR", help="write annotated copies (box, corners, text) into DIR")
     p.add_argument("--region", help="bias readings toward a region's formats (us, eu, eu-de, br, ar, cn ...)")
     p.add_argument("--min-confidence", type=float, default=0.0, help="drop plates read with less (0..1)")
+    p.add_argument(
+        "--min-chars", type=int, default=4, help="drop plates read with fewer characters (default 4; 1 keeps all)"
+    )
     p.add_argument("--top-n", type=int, default=3, help="candidate readings kept per plate (default 3)")
     p.add_argument("--batch-size", type=int, default=8, help="images per batch (default 8)")
     p.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads (default: PLATEWISE_THREADS or 2)")
@@ -78,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidInput("--min-confidence must be between 0 and 1")
     if args.top_n < 1:
         raise InvalidInput("--top-n must be >= 1")
+    if args.min_chars < 1:
+        raise InvalidInput("--min-chars must be >= 1")
     if (args.db or args.source) and not args.store:
         raise InvalidInput("--db and --source only apply with --store")
     paths = expand_paths(args.paths)
@@ -93,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         region=args.region,
         top_n=args.top_n,
         min_confidence=args.min_confidence,
+        min_chars=args.min_chars,
         threads=args.threads,
         detector_path=args.detector,
         reader_path=args.reader,

@@ -54,6 +54,8 @@ class ALPR:
             ``eu-de``, ``br``, ``cn`` ...).
         top_n: candidates kept per plate.
         min_confidence: plates whose reading confidence is below this are dropped.
+        min_chars: plates read with fewer characters are dropped (signs, lights and stickers found by the
+            detector mostly read as 1 to 3 characters; OpenALPR's default minimum is also 4). 1 keeps them all.
         threads: ONNX Runtime intra-op threads for the default models.
         rectify_pad: margin added around each straightened plate, as a fraction of its size (the reader was
             trained on crops with a thin margin).
@@ -76,6 +78,7 @@ class ALPR:
         region: str | None = None,
         top_n: int = 3,
         min_confidence: float = 0.0,
+        min_chars: int = 4,
         threads: int | None = None,
         detector_path: str | Path | None = None,
         reader_path: str | Path | None = None,
@@ -93,6 +96,8 @@ class ALPR:
             raise ValueError(f"box_pad must be in [0, 0.5), got {box_pad}")
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError(f"min_confidence must be in [0, 1], got {min_confidence}")
+        if min_chars < 1:
+            raise ValueError(f"min_chars must be >= 1, got {min_chars}")
         if detector is None:
             from platewise.detection.detector import PlateDetector
 
@@ -106,6 +111,7 @@ class ALPR:
         self.region = region
         self.top_n = top_n
         self.min_confidence = min_confidence
+        self.min_chars = min_chars
         self.rectify_pad = rectify_pad
         self.box_view = box_view
         self.box_pad = box_pad
@@ -146,7 +152,7 @@ class ALPR:
             if second >= 0 and texts[second].confidence > pt.confidence:
                 pt, view = texts[second], "box"
             text, conf, region = choose_candidate(pt, self.region)
-            if not text or conf < self.min_confidence:
+            if len(text) < self.min_chars or conf < self.min_confidence:
                 continue
             char_conf = pt.char_confidences if text == pt.text else _char_conf_for(text, pt)
             plates[i].append(
