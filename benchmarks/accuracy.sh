@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Hold-out accuracy of the shipped models (or of other ONNX files), written to benchmarks/results/.
+#
+# Usage: benchmarks/accuracy.sh [ocr] [detect] [corners] [e2e]        (no argument: all four)
+# Environment: READER=file.onnx DETECTOR=file.onnx (default: the shipped weights), TAG=name (suffix of the
+# result files, e.g. TAG=int8), DATA=../shared/data, PLATEWISE_THREADS (ONNX Runtime threads).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${DATA:-../shared/data}
+OUT=benchmarks/results
+SUFFIX=${TAG:+_$TAG}
+PW=${PW:-platewise}
+parts=("$@")
+[ ${#parts[@]} -eq 0 ] && parts=(ocr detect corners e2e)
+reader=(); [ -n "${READER:-}" ] && reader=(--model "$READER")
+detector=(); [ -n "${DETECTOR:-}" ] && detector=(--model "$DETECTOR")
+mkdir -p "$OUT"
+for part in "${parts[@]}"; do
+  case $part in
+    ocr)
+      for f in openalpr-crops br-crops cn-crops openalpr-dev; do
+        $PW eval ocr --labels "$DATA/$f/labels.csv" --split holdout --json "${reader[@]}" > "$OUT/ocr_eval_$f$SUFFIX.json"
+        echo "ocr $f: $(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['overall'])" "$OUT/ocr_eval_$f$SUFFIX.json")"
+      done ;;
+    detect)
+      for f in openlpr-scenes ro-dashcam openalpr-dev; do
+        $PW eval detect --labels "$DATA/$f/labels.csv" --holdout --json "${detector[@]}" > "$OUT/detect_eval_$f$SUFFIX.json"
+        echo "detect $f: $(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['overall'])" "$OUT/detect_eval_$f$SUFFIX.json")"
+      done ;;
+    corners)
+      for src in builtin scenes; do
+        $PW eval detect --synthetic 300 --synth-source $src --root "$DATA" --json "${detector[@]}" > "$OUT/detect_corners_$src$SUFFIX.json"
+        echo "corners $src: $(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['mean_corner_error_per_width'])" "$OUT/detect_corners_$src$SUFFIX.json")"
+      done ;;
+    e2e)
+      e2e=(); [ -n "${READER:-}" ] && e2e+=(--reader "$READER"); [ -n "${DETECTOR:-}" ] && e2e+=(--detector "$DETECTOR")
+      $PW eval e2e --labels "$DATA/openalpr-dev/labels.csv" --split holdout --json "${e2e[@]}" > "$OUT/e2e_eval_openalpr-dev_holdout$SUFFIX.json"
+      echo "e2e: $(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print({k: v for k, v in d.items() if k != 'errors'})" "$OUT/e2e_eval_openalpr-dev_holdout$SUFFIX.json")" ;;
+    *) echo "unknown part $part (ocr, detect, corners, e2e)" >&2; exit 2 ;;
+  esac
+done
