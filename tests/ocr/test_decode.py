@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from platewise.ocr.decode import ctc_greedy, decode_ctc, decode_parallel
+from platewise.ocr.decode import ctc_greedy, decode_ctc, decode_parallel, softmax
 from platewise.plates import ALPHABET, MAX_LEN, Tokenizer
 
 TOK = Tokenizer()
@@ -89,3 +89,32 @@ def test_ctc_candidates_start_with_the_reading_and_share_its_confidence_scale():
         assert pt.candidates[0] == (pt.text, pt.confidence)
         assert len({t for t, _ in pt.candidates}) == len(pt.candidates)
         assert all(0.0 <= c <= 1.0 for _, c in pt.candidates)
+
+
+def _ctc_exact(probs: np.ndarray) -> dict[tuple[int, ...], float]:
+    """Probability of every label sequence: the sum over all frame paths that collapse to it."""
+    import itertools
+
+    out: dict[tuple[int, ...], float] = {}
+    t_len, c_len = probs.shape
+    for path in itertools.product(range(c_len), repeat=t_len):
+        p = float(np.prod([probs[t, c] for t, c in enumerate(path)]))
+        seq = tuple(c for i, c in enumerate(path) if c != 0 and (i == 0 or c != path[i - 1]))
+        out[seq] = out.get(seq, 0.0) + p
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ctc_prefix_beam_equals_exhaustive_sum_when_nothing_is_pruned(seed: int) -> None:
+    from platewise.ocr.decode import _ctc_prefix_beam
+
+    rng = np.random.default_rng(seed)
+    probs = softmax(rng.standard_normal((4, 3)) * 2)
+    if seed % 2:  # a blank-only frame (exactly 1.0 blank) in the middle
+        probs[1] = [1.0, 0.0, 0.0]
+    exact = [kv for kv in sorted(_ctc_exact(probs).items(), key=lambda kv: -kv[1]) if kv[1] > 0]
+    beam = _ctc_prefix_beam(probs, top_n=16, prune=0.0)  # width 32 >= the 31 possible prefixes
+    beam = [kv for kv in beam if kv[1] > 0]  # prefixes reachable only through zero-probability paths
+    assert len(beam) == min(16, len(exact))
+    assert [k for k, _ in beam] == [k for k, _ in exact[: len(beam)]]
+    np.testing.assert_allclose([v for _, v in beam], [v for _, v in exact[: len(beam)]], rtol=1e-5)

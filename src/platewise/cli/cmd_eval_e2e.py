@@ -36,11 +36,10 @@ def configure(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from platewise.data.sources import read_scenes_csv
     from platewise.data.splits import is_holdout
+    from platewise.errors import InvalidInput
     from platewise.imageio import load_image
     from platewise.pipeline import ALPR
     from platewise.pipeline.evaluate import evaluate_e2e
-
-    from platewise.errors import InvalidInput
 
     if args.min_chars < 1:
         raise InvalidInput("--min-chars must be >= 1")

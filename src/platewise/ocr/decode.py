@@ -86,30 +86,47 @@ def ctc_greedy(probs: npt.NDArray[np.float32]) -> tuple[list[int], list[float]]:
 def _ctc_prefix_beam(
     probs: npt.NDArray[np.float32], top_n: int, prune: float = 0.01
 ) -> list[tuple[tuple[int, ...], float]]:
-    """CTC prefix beam search over (T, C) probabilities -> [(ids, probability)], best first."""
+    """CTC prefix beam search over (T, C) probabilities -> [(ids, probability)], best first.
+
+    Characters whose probability in a frame is at most ``prune`` are not extended with in that frame; a frame
+    with none left only ends every prefix in a blank (runs of such frames are applied at once).
+    """
     width = max(2 * top_n, 4)
+    rows: list[list[float]] = probs.tolist()  # plain floats: indexing numpy scalars in the loop is slower
+    live_t, live_c = np.nonzero(probs[:, 1:] > prune)
+    chars_at: list[list[int]] = [[] for _ in rows]
+    for t, c in zip(live_t.tolist(), live_c.tolist(), strict=True):
+        chars_at[t].append(c + 1)
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (1.0, 0.0)}  # prefix -> (p_blank, p_nonblank)
-    live = probs[:, 1:] > prune  # (T, C-1): the few characters worth extending with, per frame
-    for t in range(probs.shape[0]):
-        p = probs[t]
-        if not live[t].any():  # a blank-only frame: every prefix just ends in a blank
-            beams = {k: ((pb + pnb) * float(p[0]), 0.0) for k, (pb, pnb) in beams.items()}
+    blank_run, pending = 1.0, False  # product of the blank probabilities of blank-only frames not applied yet
+    for p, chars in zip(rows, chars_at, strict=True):
+        if not chars:
+            blank_run, pending = blank_run * p[0], True
             continue
-        chars = [int(c) + 1 for c in np.flatnonzero(live[t])]
+        if pending:
+            beams = {k: ((pb + pnb) * blank_run, 0.0) for k, (pb, pnb) in beams.items()}
+            blank_run, pending = 1.0, False
+        p0 = p[0]
         nxt: dict[tuple[int, ...], list[float]] = {}
         for prefix, (pb, pnb) in beams.items():
-            e = nxt.setdefault(prefix, [0.0, 0.0])
-            e[0] += (pb + pnb) * float(p[0])
+            tot = pb + pnb
+            e = nxt.get(prefix)
+            if e is None:
+                e = nxt[prefix] = [0.0, 0.0]
+            e[0] += tot * p0
+            last = prefix[-1] if prefix else -1
             if prefix:
-                e[1] += pnb * float(p[prefix[-1]])
+                e[1] += pnb * p[last]
             for c in chars:
                 ext = prefix + (c,)
-                e2 = nxt.setdefault(ext, [0.0, 0.0])
-                if prefix and c == prefix[-1]:
-                    e2[1] += pb * float(p[c])
-                else:
-                    e2[1] += (pb + pnb) * float(p[c])
-        beams = {k: (v[0], v[1]) for k, v in sorted(nxt.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))[:width]}
+                e2 = nxt.get(ext)
+                if e2 is None:
+                    e2 = nxt[ext] = [0.0, 0.0]
+                e2[1] += (pb if c == last else tot) * p[c]
+        kept = sorted(nxt.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))[:width] if len(nxt) > width else nxt.items()
+        beams = {k: (v[0], v[1]) for k, v in kept}
+    if pending:
+        beams = {k: ((pb + pnb) * blank_run, 0.0) for k, (pb, pnb) in beams.items()}
     return sorted(((k, v[0] + v[1]) for k, v in beams.items()), key=lambda kv: -kv[1])[:top_n]
 
 
