@@ -84,7 +84,7 @@ class ALPR:
         reader_path: str | Path | None = None,
         rectify_pad: float = 0.05,
         box_view: bool = True,
-        box_pad: float = 0.08,
+        box_pad: float = 0.03,
     ) -> None:
         if region is not None:
             formats_for(region)  # validates, raising ValueError with the known regions
