@@ -31,3 +31,15 @@ def test_normalize_batch_is_nchw_float32_with_mean_std() -> None:
     assert x.dtype == np.float32
     assert np.allclose(x[:, 0], -1.0)
     assert np.allclose(x[:, 2], 1.0)
+
+
+def test_normalize_batch_fast_and_generic_paths_agree_per_channel() -> None:
+    b = np.random.default_rng(1).integers(0, 256, (3, 8, 12, 3), dtype=np.uint8)
+    mean = (0.2, 0.5, 0.7)  # BGR order
+    want = (b.astype(np.float32) / 255 - np.array(mean, np.float32)).transpose(0, 3, 1, 2)
+    fast = normalize_batch(b, mean, (0.5, 0.5, 0.5))  # equal std: the fused OpenCV path
+    generic = normalize_batch(b, mean, (0.5, 0.5, 0.50001))  # the numpy path
+    np.testing.assert_allclose(fast, want / 0.5, atol=1e-5)
+    np.testing.assert_allclose(generic, want / np.array([0.5, 0.5, 0.50001], np.float32).reshape(1, 3, 1, 1), atol=1e-5)
+    assert fast.dtype == np.float32 and fast.flags["C_CONTIGUOUS"]
+    assert normalize_batch(b[:0], mean, (0.5, 0.5, 0.5)).shape == (0, 3, 8, 12)

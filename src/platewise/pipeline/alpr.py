@@ -62,7 +62,8 @@ class ALPR:
         box_view: when a plate was straightened with its corners, also read its padded box crop (the view the
             reader was mostly trained on) in the same OCR batch and keep the more confident of the two readings.
             Costs one more crop per plate; ``extra["view"]`` says which one won.
-        box_pad: margin of that box crop, as a fraction of the box size.
+        box_pad: margin of that box crop, as a fraction of the box size (0: the detector's boxes already carry
+            a margin; ``benchmarks/crop_views.py`` measures the choice).
 
     Example:
         >>> alpr = ALPR()                                        # doctest: +SKIP
@@ -84,7 +85,7 @@ class ALPR:
         reader_path: str | Path | None = None,
         rectify_pad: float = 0.05,
         box_view: bool = True,
-        box_pad: float = 0.03,
+        box_pad: float = 0.0,
     ) -> None:
         if region is not None:
             formats_for(region)  # validates, raising ValueError with the known regions
