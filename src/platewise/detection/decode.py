@@ -89,7 +89,7 @@ def _softmax_integral(logits: F32, reg_max: int) -> F32:
     z = logits.reshape(-1, 4, reg_max + 1).astype(np.float32)
     z = np.exp(z - z.max(-1, keepdims=True))
     z /= z.sum(-1, keepdims=True)
-    return (z * np.arange(reg_max + 1, dtype=np.float32)).sum(-1)
+    return np.asarray((z * np.arange(reg_max + 1, dtype=np.float32)).sum(-1), dtype=np.float32)
 
 
 def decode_one(

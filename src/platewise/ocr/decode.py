@@ -23,7 +23,7 @@ __all__ = ["ctc_greedy", "decode_ctc", "decode_logits", "decode_parallel", "soft
 def softmax(logits: npt.NDArray[np.floating], axis: int = -1) -> npt.NDArray[np.float32]:
     x = logits.astype(np.float32, copy=False)
     e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return (e / e.sum(axis=axis, keepdims=True)).astype(np.float32, copy=False)
+    return np.asarray(e / e.sum(axis=axis, keepdims=True), dtype=np.float32)
 
 
 def _topn_parallel(probs: npt.NDArray[np.float32], alphabet: str, top_n: int) -> list[tuple[str, float]]:
