@@ -12,6 +12,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from platewise.imageio import to_nchw
+
 __all__ = ["Letterbox", "letterbox", "to_input_tensor"]
 
 PAD_VALUE = 114
@@ -56,14 +58,4 @@ def to_input_tensor(
 
     ``mean``/``std`` are in the network's channel order (RGB when ``rgb``).
     """
-    if len(set(std)) == 1:  # one fused OpenCV pass (about 2.5x faster than the numpy steps below)
-        h, w = images[0].shape[:2]
-        blob = cv2.dnn.blobFromImages(list(images), 1.0 / float(std[0]), (w, h), tuple(mean), swapRB=rgb, crop=False)
-        return np.ascontiguousarray(blob, dtype=np.float32)
-    batch = np.stack(images)
-    if rgb:
-        batch = batch[..., ::-1]
-    m = np.asarray(mean, dtype=np.float32)
-    s = np.asarray(std, dtype=np.float32)
-    x = (batch.astype(np.float32) - m) * (1.0 / s)
-    return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    return to_nchw(images, mean, std, swap_rb=rgb)

@@ -8,6 +8,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from platewise.imageio import to_nchw
+
 __all__ = ["normalize_batch", "resize_crop"]
 
 
@@ -28,17 +30,6 @@ def normalize_batch(
     batch: npt.NDArray[np.uint8], mean: Sequence[float], std: Sequence[float]
 ) -> npt.NDArray[np.float32]:
     """(N, H, W, 3) uint8 BGR -> (N, 3, H, W) float32, ``(x / 255 - mean) / std`` per channel (BGR order)."""
-    if len(set(std)) == 1 and batch.ndim == 4 and batch.shape[0] > 0 and batch.shape[3] == 3:
-        # one fused OpenCV pass: (x - 255 * mean) * 1 / (255 * std); about 1.7x faster than the numpy steps
-        n, h, w = batch.shape[:3]
-        blob = cv2.dnn.blobFromImages(
-            list(batch), 1.0 / (255.0 * float(std[0])), (w, h), tuple(255.0 * float(v) for v in mean), swapRB=False
-        )
-        return np.ascontiguousarray(blob, dtype=np.float32)
-    m = np.asarray(mean, dtype=np.float32).reshape(1, 3, 1, 1)
-    s = np.asarray(std, dtype=np.float32).reshape(1, 3, 1, 1)
-    x = batch.transpose(0, 3, 1, 2).astype(np.float32)
-    x *= np.float32(1.0 / 255.0)
-    x -= m
-    x /= s
-    return np.ascontiguousarray(x)
+    if batch.shape[0] == 0:
+        return np.zeros((0, 3, *batch.shape[1:3]), dtype=np.float32)
+    return to_nchw(list(batch), [255.0 * v for v in mean], [255.0 * v for v in std])
