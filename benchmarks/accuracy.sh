@@ -15,27 +15,29 @@ parts=("$@")
 reader=(); [ -n "${READER:-}" ] && reader=(--model "$READER")
 detector=(); [ -n "${DETECTOR:-}" ] && detector=(--model "$DETECTOR")
 mkdir -p "$OUT"
+# show FILE KEY [KEY ...]: the value of KEY in a result file, or a dict of the KEYs
+show() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); k=sys.argv[2:]; print(d[k[0]] if len(k) == 1 else {x: d[x] for x in k})" "$@"; }
 for part in "${parts[@]}"; do
   case $part in
     ocr)
       for f in openalpr-crops br-crops cn-crops openalpr-dev; do
         $PW eval ocr --labels "$DATA/$f/labels.csv" --split holdout --json "${reader[@]}" > "$OUT/ocr_eval_$f$SUFFIX.json"
-        echo "ocr $f: $(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['overall'])" "$OUT/ocr_eval_$f$SUFFIX.json")"
+        echo "ocr $f: $(show "$OUT/ocr_eval_$f$SUFFIX.json" overall)"
       done ;;
     detect)
       for f in openlpr-scenes ro-dashcam openalpr-dev; do
         $PW eval detect --labels "$DATA/$f/labels.csv" --holdout --json "${detector[@]}" > "$OUT/detect_eval_$f$SUFFIX.json"
-        echo "detect $f: $(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['overall'])" "$OUT/detect_eval_$f$SUFFIX.json")"
+        echo "detect $f: $(show "$OUT/detect_eval_$f$SUFFIX.json" overall)"
       done ;;
     corners)
       for src in builtin scenes; do
         $PW eval detect --synthetic 300 --synth-source $src --root "$DATA" --json "${detector[@]}" > "$OUT/detect_corners_$src$SUFFIX.json"
-        echo "corners $src: $(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['mean_corner_error_per_width'])" "$OUT/detect_corners_$src$SUFFIX.json")"
+        echo "corners $src: $(show "$OUT/detect_corners_$src$SUFFIX.json" mean_corner_error_per_width)"
       done ;;
     e2e)
       e2e=(); [ -n "${READER:-}" ] && e2e+=(--reader "$READER"); [ -n "${DETECTOR:-}" ] && e2e+=(--detector "$DETECTOR")
       $PW eval e2e --labels "$DATA/openalpr-dev/labels.csv" --split holdout --json "${e2e[@]}" > "$OUT/e2e_eval_openalpr-dev_holdout$SUFFIX.json"
-      echo "e2e: $(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print({k: v for k, v in d.items() if k != 'errors'})" "$OUT/e2e_eval_openalpr-dev_holdout$SUFFIX.json")" ;;
+      echo "e2e: $(show "$OUT/e2e_eval_openalpr-dev_holdout$SUFFIX.json" overall regions)" ;;
     *) echo "unknown part $part (ocr, detect, corners, e2e)" >&2; exit 2 ;;
   esac
 done

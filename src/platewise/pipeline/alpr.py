@@ -142,7 +142,8 @@ class ALPR:
                 crops[len(owners)], used = rectify(img, d.corners, d.box, (h, w), pad=self.rectify_pad)
                 second = -1
                 if used and self.box_view:
-                    crops[n], second, n = crop_box(img, d.box, (h, w), pad=self.box_pad), n, n + 1
+                    crops[n] = crop_box(img, d.box, (h, w), pad=self.box_pad)
+                    second, n = n, n + 1
                 owners.append((i, d, used, second))
         t2 = time.perf_counter()
         texts = self.reader.read_prepared(crops[:n]) if owners else []
