@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from platewise.detection.augment import affine_crop, hflip, photometric
 from platewise.detection.dataset import DetectionSampler, SceneRecord, build_cache, load_cache
+from platewise.errors import InvalidInput
 
 QUAD = np.array([[[20, 30], [60, 32], [58, 45], [22, 43]]], np.float32)
 BOX = np.concatenate([QUAD.min(1), QUAD.max(1)], 1)
@@ -79,3 +81,24 @@ def test_cache_round_trips_records_and_scales_boxes(tmp_path) -> None:  # type: 
     assert [r.key for r in back] == [r.key for r in recs]
     assert back[0].image().shape == (60, 80, 3)
     np.testing.assert_allclose(back[0].boxes, recs[0].boxes * 0.5)
+
+
+def test_sampler_scale_range_sets_the_plate_size_seen_in_training() -> None:
+    """A higher ``scale_max`` shows plates larger (the large close-ups that the default range never showed whole)."""
+
+    def widths(scale_range: tuple[float, float]) -> float:
+        sampler = DetectionSampler(
+            _records(3, True), [], 96, synth_fraction=0.0, mosaic_prob=0.0, scale_range=scale_range
+        )
+        rng = np.random.default_rng(0)
+        ws = [float(s.boxes[0, 2] - s.boxes[0, 0]) for s in (sampler.sample(rng) for _ in range(40)) if len(s.boxes)]
+        return float(np.median(ws))
+
+    # the 60 px wide box of a 160 px image, whole image fitted to 96 px: 36 px at scale 1
+    assert widths((1.0, 1.0)) == pytest.approx(36.0, abs=1.0)
+    assert widths((2.0, 2.0)) > 1.8 * 36.0  # twice as wide, less the crops that cut a plate at the edge
+
+
+def test_sampler_rejects_an_empty_scale_range() -> None:
+    with pytest.raises(InvalidInput, match="scale range"):
+        DetectionSampler(_records(1, True), [], 96, scale_range=(2.0, 1.0))

@@ -65,6 +65,11 @@ class DetectorTrainConfig:
     scene_synth_fraction: float = 0.0  # share from platewise.data.synthetic.SceneSynthesizer (when installed)
     negative_fraction: float = 0.08
     mosaic_prob: float = 0.3
+    # random zoom of a training crop, log-uniform between these multiples of "whole image fits the crop"
+    # (the test image is letterboxed at model input size, so test-time plates look input_size/train_size
+    # times larger than at 1.0): raise scale_max so that large close-up plates are seen whole
+    scale_min: float = 0.6
+    scale_max: float = 2.2
     corner_weight: float = 0.5
     workers: int = 0
     threads: int = 1

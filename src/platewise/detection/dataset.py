@@ -124,6 +124,8 @@ class DetectionSampler:
         mosaic_prob: share of samples made of 4 half-size samples.
         scene_synth_fraction: share of samples drawn from ``platewise.data.synthetic.SceneSynthesizer``
             (realistic rendered plates on training-side backgrounds), when that module is installed.
+        scale_range: random zoom, log-uniform between these multiples of the scale at which the whole image
+            fits the crop.
     """
 
     def __init__(
@@ -135,7 +137,11 @@ class DetectionSampler:
         negative_fraction: float = 0.08,
         mosaic_prob: float = 0.3,
         scene_synth_fraction: float = 0.0,
+        scale_range: tuple[float, float] = (0.6, 2.2),
     ) -> None:
+        if not 0 < scale_range[0] <= scale_range[1]:
+            raise InvalidInput(f"scale range {scale_range} must satisfy 0 < min <= max")
+        self.scale_range = scale_range
         if not scenes and not negatives:
             raise InvalidInput("no training images: check the data folders")
         self.scenes, self.negatives, self.size = scenes, negatives, size
@@ -214,7 +220,7 @@ class DetectionSampler:
     ) -> Sample:
         h, w = img.shape[:2]
         fit = size / max(h, w)
-        scale = fit * float(np.exp(rng.uniform(np.log(0.6), np.log(2.2))))
+        scale = fit * float(np.exp(rng.uniform(np.log(self.scale_range[0]), np.log(self.scale_range[1]))))
         if len(boxes) and rng.random() < 0.7:  # centre near a plate so that crops keep plates
             b = boxes[int(rng.integers(len(boxes)))]
             jitter = size / scale * 0.35

@@ -106,6 +106,7 @@ def _load_data(cfg: DetectorTrainConfig) -> DetectionSampler:
         cfg.negative_fraction,
         cfg.mosaic_prob,
         cfg.scene_synth_fraction,
+        scale_range=(cfg.scale_min, cfg.scale_max),
     )
 
 

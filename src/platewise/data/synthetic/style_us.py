@@ -85,7 +85,9 @@ def draw_us(rng: R, atlas: Atlas, width: int) -> FlatPlate:
             (0.15, rng.uniform(0.8, 0.86), 0.7, rng.uniform(0.09, 0.12)),
             spacing=0.02,
         )
-    ch = rng.uniform(0.36, 0.48)
+    # real US plates mostly use tall, condensed, fairly thin glyphs (about half as wide as high)
+    condensed = rng.random() < 0.5
+    ch = rng.uniform(0.42, 0.56) if condensed else rng.uniform(0.36, 0.48)
     sep = "-" if rng.random() < 0.3 and len(ps.groups) == 2 else " "
     groups = ps.groups
     emblem = len(groups) == 2 and rng.random() < 0.2  # a state emblem between the groups
@@ -100,8 +102,8 @@ def draw_us(rng: R, atlas: Atlas, width: int) -> FlatPlate:
         spacing=rng.uniform(0.04, 0.12),
         sep=sep,
         group_gap=rng.uniform(0.4, 0.5) if emblem else rng.uniform(0.15, 0.4),
-        bold=int(rng.integers(0, 2)) if width > 200 else 0,
-        stretch=rng.uniform(0.85, 1.1),
+        bold=int(rng.integers(0, 2)) if width > 200 and not condensed else 0,
+        stretch=rng.uniform(0.6, 0.85) if condensed else rng.uniform(0.85, 1.1),
     )
     if emblem and gaps:
         gx = (gaps[0] + gaps[-1]) / 2
