@@ -99,6 +99,10 @@ def test_evaluate_e2e_counts_exact_reads_detection_recall_and_false_positives(tm
     assert o["plates"] == 2 and o["accuracy"] == 0.5 and o["detection_recall"] == 1.0
     assert o["false_positives_per_image"] == 1.0 and res["regions"]["eu"]["plates"] == 2
     assert match_reads([BBox(0, 0, 10, 10)], []) == [None]
+    # the one plate not read is listed with what was read where it is
+    [miss] = res["misses"]
+    assert miss["image"] == "x/b.jpg" and miss["label"] == "ZZ999ZZ" and miss["read"] == "AB123CD"
+    assert miss["iou"] >= 0.5 and miss["detection_score"] is not None
 
 
 class _ByPosition(FakeRecognizer):

@@ -21,6 +21,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--region", help="bias readings toward a region's formats")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--errors", action="store_true", help="also list each labelled plate not read (what was read there, IoU)"
+    )
     p.add_argument("--detector", metavar="FILE.onnx", help="detector model (default: shipped)")
     p.add_argument("--reader", metavar="FILE.onnx", help="reader model (default: shipped)")
     p.add_argument("--threads", type=int, default=None)
@@ -69,4 +72,8 @@ def run(args: argparse.Namespace) -> int:
             f"{name:<12}{st['plates']:>8}{acc:>10}{rec:>12}{st['false_positives_per_image']:>8.2f}"
             f"{st['ms_per_image']:>8.1f}"
         )
+    if args.errors:
+        for m in res["misses"]:
+            got = "nothing found" if m["read"] is None else f"read as {m['read']} (IoU {m['iou']:.2f})"
+            print(f"  {m['image']}  {m['label']}  {got}")
     return 0

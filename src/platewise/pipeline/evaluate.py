@@ -56,12 +56,15 @@ def evaluate_e2e(alpr: Any, samples: Iterable[SceneSample], load: Any) -> dict[s
     """Runs ``alpr`` on each sample image (``load(path) -> BGR``) and scores it; per region and overall.
 
     Returns:
-        ``{"overall": {...}, "regions": {region: {...}}, "errors": [...]}`` with accuracy, detection_recall,
-        false_positives_per_image and median ms_per_image (decode excluded).
+        ``{"overall": {...}, "regions": {region: {...}}, "errors": [...], "misses": [...]}`` with accuracy,
+        detection_recall, false_positives_per_image and median ms_per_image (decode excluded). ``misses`` has
+        one entry per labelled plate that was not read: image key, region, label, and the best-overlapping
+        returned plate (its text, IoU with the label, detection score; text None when nothing overlaps).
     """
     overall = E2EStats()
     per: dict[str, E2EStats] = defaultdict(E2EStats)
     errors = []
+    misses: list[dict[str, Any]] = []
     for s in samples:
         try:
             img = load(s.path)
@@ -84,8 +87,25 @@ def evaluate_e2e(alpr: Any, samples: Iterable[SceneSample], load: Any) -> dict[s
                 if label:
                     st.plates += 1
                     st.read += j is not None and reads[j].text == normalize(label)
+        for box, label, j in zip(s.boxes, s.plates, match, strict=True):
+            if label and (j is None or reads[j].text != normalize(label)):
+                misses.append(_miss(s.key, region, box, normalize(label), reads))
     return {
         "overall": overall.as_dict(),
         "regions": {k: v.as_dict() for k, v in sorted(per.items())},
         "errors": errors,
+        "misses": misses,
+    }
+
+
+def _miss(key: str, region: str, box: BBox, label: str, reads: list[PlateRead]) -> dict[str, Any]:
+    best = max(reads, key=lambda r: box.iou(r.box), default=None)
+    iou = box.iou(best.box) if best is not None else 0.0
+    return {
+        "image": key,
+        "region": region,
+        "label": label,
+        "read": best.text if best is not None and iou > 0 else None,
+        "iou": round(iou, 3),
+        "detection_score": round(best.detection.score, 3) if best is not None and iou > 0 else None,
     }
