@@ -102,3 +102,25 @@ def test_sampler_scale_range_sets_the_plate_size_seen_in_training() -> None:
 def test_sampler_rejects_an_empty_scale_range() -> None:
     with pytest.raises(InvalidInput, match="scale range"):
         DetectionSampler(_records(1, True), [], 96, scale_range=(2.0, 1.0))
+
+
+def test_distractors_draw_text_outside_the_boxes_to_avoid() -> None:
+    from platewise.detection.synth import paste_distractors
+
+    rng = np.random.default_rng(3)
+    img = np.full((240, 320, 3), 128, np.uint8)
+    avoid = np.array([[100, 80, 220, 160]], np.float32)
+    out = paste_distractors(rng, img, 3, avoid=avoid)
+    assert out.shape == img.shape and out.dtype == np.uint8
+    changed = (out != img).any(2)
+    assert changed.any()
+    assert not changed[80:161, 100:221].any()  # the plate region is untouched
+    assert (img == 128).all()  # the input is not modified
+
+
+def test_sampler_with_distractors_keeps_labels_unchanged() -> None:
+    sampler = DetectionSampler(_records(2, True), [], 96, synth_fraction=0.0, mosaic_prob=0.0, distractor_prob=1.0)
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        s = sampler.sample(rng)
+        assert len(s.boxes) <= 1  # only the labelled plate, never a distractor

@@ -70,6 +70,7 @@ class DetectorTrainConfig:
     # times larger than at 1.0): raise scale_max so that large close-up plates are seen whole
     scale_min: float = 0.6
     scale_max: float = 2.2
+    distractor_prob: float = 0.0  # real-scene samples that get unlabelled text drawn in (hard negatives)
     corner_weight: float = 0.5
     workers: int = 0
     threads: int = 1

@@ -18,7 +18,7 @@ import numpy.typing as npt
 from platewise.data.sources import read_scenes_csv
 from platewise.data.splits import is_holdout
 from platewise.detection.augment import affine_crop, hflip, photometric
-from platewise.detection.synth import paste_plates
+from platewise.detection.synth import paste_distractors, paste_plates
 from platewise.errors import InvalidInput
 
 __all__ = ["DetectionSampler", "SceneRecord", "Sample", "build_cache", "load_cache", "load_records"]
@@ -126,6 +126,8 @@ class DetectionSampler:
             (realistic rendered plates on training-side backgrounds), when that module is installed.
         scale_range: random zoom, log-uniform between these multiples of the scale at which the whole image
             fits the crop.
+        distractor_prob: share of real-scene samples that also get unlabelled text drawn in
+            (:func:`~platewise.detection.synth.paste_distractors`: watermarks, long numbers, words).
     """
 
     def __init__(
@@ -138,10 +140,12 @@ class DetectionSampler:
         mosaic_prob: float = 0.3,
         scene_synth_fraction: float = 0.0,
         scale_range: tuple[float, float] = (0.6, 2.2),
+        distractor_prob: float = 0.0,
     ) -> None:
         if not 0 < scale_range[0] <= scale_range[1]:
             raise InvalidInput(f"scale range {scale_range} must satisfy 0 < min <= max")
         self.scale_range = scale_range
+        self.distractor_prob = distractor_prob
         if not scenes and not negatives:
             raise InvalidInput("no training images: check the data folders")
         self.scenes, self.negatives, self.size = scenes, negatives, size
@@ -207,6 +211,8 @@ class DetectionSampler:
                 boxes = np.concatenate([boxes, np.concatenate([quads.min(1), quads.max(1)], 1)])
                 corners = np.concatenate([corners, quads])
                 has = np.concatenate([has, np.ones(len(quads), bool)])
+        if self.distractor_prob and rng.random() < self.distractor_prob:
+            img = paste_distractors(rng, img, int(rng.integers(1, 4)), avoid=boxes)
         return self._augment(rng, size, img, boxes, corners, has)
 
     def _augment(

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["paste_plates", "render_plate"]
+__all__ = ["paste_distractors", "paste_plates", "render_plate"]
 
 _CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 _ASPECTS = (4.7, 4.7, 2.0, 3.2, 3.6, 1.6)
@@ -123,6 +123,74 @@ def paste_plates(
         taken.append(box)
         quads.append(quad)
     return img, np.asarray(quads, np.float32).reshape(-1, 4, 2)
+
+
+_WORDS = (
+    "www.",
+    ".com",
+    "photo",
+    "stock",
+    "images",
+    "Auto",
+    "Sale",
+    "Motors",
+    "Service",
+    "car wash",
+    "Parking",
+    "EXIT",
+    "SPEED",
+    "Tel.",
+)
+_LOWER = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _distractor_text(rng: np.random.Generator) -> str:
+    kind = rng.random()
+    if kind < 0.35:  # long numbers (stock-photo ids, phone numbers, dates)
+        return "".join(rng.choice(list("0123456789"), int(rng.integers(6, 12))))
+    if kind < 0.7:  # words and web addresses, mixed case
+        return "".join(str(rng.choice(_WORDS)) for _ in range(int(rng.integers(1, 3))))
+    word = "".join(rng.choice(list(_LOWER), int(rng.integers(3, 9))))
+    return word.capitalize() if rng.random() < 0.5 else word.upper()
+
+
+def paste_distractors(
+    rng: np.random.Generator,
+    image: npt.NDArray[np.uint8],
+    n: int,
+    avoid: npt.NDArray[np.float32] | None = None,
+) -> npt.NDArray[np.uint8]:
+    """Draws ``n`` lines of plate-like-but-not-plate text (watermarks, long numbers, words; no plate panel
+    behind them) into a copy of ``image``, away from the boxes ``avoid`` (K,4). They are hard negatives: the
+    shipped detector fired on stock-photo watermarks and printed numbers. Nothing is labelled."""
+    img = image.copy()
+    h, w = img.shape[:2]
+    taken = [] if avoid is None else [b for b in np.asarray(avoid, np.float32).reshape(-1, 4)]
+    for _ in range(n * 3):
+        if n <= 0:
+            break
+        text = _distractor_text(rng)
+        font = int(rng.choice(_FONTS))
+        thick = int(rng.integers(1, 4))
+        scale = float(np.exp(rng.uniform(np.log(0.4), np.log(2.5))))
+        (tw, th), base = cv2.getTextSize(text, font, scale, thick)
+        if tw >= w - 4 or th + base >= h - 4:
+            continue
+        x, y = int(rng.integers(2, w - tw - 1)), int(rng.integers(th + 2, h - base - 1))
+        box = np.array([x, y - th, x + tw, y + base], np.float32)
+        if any(_overlaps(box, t) for t in taken):
+            continue
+        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+        if rng.random() < 0.5:  # semi-transparent, like a watermark
+            layer = img.copy()
+            cv2.putText(layer, text, (x, y), font, scale, colour, thick, cv2.LINE_AA)
+            a = rng.uniform(0.3, 0.8)
+            img = cv2.addWeighted(layer, a, img, 1 - a, 0)
+        else:
+            cv2.putText(img, text, (x, y), font, scale, colour, thick, cv2.LINE_AA)
+        taken.append(box)
+        n -= 1
+    return img
 
 
 def _overlaps(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32], margin: float = 4.0) -> bool:

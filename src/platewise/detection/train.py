@@ -107,6 +107,7 @@ def _load_data(cfg: DetectorTrainConfig) -> DetectionSampler:
         cfg.mosaic_prob,
         cfg.scene_synth_fraction,
         scale_range=(cfg.scale_min, cfg.scale_max),
+        distractor_prob=cfg.distractor_prob,
     )
 
 
