@@ -76,14 +76,22 @@ def test_render_crop_returns_uint8_bgr_crop_and_label() -> None:
         assert region
 
 
-def test_render_crop_contains_the_flat_plate_at_strength_zero() -> None:
+def test_render_crop_returns_the_rendered_plate_text() -> None:
     a, b = PlateRenderer(seed=8), PlateRenderer(seed=8)
     p = a.render(style="cn", width=200)
-    img, text, _ = b.render_crop(style="cn", strength=0.0, width=200)
-    assert text == p.text
+    _, text, region = b.render_crop(style="cn", strength=0.0, width=200)
+    assert (text, region) == (p.text, p.region)
+
+
+def test_crop_around_keeps_a_margin_or_cuts_just_inside_the_plate() -> None:
+    r = PlateRenderer(seed=8)
+    p = r.render(style="cn", width=200)
     h, w = p.image.shape[:2]
-    assert img.shape[0] >= h
-    assert img.shape[1] >= w
+    for _ in range(5):
+        loose = r.crop_around(p.image, 0.0, tight=0.0)
+        assert loose.shape[0] >= h and loose.shape[1] >= w
+        cut = r.crop_around(p.image, 0.0, tight=1.0)
+        assert 0.8 * h <= cut.shape[0] <= h and 0.94 * w <= cut.shape[1] <= w
 
 
 @pytest.mark.parametrize("width", [0, 8, 10_000])
