@@ -21,16 +21,10 @@ from platewise.data.sources import default_data_root
 from platewise.data.synthetic.scenes import SceneSynthesizer
 from platewise.detection.dataset import load_records
 from platewise.detection.detector import PlateDetector
+from platewise.detection.evaluate import box_iou_matrix
 
 SIGN_U = np.array([-1, 1, 1, -1])  # outward along the plate, per corner TL TR BR BL
 SIGN_V = np.array([-1, -1, 1, 1])  # outward across the plate
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    return float(inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter))
 
 
 def variants(corners: np.ndarray, box: np.ndarray) -> dict[str, np.ndarray]:
@@ -58,13 +52,14 @@ def main() -> None:
         scene = synth.sample(w, h)
         raw = det.detect_raw([scene.image])[0]
         keep = np.flatnonzero(raw.scores >= det.score_threshold)
+        if not len(keep):
+            continue
         for p in scene.plates:
             q = np.asarray(p.corners, np.float32).reshape(4, 2)
-            gb = np.concatenate([q.min(0), q.max(0)])
-            scored = [(_iou(raw.boxes[k], gb), k) for k in keep]
-            if not scored or max(scored)[0] < 0.5:
+            iou = box_iou_matrix(raw.boxes[keep], np.concatenate([q.min(0), q.max(0)]))[:, 0]
+            if iou.max() < 0.5:
                 continue
-            k = max(scored)[1]
+            k = keep[int(np.argmax(iou))]
             u = (q[1] - q[0] + q[2] - q[3]) / 2
             pw = float(np.linalg.norm(u))
             v = (q[3] - q[0] + q[2] - q[1]) / 2

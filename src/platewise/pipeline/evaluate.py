@@ -77,19 +77,19 @@ def evaluate_e2e(alpr: Any, samples: Iterable[SceneSample], load: Any) -> dict[s
         match = match_reads(list(s.boxes), reads)
         region = (s.regions[0] if s.regions else "") or "unknown"
         matched = {j for j in match if j is not None}
+        labels = [normalize(p) for p in s.plates]
+        hits = [j is not None and reads[j].text == t for t, j in zip(labels, match, strict=True)]
         for st in (overall, per[region]):
             st.images += 1
             st.ms.append(ms)
             st.false_positives += len(reads) - len(matched)
-            for label, j in zip(s.plates, match, strict=True):
-                st.boxes += 1
-                st.detected += j is not None
-                if label:
-                    st.plates += 1
-                    st.read += j is not None and reads[j].text == normalize(label)
-        for box, label, j in zip(s.boxes, s.plates, match, strict=True):
-            if label and (j is None or reads[j].text != normalize(label)):
-                misses.append(_miss(s.key, region, box, normalize(label), reads))
+            st.boxes += len(match)
+            st.detected += len(matched)
+            st.plates += sum(map(bool, labels))
+            st.read += sum(h for t, h in zip(labels, hits, strict=True) if t)
+        for box, label, j, hit in zip(s.boxes, labels, match, hits, strict=True):
+            if label and not hit:
+                misses.append(_miss(s.key, region, box, label, reads, j))
     return {
         "overall": overall.as_dict(),
         "regions": {k: v.as_dict() for k, v in sorted(per.items())},
@@ -98,14 +98,17 @@ def evaluate_e2e(alpr: Any, samples: Iterable[SceneSample], load: Any) -> dict[s
     }
 
 
-def _miss(key: str, region: str, box: BBox, label: str, reads: list[PlateRead]) -> dict[str, Any]:
-    best = max(reads, key=lambda r: box.iou(r.box), default=None)
-    iou = box.iou(best.box) if best is not None else 0.0
+def _miss(key: str, region: str, box: BBox, label: str, reads: list[PlateRead], j: int | None) -> dict[str, Any]:
+    """A plate not read: the read it was matched with (``j``), else the one overlapping it most, if any."""
+    near = reads[j] if j is not None else max(reads, key=lambda r: box.iou(r.box), default=None)
+    iou = box.iou(near.box) if near is not None else 0.0
+    if near is None or iou == 0:
+        return {"image": key, "region": region, "label": label, "read": None, "iou": 0.0, "detection_score": None}
     return {
         "image": key,
         "region": region,
         "label": label,
-        "read": best.text if best is not None and iou > 0 else None,
+        "read": near.text,
         "iou": round(iou, 3),
-        "detection_score": round(best.detection.score, 3) if best is not None and iou > 0 else None,
+        "detection_score": round(near.detection.score, 3),
     }
