@@ -1,11 +1,13 @@
 """Which crop of a detected plate reads best: straightened by the corners, the padded box, or the more
 confident of the two (what ``ALPR(box_view=True)`` does), for several margins.
 
-On openalpr-dev (the only scenes with plate text), hold-out and training side separately (the reader trained
-on crops cut from the training side's labelled boxes, so that side flatters box-like crops). Only plates the
-detector found (IoU >= 0.5) count, so the numbers isolate the crop choice from detection misses.
+On openalpr-dev (the only real scenes with plate text), hold-out and training side separately (the reader
+trained on crops cut from the training side's labelled boxes, so that side flatters crops cut like those
+labels), and on ``--synthetic N`` scenes of ``platewise.data.synthetic.SceneSynthesizer`` over the hold-out
+negatives (plates the reader never saw, cut by no label convention). Only plates the detector found
+(IoU >= 0.5) count, so the numbers isolate the crop choice from detection misses.
 
-    PYTHONPATH=src python benchmarks/crop_views.py [--reader F.onnx] [--detector F.onnx]
+    PYTHONPATH=src python benchmarks/crop_views.py [--reader F.onnx] [--detector F.onnx] [--synthetic 300]
     -> benchmarks/results/crop_views.json
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +27,27 @@ from platewise.imageio import load_image
 from platewise.ocr.reader import PlateReader
 from platewise.pipeline.rectify import crop_box, rectify
 from platewise.plates.normalize import normalize
+from platewise.types import BBox
 
-PADS = (0.0, 0.03, 0.05, 0.08)
+PADS = (-0.04, -0.02, 0.0, 0.03, 0.05)  # negative: the crop is cut inside the detected box
+
+
+def _real(root: Path, holdout: bool) -> Iterator[tuple[np.ndarray, list[BBox], list[str]]]:
+    for s in read_scenes_csv(root / "openalpr-dev" / "labels.csv"):
+        if is_holdout(s.key) == holdout:
+            yield load_image(s.path), list(s.boxes), list(s.plates)
+
+
+def _synthetic(root: Path, n: int, seed: int = 12345) -> Iterator[tuple[np.ndarray, list[BBox], list[str]]]:
+    from platewise.data.synthetic.scenes import SceneSynthesizer
+    from platewise.detection.dataset import load_records
+
+    backgrounds = [str(r.source) for r in load_records(root, ("negatives",), holdout=True)]
+    synth = SceneSynthesizer(backgrounds, seed=seed)
+    for i in range(n):
+        w, h = [(1280, 720), (640, 480), (960, 540)][i % 3]
+        sc = synth.sample(w, h)
+        yield sc.image, [p.box for p in sc.plates], [p.text for p in sc.plates]
 
 
 def main() -> None:
@@ -33,20 +55,21 @@ def main() -> None:
     ap.add_argument("--reader")
     ap.add_argument("--detector")
     ap.add_argument("--data-root", default=None)
+    ap.add_argument("--synthetic", type=int, default=300, help="synthetic scenes (0 = none)")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "crop_views.json"))
     args = ap.parse_args()
     root = Path(args.data_root) if args.data_root else default_data_root()
     det, rd = PlateDetector(args.detector, threads=2), PlateReader(args.reader, threads=2)
     h, w = rd.input_size
     out: dict[str, dict[str, float | int]] = {}
-    for split in ("holdout", "train"):
+    for split in ("holdout", "train", "synthetic"):
+        if split == "synthetic" and not args.synthetic:
+            continue
+        scenes = _synthetic(root, args.synthetic) if split == "synthetic" else _real(root, split == "holdout")
         items = []
-        for s in read_scenes_csv(root / "openalpr-dev" / "labels.csv"):
-            if is_holdout(s.key) != (split == "holdout"):
-                continue
-            img = load_image(s.path)
+        for img, boxes, plates in scenes:
             ds = det.detect([img])[0]
-            for g, p in zip(s.boxes, s.plates, strict=True):
+            for g, p in zip(boxes, plates, strict=True):
                 if p and ds:
                     d = max(ds, key=lambda d: d.box.iou(g))
                     if d.box.iou(g) >= 0.5:

@@ -122,3 +122,36 @@ def test_order_corners_handles_rotated_plates(deg: float) -> None:
     quad = np.array([[-40, -10], [40, -10], [40, 10], [-40, 10]], np.float32) @ rot.T + 100
     out = order_corners(quad[[3, 1, 0, 2]][None])[0]
     np.testing.assert_allclose(out, quad, atol=1e-4)
+
+
+def test_corner_voting_averages_the_corners_of_overlapping_locations_by_score() -> None:
+    pts, st = anchor_grid(64, 64, (8, 16, 32))
+    # Locations 9 (centre 12,12) and 10 (centre 20,12) predict the same box (4..36, 4..20) with different corners.
+    s, d, c = _outputs(64, 64, {9: (0.9, [1, 1, 3, 1]), 10: (0.3, [2, 1, 2, 1])})
+    c[9] = [-1, -1, 3, -1, 3, 1, -1, 1]  # TL (4,4) TR (36,4) BR (36,20) BL (4,20)
+    c[10] = [-1.5, -1, 2.5, -1, 2.5, 1, -1.5, 1]  # the same quad moved 4 px right: TL (8,4) ...
+    plain = decode_one(s, d, c, pts, st, _identity(64, 64), reg_max=R, score_threshold=0.5)
+    voted = decode_one(
+        s, d, c, pts, st, _identity(64, 64), reg_max=R, score_threshold=0.5, vote_iou=0.7, vote_min_score=0.2
+    )
+    assert len(plain.scores) == len(voted.scores) == 1
+    np.testing.assert_allclose(plain.corners[0][0], [4, 4], atol=1e-3)
+    np.testing.assert_allclose(voted.corners[0][0], [4 + 4 * 0.3 / 1.2, 4], atol=1e-3)  # weights 0.9 and 0.3
+    np.testing.assert_allclose(voted.boxes, plain.boxes)  # boxes and scores are NMS's
+    np.testing.assert_allclose(voted.scores, plain.scores)
+    # a location below vote_min_score, or overlapping less than vote_iou, does not vote
+    low = decode_one(
+        s, d, c, pts, st, _identity(64, 64), reg_max=R, score_threshold=0.5, vote_iou=0.7, vote_min_score=0.5
+    )
+    np.testing.assert_allclose(low.corners, plain.corners)
+
+
+def test_corner_voting_keeps_the_detections_of_plain_decoding() -> None:
+    pts, st = anchor_grid(64, 64, (8, 16, 32))
+    s, d, c = _outputs(64, 64, {5: (0.9, [2, 1, 2, 1]), 27: (0.7, [1, 1, 1, 1]), 20: (0.2, [1, 1, 1, 1])})
+    plain = decode_one(s, d, c, pts, st, _identity(64, 64), reg_max=R, score_threshold=0.5)
+    voted = decode_one(s, d, c, pts, st, _identity(64, 64), reg_max=R, score_threshold=0.5, vote_iou=0.7)
+    np.testing.assert_allclose(voted.boxes, plain.boxes)
+    np.testing.assert_allclose(voted.scores, plain.scores)
+    empty = decode_one(s * 0, d, c, pts, st, _identity(64, 64), reg_max=R, score_threshold=0.5, vote_iou=0.7)
+    assert empty.boxes.shape == (0, 4) and empty.corners.shape == (0, 4, 2)

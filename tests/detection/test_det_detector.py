@@ -99,3 +99,9 @@ def test_shipped_detector_runs_without_importing_torch() -> None:
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "ok"
+
+
+def test_corner_voting_settings_are_checked(tiny_onnx: Path) -> None:
+    assert PlateDetector(tiny_onnx).corner_vote_iou == pytest.approx(0.7)  # on by default
+    with pytest.raises(InvalidInput, match="corner_vote"):
+        PlateDetector(tiny_onnx, corner_vote_iou=1.5)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from platewise.cli import main
-from platewise.ocr.evaluate import EvalItem, char_accuracy, load_eval_items, score
+from platewise.ocr.evaluate import EvalItem, char_accuracy, evaluate_reader, load_eval_items, score
+from platewise.types import PlateText
 
 
 def test_char_accuracy_is_one_minus_normalized_edit_distance() -> None:
@@ -71,3 +72,31 @@ def test_eval_ocr_cli_reports_a_missing_labels_file_in_one_line(
     assert err.startswith("platewise: error:")
     assert "nope.csv" in err
     assert len(err.strip().splitlines()) == 1
+
+
+class _CandidateReader:
+    """Reads every crop as the same ranked candidates (what a real reader returns with top_n > 0)."""
+
+    def __init__(self, cands: tuple[tuple[str, float], ...]) -> None:
+        self.cands = cands
+
+    def read(self, crops: list[np.ndarray]) -> list[PlateText]:
+        text, conf = self.cands[0]
+        return [PlateText(text, conf, (), self.cands) for _ in crops]
+
+
+def test_evaluate_reader_with_a_region_takes_the_best_candidate_fitting_its_formats() -> None:
+    img = np.zeros((24, 94, 3), np.uint8)
+    items = [EvalItem(img, "ABC1234", "br"), EvalItem(img, "ABC1234", "world")]
+    reader = _CandidateReader((("ABC12345", 0.6), ("ABC1234", 0.3)))  # the best reading is one character long
+    assert evaluate_reader(reader, items)["overall"]["exact_match"] == 0.0
+    assert evaluate_reader(reader, items, region="br")["overall"]["exact_match"] == 1.0
+    by_label = evaluate_reader(reader, items, region="labels")  # br fits; 'world' has no formats: best reading
+    assert by_label["regions"]["br"]["exact_match"] == 1.0
+    assert by_label["regions"]["world"]["exact_match"] == 0.0
+
+
+def test_eval_ocr_cli_rejects_an_unknown_region(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    labels = _write_scene(tmp_path)
+    assert main(["eval", "ocr", "--labels", str(labels), "--region", "atlantis"]) == 2
+    assert "unknown region 'atlantis'" in capsys.readouterr().err

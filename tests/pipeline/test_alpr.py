@@ -145,3 +145,28 @@ def test_min_chars_drops_short_readings():
     assert [p.text for p in ALPR(det, FakeRecognizer("K779")).read(_img())] == ["K779"]
     with pytest.raises(ValueError, match="min_chars"):
         ALPR(det, FakeRecognizer(), min_chars=0)
+
+
+class _Candidates(FakeRecognizer):
+    """Reads every crop as the same ranked candidates."""
+
+    def __init__(self, cands: tuple[tuple[str, float], ...]) -> None:
+        super().__init__()
+        self.cands = cands
+
+    def read_prepared(self, batch):
+        t, c = self.cands[0]
+        return [PlateText(t, c, (c,) * len(t), self.cands) for _ in range(len(batch))]
+
+
+def test_evaluate_e2e_can_set_each_images_labelled_region(tmp_path):
+    from platewise.data.sources import SceneSample
+    from platewise.pipeline.evaluate import evaluate_e2e
+    from platewise.types import BBox
+
+    img = np.zeros((100, 200, 3), np.uint8)
+    alpr = ALPR(FakeDetector([(0.1, 0.1, 0.3, 0.3)]), _Candidates((("ABC12345", 0.6), ("ABC1234", 0.3))))
+    samples = [SceneSample(tmp_path / "a.jpg", "x/a.jpg", (BBox(20, 10, 60, 30),), ("ABC1234",), ("br",))]
+    assert evaluate_e2e(alpr, samples, lambda p: img)["overall"]["accuracy"] == 0.0
+    assert evaluate_e2e(alpr, samples, lambda p: img, region_from_labels=True)["overall"]["accuracy"] == 1.0
+    assert alpr.region == "br"

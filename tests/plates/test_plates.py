@@ -16,6 +16,7 @@ from platewise.plates import (
     weighted_edit_distance,
 )
 from platewise.plates.alphabet import CN_PROVINCES
+from platewise.plates.formats import PlateFormat
 
 
 def test_alphabet_has_31_provinces_and_special_characters():
@@ -96,3 +97,17 @@ def test_cn_green_plates_have_eight_characters_and_blue_seven():
     blue = next(f for f in FORMATS if f.region == "cn" and f.name == "blue")
     assert green.lengths == (8, 8) and blue.lengths == (7, 7)
     assert green.matches("粤BD12345") and not blue.matches("粤BD12345")
+
+
+def test_fit_to_formats_swaps_look_alikes_where_the_format_needs_them():
+    from platewise.plates.formats import fit_to_formats, formats_for
+
+    uk = formats_for("eu-uk")
+    assert fit_to_formats("OY66UOP", uk) == "OY66UOP"  # already fits
+    assert fit_to_formats("0Y66U0P", uk) == "OY66UOP"  # 0 -> O where a letter must be
+    assert fit_to_formats("KTI3CAX", uk) == "KT13CAX"  # I -> 1 where a digit must be
+    assert fit_to_formats("KT13CA", uk) is None  # wrong length
+    assert fit_to_formats("KT13CAX", formats_for("cn")) is None  # no province
+    # the fewest swaps win; a tie is ambiguous
+    assert fit_to_formats("YSI6UAD", formats_for("eu")) == "YS16UAD"  # UK (1 swap) over Romania (2)
+    assert fit_to_formats("B0", (PlateFormat("x", "a", ("LL", "DD")),)) is None  # BO and 80: 1 swap each

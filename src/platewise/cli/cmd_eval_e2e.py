@@ -19,7 +19,11 @@ def configure(p: argparse.ArgumentParser) -> None:
         default="all",
         help="only the platewise hold-out (platewise.data.splits) or the rest; default all",
     )
-    p.add_argument("--region", help="bias readings toward a region's formats")
+    p.add_argument(
+        "--region",
+        help="bias readings toward a region's formats (us, eu, eu-de, br, cn ...); "
+        "'labels' = each image's own labelled region, as a camera set to its country",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
         "--errors", action="store_true", help="also list each labelled plate not read (what was read there, IoU)"
@@ -27,7 +31,18 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--detector", metavar="FILE.onnx", help="detector model (default: shipped)")
     p.add_argument("--reader", metavar="FILE.onnx", help="reader model (default: shipped)")
     p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--rectify-pad", type=float, default=0.05, help="margin around straightened plates (default 0.05)")
+    p.add_argument(
+        "--rectify-pad",
+        type=float,
+        default=None,
+        help="margin around straightened plates, a fraction of their size (default: the pipeline's)",
+    )
+    p.add_argument(
+        "--box-pad",
+        type=float,
+        default=None,
+        help="margin of the box view, a fraction of the box (negative: cut inside it; default: the pipeline's)",
+    )
     p.add_argument("--min-chars", type=int, default=4, help="drop plates read with fewer characters (default 4)")
     p.add_argument(
         "--no-box-view",
@@ -50,15 +65,15 @@ def run(args: argparse.Namespace) -> int:
     if args.split != "all":
         samples = [s for s in samples if is_holdout(s.key) == (args.split == "holdout")]
     alpr = ALPR(
-        region=args.region,
+        region=None if args.region == "labels" else args.region,
         threads=args.threads,
         detector_path=args.detector,
         reader_path=args.reader,
-        rectify_pad=args.rectify_pad,
+        **{k: v for k, v in (("rectify_pad", args.rectify_pad), ("box_pad", args.box_pad)) if v is not None},
         box_view=not args.no_box_view,
         min_chars=args.min_chars,
     )
-    res = evaluate_e2e(alpr, samples, load_image)
+    res = evaluate_e2e(alpr, samples, load_image, region_from_labels=args.region == "labels")
     for e in res["errors"]:
         print(f"platewise: skipped {e}", file=sys.stderr)
     if args.json:

@@ -28,6 +28,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--errors", action="store_true", help="also list the misread plates")
+    parser.add_argument(
+        "--region",
+        default=None,
+        help="choose among the reader's candidates the best that fits this region's formats, as "
+        "'platewise read --region' does (us, eu, eu-de, br, cn ...); 'labels' = each row's own region",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,11 +41,20 @@ def run(args: argparse.Namespace) -> int:
     from platewise.ocr.evaluate import evaluate_reader, load_eval_items
     from platewise.ocr.reader import PlateReader
 
+    if args.region and args.region != "labels":
+        from platewise.plates.formats import formats_for
+
+        try:
+            formats_for(args.region)
+        except ValueError as e:
+            raise InvalidInput(f"--region: {e}") from None
     items = load_eval_items(args.labels, args.root, split=args.split)
     if not items:
         raise InvalidInput(f"{args.labels}: no labelled plate to evaluate (split {args.split})")
-    reader = PlateReader(args.model, threads=args.threads, top_n=0, batch_size=args.batch_size)
-    res = evaluate_reader(reader, items, batch_size=args.batch_size)
+    reader = PlateReader(args.model, threads=args.threads, top_n=3 if args.region else 0, batch_size=args.batch_size)
+    res = evaluate_reader(reader, items, batch_size=args.batch_size, region=args.region)
+    if args.region:
+        res["region_hint"] = args.region
     errors = res.pop("predictions")
     if args.errors:
         res["errors"] = errors

@@ -13,6 +13,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from platewise.detection.evaluate import box_iou_matrix
 from platewise.detection.preprocess import Letterbox
 
 __all__ = ["RawDetections", "anchor_grid", "decode_batch", "decode_one", "nms", "order_corners"]
@@ -105,21 +106,36 @@ def decode_one(
     nms_threshold: float = 0.45,
     max_candidates: int = 1000,
     max_detections: int = 100,
+    vote_iou: float = 0.0,
+    vote_min_score: float = 0.0,
 ) -> RawDetections:
     """Decodes one image: ``scores`` (A,), ``box_dist`` (A,4*(reg_max+1)), ``corners`` (A,8) -> detections in
-    original pixels (boxes and corners clipped to the image), after score threshold and NMS."""
-    idx = np.flatnonzero(scores >= score_threshold)
+    original pixels (boxes and corners clipped to the image), after score threshold and NMS.
+
+    ``vote_iou`` > 0 turns on corner voting: each kept detection's corners become the score-weighted mean of
+    the corners predicted by every location whose box overlaps it by at least ``vote_iou`` (locations scoring
+    at least ``vote_min_score``, whatever ``score_threshold`` is, the kept one included); its box and score stay
+    as NMS chose them.
+    """
+    lo = min(score_threshold, vote_min_score) if vote_iou > 0 else score_threshold
+    idx = np.flatnonzero(scores >= lo)
     if idx.size > max_candidates:
         idx = idx[np.argsort(-scores[idx])[:max_candidates]]
-    if idx.size == 0:
+    s_all = scores[idx].astype(np.float32)
+    strong = np.flatnonzero(s_all >= score_threshold)
+    if strong.size == 0:
         return RawDetections(np.zeros((0, 4), np.float32), np.zeros((0, 4, 2), np.float32), np.zeros(0, np.float32))
-    s = scores[idx].astype(np.float32)
     p, st = points[idx], strides[idx][:, None]
     d = _softmax_integral(box_dist[idx], reg_max) * st
-    boxes = np.concatenate([p - d[:, :2], p + d[:, 2:]], 1)
-    quads = (corners[idx].reshape(-1, 4, 2) * st[:, :, None] + p[:, None, :]).astype(np.float32)
-    keep = nms(boxes, s, nms_threshold)[:max_detections]
-    boxes, quads, s = boxes[keep], quads[keep], s[keep]
+    boxes_all = np.concatenate([p - d[:, :2], p + d[:, 2:]], 1)
+    quads_all = (corners[idx].reshape(-1, 4, 2) * st[:, :, None] + p[:, None, :]).astype(np.float32)
+    keep = strong[nms(boxes_all[strong], s_all[strong], nms_threshold)][:max_detections]
+    boxes, quads, s = boxes_all[keep], quads_all[keep], s_all[keep]
+    if vote_iou > 0:
+        m = (box_iou_matrix(boxes, boxes_all) >= vote_iou) & (s_all >= vote_min_score)[None, :]
+        m[np.arange(len(keep)), keep] = True
+        w = m * s_all[None, :]  # (K, M) voting weights
+        quads = np.einsum("km,mcd->kcd", w, quads_all) / w.sum(1)[:, None, None]
     pad = np.asarray([lb.pad_x, lb.pad_y], dtype=np.float32)
     boxes = (boxes - np.tile(pad, 2)) / lb.scale
     quads = (quads - pad) / lb.scale

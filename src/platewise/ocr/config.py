@@ -80,6 +80,8 @@ class OcrTrainConfig:
             pre-trained encoder ``pretrained.pt`` of another run); the run itself starts at step 0.
         synth_dir: pre-rendered synthetic crops, comma separated: crops folders (``labels.csv``) or ``.npz``
             files from ``platewise.ocr.dataset.render_synth_npz``.
+        pseudo_dir: pseudo-labelled real crops (``python -m platewise.ocr.pseudo``), comma separated; drawn as
+            one more real folder (each real folder is equally likely).
         synth_live: crops rendered on the fly per batch by ``platewise.data.synthetic`` (0 = off).
         real_fraction: share of each batch drawn from real crops (oversampled).
         pretrain_steps, pretrain_lr: MAE steps on unlabelled + real + synthetic images.
@@ -102,6 +104,7 @@ class OcrTrainConfig:
     data_root: str = ""
     init_from: str = ""
     synth_dir: str = ""
+    pseudo_dir: str = ""
     synth_live: int = 0
     real_fraction: float = 0.5
     pretrain_steps: int = 0

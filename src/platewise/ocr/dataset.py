@@ -31,6 +31,7 @@ __all__ = [
     "augment",
     "calibration_crops",
     "eval_crops",
+    "load_pseudo_dir",
     "load_real",
     "load_synth_dir",
     "load_synth_npz",
@@ -147,6 +148,23 @@ def load_synth_dir(
             out.append(Sample(img, (0.0, 0.0, float(w), float(h)), text, row.get("region", ""), row["image"]))
             if limit and len(out) >= limit:
                 break
+    return out
+
+
+def load_pseudo_dir(path: Path, tokenizer: Tokenizer | None = None) -> list[Sample]:
+    """Pseudo-labelled crops written by :mod:`platewise.ocr.pseudo`: image with context, the plate box in it."""
+    tok = tokenizer or Tokenizer()
+    out = []
+    with (path / "labels.csv").open(newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            text = normalize(row["plate"])
+            if not text or not tok.can_encode(text):
+                continue
+            img = cv2.imread(str(path / row["image"]), cv2.IMREAD_COLOR)
+            if img is None:
+                continue
+            box = (float(row["x1"]), float(row["y1"]), float(row["x2"]), float(row["y2"]))
+            out.append(Sample(img, box, text, row.get("region", ""), f"pseudo/{row['image']}"))
     return out
 
 

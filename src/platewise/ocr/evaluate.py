@@ -20,6 +20,7 @@ from platewise.data.sources import CropSample, SceneSample, crop_box_with_paddin
 from platewise.data.splits import is_holdout
 from platewise.imageio import load_image
 from platewise.plates import edit_distance, normalize
+from platewise.plates.formats import known_region
 
 __all__ = ["EvalItem", "char_accuracy", "load_eval_items", "score", "evaluate_reader"]
 
@@ -88,16 +89,28 @@ def score(preds: Sequence[str], items: Sequence[EvalItem]) -> dict[str, Any]:
     }
 
 
-def evaluate_reader(reader: Any, items: Sequence[EvalItem], batch_size: int = 32) -> dict[str, Any]:
+def evaluate_reader(
+    reader: Any, items: Sequence[EvalItem], batch_size: int = 32, region: str | None = None
+) -> dict[str, Any]:
     """Reads every item with ``reader.read`` in batches; returns :func:`score` plus ``ms_per_plate``
-    (wall time of ``read``, preprocessing included, divided by the number of plates)."""
+    (wall time of ``read``, preprocessing included, divided by the number of plates).
+
+    ``region``: None = the reader's best reading; a region (``cn``) = the best of the reader's candidates that
+    fits that region's formats, as ``platewise read --region`` chooses; ``"labels"`` = each row's own labelled
+    region (``platewise.plates.formats.known_region``; rows of an unknown region keep the best reading).
+    """
+    from platewise.pipeline.alpr import choose_candidate
+
     preds: list[str] = []
     t = 0.0
     for i in range(0, len(items), batch_size):
-        chunk = [it.image for it in items[i : i + batch_size]]
+        chunk = items[i : i + batch_size]
         t0 = time.perf_counter()
-        preds += [r.text for r in reader.read(chunk)]
+        texts = reader.read([it.image for it in chunk])
         t += time.perf_counter() - t0
+        for it, r in zip(chunk, texts, strict=True):
+            want = known_region(it.region) if region == "labels" else region
+            preds.append(choose_candidate(r, want)[0] if want else r.text)
     out = score(preds, items)
     out["ms_per_plate"] = 1000.0 * t / max(1, len(items))
     out["batch_size"] = batch_size

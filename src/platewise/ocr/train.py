@@ -26,6 +26,7 @@ from platewise.ocr.dataset import (
     Sample,
     augment,
     eval_crops,
+    load_pseudo_dir,
     load_real,
     load_synth_dir,
     load_synth_npz,
@@ -168,6 +169,11 @@ def train(tc: OcrTrainConfig, resume: str | None = None, log: Any = print) -> Pa
 
     root = Path(tc.data_root) if tc.data_root else default_data_root()
     real = load_real(root, holdout=False, tokenizer=tok)
+    pseudo = [
+        x for d in filter(None, (s.strip() for s in tc.pseudo_dir.split(","))) for x in load_pseudo_dir(Path(d), tok)
+    ]
+    if pseudo:
+        real["pseudo"] = pseudo
     synth: list[Sample] = []
     for d in filter(None, (s.strip() for s in tc.synth_dir.split(","))):
         if d.endswith(".npz"):

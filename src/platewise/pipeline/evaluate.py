@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from platewise.data.sources import SceneSample
+from platewise.plates.formats import known_region
 from platewise.plates.normalize import normalize
 from platewise.types import BBox, PlateRead
 
@@ -52,8 +53,13 @@ class E2EStats:
         }
 
 
-def evaluate_e2e(alpr: Any, samples: Iterable[SceneSample], load: Any) -> dict[str, Any]:
+def evaluate_e2e(
+    alpr: Any, samples: Iterable[SceneSample], load: Any, region_from_labels: bool = False
+) -> dict[str, Any]:
     """Runs ``alpr`` on each sample image (``load(path) -> BGR``) and scores it; per region and overall.
+
+    ``region_from_labels``: before each image, ``alpr.region`` is set to the image's labelled region (as a
+    camera configured for its country would be; unknown regions: None).
 
     Returns:
         ``{"overall": {...}, "regions": {region: {...}}, "errors": [...], "misses": [...]}`` with accuracy,
@@ -71,6 +77,8 @@ def evaluate_e2e(alpr: Any, samples: Iterable[SceneSample], load: Any) -> dict[s
         except ValueError as e:
             errors.append(str(e))
             continue
+        if region_from_labels:
+            alpr.region = known_region(s.regions[0] if s.regions else "")
         t = time.perf_counter()
         reads = alpr.read(img)
         ms = (time.perf_counter() - t) * 1e3

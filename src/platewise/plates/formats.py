@@ -17,8 +17,20 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from platewise.plates.alphabet import CN_PROVINCES, CN_SPECIAL, DIGITS, LETTERS
+from platewise.plates.normalize import CONFUSION_GROUPS
 
-__all__ = ["CLASS_CHARS", "FORMATS", "PlateFormat", "formats_for", "guess_region", "mask_matches", "regions"]
+__all__ = [
+    "CLASS_CHARS",
+    "FORMATS",
+    "PlateFormat",
+    "fit_mask",
+    "fit_to_formats",
+    "formats_for",
+    "guess_region",
+    "known_region",
+    "mask_matches",
+    "regions",
+]
 
 CLASS_CHARS: dict[str, str] = {
     "D": DIGITS,
@@ -111,6 +123,17 @@ def regions() -> list[str]:
     return sorted(names)
 
 
+def known_region(region: str) -> str | None:
+    """A labels-CSV region as a formats region: itself when known (``br``, ``eu-ro``, ``us-ca``), else
+    ``eu-<region>`` (``ro`` -> ``eu-ro``), else its family (``us-ak`` -> ``us``), else None (``world``)."""
+    names = set(regions())
+    r = (region or "").lower()
+    for cand in (r, f"eu-{r}", r.split("-")[0]):
+        if cand and cand in names:
+            return cand
+    return None
+
+
 def formats_for(region: str) -> tuple[PlateFormat, ...]:
     """Formats of a region; ``eu`` or ``us`` gives all their sub-regions.
 
@@ -138,3 +161,41 @@ def guess_region(text: str, prefer: str | None = None) -> str | None:
     if specific:
         return specific[0].region
     return "us" if any(f.matches(text) for f in FORMATS if f.name == "generic") else None
+
+
+_GROUP_OF = {c: g for g in CONFUSION_GROUPS for c in g}
+
+
+def fit_mask(mask: str, text: str) -> str | None:
+    """``text`` with each character outside its mask class swapped for a look-alike inside it, or None."""
+    if len(mask) != len(text):
+        return None
+    out = []
+    for k, c in zip(mask, text, strict=True):
+        allowed = CLASS_CHARS[k]
+        if c in allowed:
+            out.append(c)
+            continue
+        swap = next((g for g in _GROUP_OF.get(c, "") if g in allowed), None)
+        if swap is None:
+            return None
+        out.append(swap)
+    return "".join(out)
+
+
+def fit_to_formats(text: str, formats: tuple[PlateFormat, ...]) -> str | None:
+    """The reading of ``text`` that fits ``formats`` with the fewest swaps of OCR look-alikes (0/O/D/Q, 1/I/L,
+    2/Z, 5/S, 6/G, 8/B) at positions whose class needs them: ``text`` itself when it already fits, the corrected
+    text when one correction needs fewer swaps than any other, None when nothing fits or the best is a tie.
+
+    ``fit_to_formats("0Y66U0P", formats_for("eu-uk")) == "OY66UOP"``.
+    """
+    if any(f.matches(text) for f in formats):
+        return text
+    fits = {r for f in formats for m in f.masks if (r := fit_mask(m, text)) is not None}
+    if not fits:
+        return None
+    ranked = sorted((sum(a != b for a, b in zip(r, text, strict=True)), r) for r in fits)
+    if len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
+        return None
+    return ranked[0][1]

@@ -40,7 +40,10 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class WriterStats:
-    """Counters of a :class:`BackgroundWriter` (records, not batches, except ``failures``)."""
+    """Counters of a :class:`BackgroundWriter` (records, not batches, except ``failures``).
+
+    ``pending`` counts every accepted record not yet written or dropped, the batch being written included.
+    """
 
     submitted: int
     written: int
@@ -89,6 +92,7 @@ class BackgroundWriter:
         self._closing = False
         self._close_deadline = float("inf")
         self._busy = False
+        self._inflight = 0  # records in the batch the thread is writing
         self._first_at: float | None = None
         self._last_drop_log = 0.0
         self._n = dict.fromkeys(("submitted", "written", "dropped", "rejected", "lost_on_close", "failures"), 0)
@@ -174,7 +178,7 @@ class BackgroundWriter:
 
     def stats(self) -> WriterStats:
         with self._cond:
-            return WriterStats(pending=len(self._queue), last_error=self._last_error, **self._n)
+            return WriterStats(pending=len(self._queue) + self._inflight, last_error=self._last_error, **self._n)
 
     # -- the writer thread -----------------------------------------------------------------------------
 
@@ -191,14 +195,19 @@ class BackgroundWriter:
                         batch = [self._queue.popleft() for _ in range(n)]
                         self._first_at = time.monotonic() if self._queue else None
                         self._busy = True
+                        self._inflight = n
                         return batch
                     self._cond.wait(self.flush_interval - waited)
                 else:
                     self._cond.wait(0.5)
 
-    def _give_back(self, batch: list[ReadRecord]) -> None:
+    def _give_back(self, batch: list[ReadRecord], error: str) -> None:
+        """A failed write: counted and its batch re-queued at the front in one step (stats never miss it)."""
         with self._cond:
+            self._n["failures"] += 1
+            self._last_error = error
             self._queue.extendleft(reversed(batch))
+            self._inflight = 0
             self._first_at = self._first_at or time.monotonic()
             self._drop_excess()
             self._busy = False
@@ -208,6 +217,7 @@ class BackgroundWriter:
         with self._cond:
             self._n["written"] += written
             self._n["rejected"] += rejected
+            self._inflight = 0
             self._busy = False
             self._cond.notify_all()
 
@@ -231,11 +241,8 @@ class BackgroundWriter:
                     ok = self._one_by_one(batch)
                     self._done(ok, len(batch) - ok)
                     continue
-                with self._cond:
-                    self._n["failures"] += 1
-                    self._last_error = str(e)
-                log.warning("store write failed (retry in %.1f s, %d queued): %s", delay, len(self._queue), e)
-                self._give_back(batch)
+                self._give_back(batch, str(e))
+                log.warning("store write failed (retry in %.1f s, %d pending): %s", delay, self.stats().pending, e)
                 self._sleep(delay)
                 delay = min(delay * 2, self.retry_max)
             except Exception as e:  # a bug must not kill the thread silently and stall the queue forever
