@@ -3,10 +3,13 @@ decode included) and batch-8 throughput, for one or more input sizes.
 
     PYTHONPATH=src python benchmarks/detector_speed.py [--model F] [--threads 2] [--sizes 384x640,448x800]
 
-Writes benchmarks/results/detector_speed.json. The decode time is given with the default corner voting and, for
-comparison in the same run, without it. ``batch1_cpu_ms`` is the process CPU time per image (all
-threads), a figure that other jobs on a shared machine disturb less than wall-clock latency. Frames are
-ro-dashcam hold-out frames when ../shared/data is there (so the decode sees real detections), else noise.
+Writes benchmarks/results/detector_speed.json. Latency and throughput are those of the default detector (the
+main pass plus the close-up pass at half size), and, timed alternately in the same run, of the main pass
+alone (``closeup_scale=0``); the letterbox / network / decode breakdown is of the main pass. The decode time
+is given with the default corner voting and, for comparison in the same run, without it. ``batch1_cpu_ms``
+is the process CPU time per image (all threads), a figure that other jobs on a shared machine disturb less
+than wall-clock latency. Frames are ro-dashcam hold-out frames when ../shared/data is there (so the decode
+sees real detections), else noise.
 """
 
 from __future__ import annotations
@@ -45,15 +48,20 @@ def bench(
     from platewise.detection.preprocess import letterbox, to_input_tensor
 
     det = PlateDetector(model, threads=threads, input_size=size, batch_size=8)
+    main_only = PlateDetector(model, threads=threads, input_size=size, batch_size=8, closeup_scale=0.0)
     for f in frames[:3]:
         det.detect([f])
-    lat, cpu, pre, net, post, post_plain = [], [], [], [], [], []
+        main_only.detect([f])
+    lat, lat_main, cpu, pre, net, post, post_plain = [], [], [], [], [], [], []
     for i in range(repeats):
         f = frames[i % len(frames)]
         c0, t0 = time.process_time(), time.perf_counter()
         det.detect([f])
         lat.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
+        t0 = time.perf_counter()
+        main_only.detect([f])
+        lat_main.append(time.perf_counter() - t0)
         # the same work in parts, for the breakdown
         t0 = time.perf_counter()
         img, lb = letterbox(f, det.input_size)
@@ -80,15 +88,20 @@ def bench(
         post_plain.append(t4 - t3)
     batch = frames[:8]
     det.detect(batch)
-    tb = []
+    tb, tb_main = [], []
     for _ in range(max(3, repeats // 8)):
         t0 = time.perf_counter()
         det.detect(batch)
         tb.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        main_only.detect(batch)
+        tb_main.append(time.perf_counter() - t0)
     ms = lambda v: round(1000 * statistics.median(v), 2)  # noqa: E731
     return {
         "input_size": list(det.input_size),
+        "closeup_size": list(det.closeup_size) if det.closeup_size else None,
         "batch1_median_ms": ms(lat),
+        "batch1_median_ms_without_closeup_pass": ms(lat_main),
         "batch1_p90_ms": round(1000 * float(np.percentile(lat, 90)), 2),
         "batch1_cpu_ms": ms(cpu),
         "batch1_letterbox_ms": ms(pre),
@@ -96,6 +109,7 @@ def bench(
         "batch1_decode_ms": ms(post),
         "batch1_decode_without_corner_voting_ms": ms(post_plain),
         "batch8_images_per_s": round(8 / statistics.median(tb), 1),
+        "batch8_images_per_s_without_closeup_pass": round(8 / statistics.median(tb_main), 1),
     }
 
 

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -105,3 +106,78 @@ def test_corner_voting_settings_are_checked(tiny_onnx: Path) -> None:
     assert PlateDetector(tiny_onnx).corner_vote_iou == pytest.approx(0.7)  # on by default
     with pytest.raises(InvalidInput, match="corner_vote"):
         PlateDetector(tiny_onnx, corner_vote_iou=1.5)
+
+
+# -- the close-up pass ---------------------------------------------------------------------------------------
+
+
+def _raw(boxes: list[list[float]], scores: list[float]):
+    from platewise.detection.decode import RawDetections
+
+    b = np.asarray(boxes, np.float32).reshape(-1, 4)
+    c = np.stack([b[:, [0, 1]], b[:, [2, 1]], b[:, [2, 3]], b[:, [0, 3]]], 1) if len(b) else np.zeros((0, 4, 2))
+    return RawDetections(b, c.astype(np.float32), np.asarray(scores, np.float32))
+
+
+def test_merge_closeup_adds_only_large_plates_and_drops_their_fragments() -> None:
+    from platewise.detection.detector import merge_closeup
+
+    main = _raw([[10, 10, 60, 30], [220, 130, 330, 170], [400, 300, 440, 315]], [0.8, 0.5, 0.6])
+    # a whole close-up plate (wider than 0.4 x 600), a duplicate of main's first box, and a small box
+    close = _raw([[100, 100, 500, 230], [12, 10, 60, 31], [400, 300, 440, 315]], [0.7, 0.9, 0.9])
+    out = merge_closeup(main, close, (480, 600), min_width=0.4, nms_threshold=0.45)
+    got = sorted((tuple(int(v) for v in b), round(float(s), 2)) for b, s in zip(out.boxes, out.scores, strict=True))
+    # main's 2nd box lies inside the close-up plate and scores lower: a fragment, dropped;
+    # the small close-up boxes are ignored (main's own copies stay, with main's scores)
+    assert got == [((10, 10, 60, 30), 0.8), ((100, 100, 500, 230), 0.7), ((400, 300, 440, 315), 0.6)]
+    assert list(out.scores) == sorted(out.scores, reverse=True)
+    assert out.corners.shape == (3, 4, 2)
+
+
+def test_merge_closeup_without_large_plates_returns_the_main_pass_unchanged() -> None:
+    from platewise.detection.detector import merge_closeup
+
+    main = _raw([[10, 10, 60, 30]], [0.8])
+    assert merge_closeup(main, _raw([[0, 0, 50, 20]], [0.9]), (480, 600), 0.4, 0.45) is main
+    assert merge_closeup(main, _raw([], []), (480, 600), 0.4, 0.45) is main
+
+
+def test_closeup_pass_settings(tiny_onnx: Path) -> None:
+    assert PlateDetector(tiny_onnx).closeup_size is not None  # on by default
+    assert PlateDetector(tiny_onnx, input_size=(384, 640), closeup_scale=0.5).closeup_size == (192, 320)
+    assert PlateDetector(tiny_onnx, input_size=(96, 160), closeup_scale=0.1).closeup_size == (32, 32)
+    assert PlateDetector(tiny_onnx, closeup_scale=0).closeup_size is None
+    for bad in ({"closeup_scale": 1.0}, {"closeup_scale": -0.1}, {"closeup_min_width": 0.0}):
+        with pytest.raises(InvalidInput, match="closeup"):
+            PlateDetector(tiny_onnx, **bad)
+
+
+@pytest.mark.parametrize("shape", [(720, 1280, 3), (471, 587, 3), (100, 900, 3), (60, 80, 3)])
+def test_closeup_input_from_the_main_letterbox_matches_a_direct_letterbox(tiny_onnx: Path, shape) -> None:
+    from platewise.detection.preprocess import letterbox
+
+    d = PlateDetector(tiny_onnx, input_size=(384, 640), closeup_scale=0.5)
+    img = cv2.GaussianBlur(np.random.default_rng(1).integers(0, 255, shape, dtype=np.uint8), (9, 9), 3)
+    small, lb = d._shrink(img, letterbox(img, d.input_size))
+    ref, ref_lb = letterbox(img, (192, 320))
+    assert small.shape == ref.shape == (192, 320, 3)
+    assert lb.scale == pytest.approx(ref_lb.scale, rel=0.02)
+    assert abs(lb.pad_x - ref_lb.pad_x) <= 1 and abs(lb.pad_y - ref_lb.pad_y) <= 1
+    assert (lb.orig_h, lb.orig_w) == shape[:2]
+    assert np.abs(small.astype(int) - ref.astype(int)).mean() < 6
+
+
+@pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason="no shipped detector weights")
+def test_shipped_detector_finds_a_plate_filling_the_frame_only_with_the_closeup_pass(data_root: Path) -> None:
+    from platewise.detection.evaluate import box_iou_matrix
+    from platewise.imageio import load_image
+
+    img = load_image(data_root / "openalpr-dev" / "br" / "PVX0095.jpg")  # plate 460 of 587 px wide
+    truth = np.asarray([[34, 115, 34 + 460, 115 + 149]], np.float32)
+
+    def best_iou(det: PlateDetector) -> float:
+        raw = det.detect_raw([img])[0]
+        return float(box_iou_matrix(raw.boxes, truth).max()) if len(raw.boxes) else 0.0
+
+    assert best_iou(PlateDetector(threads=1)) >= 0.7
+    assert best_iou(PlateDetector(threads=1, closeup_scale=0)) < 0.5

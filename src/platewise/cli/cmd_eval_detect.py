@@ -33,6 +33,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sweep", default="", help="also report overall recall/precision at these thresholds, e.g. 0.2,0.3,0.4"
     )
+    parser.add_argument(
+        "--closeup-scale", type=float, help="close-up pass at this fraction of the input size, 0 = off (default: 0.5)"
+    )
+    parser.add_argument(
+        "--closeup-min-width", type=float, help="close-up plates span at least this share of the image (default: 0.4)"
+    )
     parser.add_argument("--threads", type=int, help="ONNX Runtime threads")
     parser.add_argument("--limit", type=int, default=0, help="evaluate at most this many images")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -58,7 +64,12 @@ def run(args: argparse.Namespace) -> int:
         except ValueError:
             raise InvalidInput(f"--input-size {args.input_size!r}: expected HxW, e.g. 384x640") from None
         size = (h, w)
-    det = PlateDetector(args.model, threads=args.threads, input_size=size, score_threshold=0.05)
+    extra = {}
+    if args.closeup_scale is not None:
+        extra["closeup_scale"] = args.closeup_scale
+    if args.closeup_min_width is not None:
+        extra["closeup_min_width"] = args.closeup_min_width
+    det = PlateDetector(args.model, threads=args.threads, input_size=size, score_threshold=0.05, **extra)
     threshold = args.score_threshold if args.score_threshold is not None else float(det.metadata["score_threshold"])
     if args.synthetic:
         return _run_synthetic(args, det, threshold)

@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from platewise.detection.decode import RawDetections, decode_batch
-from platewise.detection.preprocess import letterbox, to_input_tensor
+from platewise.detection.decode import RawDetections, decode_batch, nms
+from platewise.detection.preprocess import Letterbox, letterbox, to_input_tensor
 from platewise.errors import InvalidImage, InvalidInput, ModelNotFound
 from platewise.imageio import as_bgr
 from platewise.runtime.onnx import OnnxModel
 from platewise.types import BBox, Corners, Detection
 
-__all__ = ["DEFAULT_WEIGHTS", "PlateDetector"]
+__all__ = ["DEFAULT_WEIGHTS", "PlateDetector", "merge_closeup"]
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "detector.onnx"
 MIN_SIDE = 2
@@ -40,6 +40,13 @@ class PlateDetector:
             from 8.1% to 7.1% (built-in plates) and 9.5% to 8.6% (SceneSynthesizer) of the plate width
             (``benchmarks/accuracy.sh corners``). Boxes and scores are unchanged.
         corner_vote_min_score: locations scoring at least this (or the score threshold, if lower) vote.
+        closeup_scale: also run the network on the image letterboxed to this fraction of ``input_size``
+            (0 = off) and add the plates it finds that are at least ``closeup_min_width`` of the image wide.
+            A plate filling much of the frame (a gate camera, a close-up photo) is larger than the plates
+            the network was trained on at ``input_size``; at half the size it is in range. Duplicates of the
+            main pass are removed by NMS, and main-pass boxes lying mostly inside a kept close-up plate
+            (fragments of it) are dropped.
+        closeup_min_width: share of the image width (or height, if larger) a close-up plate must span.
     """
 
     def __init__(
@@ -52,6 +59,8 @@ class PlateDetector:
         batch_size: int = 8,
         corner_vote_iou: float = 0.7,
         corner_vote_min_score: float = 0.2,
+        closeup_scale: float = 0.5,
+        closeup_min_width: float = 0.4,
     ) -> None:
         p = Path(path) if path is not None else DEFAULT_WEIGHTS
         if not p.is_file():
@@ -78,6 +87,16 @@ class PlateDetector:
             raise InvalidInput("corner_vote_iou and corner_vote_min_score must be in [0, 1]")
         self.corner_vote_iou = float(corner_vote_iou)
         self.corner_vote_min_score = float(corner_vote_min_score)
+        if not 0.0 <= closeup_scale < 1.0 or not 0.0 < closeup_min_width <= 1.0:
+            raise InvalidInput("closeup_scale must be in [0, 1) and closeup_min_width in (0, 1]")
+        self.closeup_size: tuple[int, int] | None = None
+        if closeup_scale > 0:
+            m = max(self.strides)
+            self.closeup_size = (
+                max(m, round(size[0] * closeup_scale / m) * m),
+                max(m, round(size[1] * closeup_scale / m) * m),
+            )
+        self.closeup_min_width = float(closeup_min_width)
         self.metadata = meta
 
     def detect_raw(self, images: Sequence[npt.NDArray[np.uint8]], rgb: bool = False) -> list[RawDetections]:
@@ -88,22 +107,47 @@ class PlateDetector:
         for start in range(0, len(images), self.batch_size):
             chunk = [self._check(im, rgb) for im in images[start : start + self.batch_size]]
             boxed = [letterbox(im, self.input_size) for im in chunk]
-            x = to_input_tensor([b[0] for b in boxed], self.mean, self.std, rgb=self.rgb)
-            scores, dist, corners = self.model.run(x)
-            out += decode_batch(
-                scores,
-                dist,
-                corners,
-                [b[1] for b in boxed],
-                self.input_size,
-                self.strides,
-                reg_max=self.reg_max,
-                score_threshold=self.score_threshold,
-                nms_threshold=self.nms_threshold,
-                vote_iou=self.corner_vote_iou,
-                vote_min_score=self.corner_vote_min_score,
-            )
+            found = self._run(boxed, self.input_size)
+            if self.closeup_size is not None:
+                close = self._run([self._shrink(im, b) for im, b in zip(chunk, boxed, strict=True)], self.closeup_size)
+                found = [
+                    merge_closeup(f, c, im.shape[:2], self.closeup_min_width, self.nms_threshold)
+                    for f, c, im in zip(found, close, chunk, strict=True)
+                ]
+            out += found
         return out
+
+    def _shrink(
+        self, image: npt.NDArray[np.uint8], main: tuple[npt.NDArray[np.uint8], Letterbox]
+    ) -> tuple[npt.NDArray[np.uint8], Letterbox]:
+        """The close-up input, resized from the main pass's already shrunk image when there is one (cheaper)."""
+        assert self.closeup_size is not None
+        img, lb = main
+        if lb.scale >= 1.0:
+            return letterbox(image, self.closeup_size)
+        th, tw = self.input_size
+        fit = min(th / lb.orig_h, tw / lb.orig_w)  # as letterbox() computed the shrunk size
+        nh, nw = max(1, min(th, round(lb.orig_h * fit))), max(1, min(tw, round(lb.orig_w * fit)))
+        top, left = int(lb.pad_y), int(lb.pad_x)
+        small, lb2 = letterbox(img[top : top + nh, left : left + nw], self.closeup_size)
+        return small, Letterbox(lb.scale * lb2.scale, lb2.pad_x, lb2.pad_y, lb.orig_h, lb.orig_w)
+
+    def _run(self, boxed: list[tuple[npt.NDArray[np.uint8], Letterbox]], size: tuple[int, int]) -> list[RawDetections]:
+        x = to_input_tensor([b[0] for b in boxed], self.mean, self.std, rgb=self.rgb)
+        scores, dist, corners = self.model.run(x)
+        return decode_batch(
+            scores,
+            dist,
+            corners,
+            [b[1] for b in boxed],
+            size,
+            self.strides,
+            reg_max=self.reg_max,
+            score_threshold=self.score_threshold,
+            nms_threshold=self.nms_threshold,
+            vote_iou=self.corner_vote_iou,
+            vote_min_score=self.corner_vote_min_score,
+        )
 
     def detect(self, images: Sequence[npt.NDArray[np.uint8]], rgb: bool = False) -> list[list[Detection]]:
         """Detects plates in each image.
@@ -134,3 +178,38 @@ class PlateDetector:
         if min(img.shape[:2]) < MIN_SIDE:
             raise InvalidImage(f"image of {img.shape[1]}x{img.shape[0]} pixels is too small to hold a plate")
         return img
+
+
+def merge_closeup(
+    main: RawDetections,
+    closeup: RawDetections,
+    image_hw: tuple[int, ...],
+    min_width: float,
+    nms_threshold: float,
+    inside: float = 0.7,
+) -> RawDetections:
+    """The detections of the main pass plus the large ones of the close-up pass (see :class:`PlateDetector`).
+
+    Close-up boxes spanning less than ``min_width`` of the image's longer side are ignored (the main pass sees
+    those better). The union is put through NMS; then a main-pass box with at least ``inside`` of its area
+    inside a kept close-up box that scores higher is dropped as a fragment of that plate.
+    """
+    w = closeup.boxes[:, 2] - closeup.boxes[:, 0]
+    big = w >= min_width * max(image_hw[0], image_hw[1])
+    if not big.any():
+        return main
+    boxes = np.concatenate([main.boxes, closeup.boxes[big]])
+    corners = np.concatenate([main.corners, closeup.corners[big]])
+    scores = np.concatenate([main.scores, closeup.scores[big]])
+    from_close = np.concatenate([np.zeros(len(main.scores), bool), np.ones(int(big.sum()), bool)])
+    keep = nms(boxes, scores, nms_threshold)
+    boxes, corners, scores, from_close = boxes[keep], corners[keep], scores[keep], from_close[keep]
+    area = np.maximum(0, boxes[:, 2] - boxes[:, 0]) * np.maximum(0, boxes[:, 3] - boxes[:, 1])
+    drop = np.zeros(len(scores), bool)
+    for j in np.flatnonzero(from_close):
+        iw = np.clip(np.minimum(boxes[:, 2], boxes[j, 2]) - np.maximum(boxes[:, 0], boxes[j, 0]), 0, None)
+        ih = np.clip(np.minimum(boxes[:, 3], boxes[j, 3]) - np.maximum(boxes[:, 1], boxes[j, 1]), 0, None)
+        frag = ~from_close & (scores < scores[j]) & (iw * ih >= inside * np.maximum(area, 1e-9))
+        drop |= frag
+    k = ~drop
+    return RawDetections(boxes[k], corners[k], scores[k])
