@@ -39,6 +39,32 @@ def test_augment_with_zero_strength_is_the_runtime_resize() -> None:
     assert out.dtype == np.uint8
 
 
+def _line_slope(view) -> float:
+    """Slope of the bright line in a view: rows of its centre of mass in the left and right quarter."""
+    import numpy as np
+
+    g = view[..., 1].astype(float)
+    rows = np.arange(g.shape[0])[:, None]
+    q = g.shape[1] // 4
+    left, right = g[:, q : 2 * q], g[:, 2 * q : 3 * q]
+    yl = (rows * left).sum() / max(left.sum(), 1)
+    yr = (rows * right).sum() / max(right.sum(), 1)
+    return float((yr - yl) / q)
+
+
+def test_augment_tilt_turns_the_plate_inside_the_view() -> None:
+    import numpy as np
+
+    img = np.zeros((120, 300, 3), np.uint8)
+    img[58:62, 60:240] = 255  # a horizontal bar across the plate box
+    s = Sample(img, (60.0, 40.0, 240.0, 80.0), "AB1", "us", "k")
+    plain = [abs(_line_slope(augment(s, (48, 144), 0.05, np.random.default_rng(i)))) for i in range(20)]
+    tilted = [abs(_line_slope(augment(s, (48, 144), 0.05, np.random.default_rng(i), 1.0, 20.0))) for i in range(20)]
+    assert max(plain) < 0.05
+    assert np.median(tilted) > 0.1  # turned by up to 20 deg, squeezed into the view: clearly sloped
+    assert all(v.shape == (48, 144, 3) for v in [augment(s, (48, 144), 0.6, np.random.default_rng(3), 1.0)])
+
+
 @pytest.mark.needs_data
 def test_tiny_training_run_writes_checkpoints_log_and_resumes(data_root: Path, tmp_path: Path) -> None:
     tc = load_config(

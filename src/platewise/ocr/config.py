@@ -88,6 +88,9 @@ class OcrTrainConfig:
         steps, batch_size, lr, weight_decay, warmup: supervised phase (AdamW).
         plateau_patience, lr_drop, min_lr: LR drops by ``lr_drop`` on a loss plateau.
         aug_strength: 0 = none, 1 = heavy.
+        tilt_prob, tilt_deg: share of training views cut from a plate turned by up to ``tilt_deg`` degrees
+            (uniform) and sheared, as the box a detector draws around a tilted plate, or a plate straightened
+            with imprecise corners, looks (0 = off; ``aug_strength`` alone turns plates by about 1.5 deg).
         eval_every, ckpt_every, log_every: in steps.
         threads: torch intra-op threads.
         seed: everything random derives from it.
@@ -118,6 +121,8 @@ class OcrTrainConfig:
     lr_drop: float = 0.3
     min_lr: float = 1e-5
     aug_strength: float = 0.5
+    tilt_prob: float = 0.0
+    tilt_deg: float = 15.0
     eval_every: int = 1000
     ckpt_every: int = 500
     log_every: int = 50

@@ -168,13 +168,24 @@ def load_pseudo_dir(path: Path, tokenizer: Tokenizer | None = None) -> list[Samp
     return out
 
 
-def augment(sample: Sample, size: tuple[int, int], strength: float, rng: np.random.Generator) -> npt.NDArray[np.uint8]:
+def augment(
+    sample: Sample,
+    size: tuple[int, int],
+    strength: float,
+    rng: np.random.Generator,
+    tilt_prob: float = 0.0,
+    tilt_deg: float = 15.0,
+) -> npt.NDArray[np.uint8]:
     """One training view of ``sample``: (height, width, 3) uint8 BGR.
 
     Geometry (one affine warp): each box edge moves by up to +-12% x strength of the box size (a loose or
     tight detector), rotation up to 6 deg x strength, shear, then resize to ``size``. Photometry: contrast,
     brightness, gamma, blur, noise, JPEG, grayscale, colour shuffle, inversion of nothing (plates keep their
     polarity).
+
+    With probability ``tilt_prob`` the plate is first turned about its centre by up to ``tilt_deg`` degrees
+    (uniform) and sheared (sd 0.15), and the view is cut at the axis-aligned box around the turned plate:
+    what a detector's box around a tilted plate holds.
     """
     h, w = size
     x1, y1, x2, y2 = sample.box
@@ -183,6 +194,18 @@ def augment(sample: Sample, size: tuple[int, int], strength: float, rng: np.rand
     if s <= 0:
         img = sample.image[int(round(y1)) : int(round(y2)), int(round(x1)) : int(round(x2))]
         return resize_crop(np.ascontiguousarray(img), size)
+    T = np.eye(3)  # the tilt, applied to the source image before the cut
+    if tilt_prob > 0 and rng.random() < tilt_prob:
+        a = np.deg2rad(rng.uniform(-tilt_deg, tilt_deg))
+        k = rng.normal(0, 0.15)
+        cx0, cy0 = (x1 + x2) / 2, (y1 + y2) / 2
+        L = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) @ np.array([[1.0, 0.0], [k, 1.0]])
+        T[:2, :2] = L
+        T[:2, 2] = [cx0, cy0] - L @ [cx0, cy0]
+        quad = np.array([[x1, y1, 1], [x2, y1, 1], [x2, y2, 1], [x1, y2, 1]]) @ T[:2].T
+        x1, y1 = quad.min(0)
+        x2, y2 = quad.max(0)
+        bw, bh = x2 - x1, y2 - y1
     j = 0.12 * s
     x1 += bw * rng.uniform(-j, j * 0.7)
     x2 += bw * rng.uniform(-j * 0.7, j)
@@ -196,7 +219,7 @@ def augment(sample: Sample, size: tuple[int, int], strength: float, rng: np.rand
     cx, cy = w / 2, h / 2
     R = np.array([[np.cos(ang), -np.sin(ang) + shear, 0], [np.sin(ang), np.cos(ang), 0]], dtype=np.float64)
     R[:, 2] = [cx - R[0, 0] * cx - R[0, 1] * cy, cy - R[1, 0] * cx - R[1, 1] * cy]
-    M = R @ np.vstack([M, [0, 0, 1]])
+    M = R @ np.vstack([M, [0, 0, 1]]) @ T
     border = cv2.BORDER_REPLICATE if rng.random() < 0.7 else cv2.BORDER_CONSTANT
     interp = cv2.INTER_AREA if bw > 2 * w else cv2.INTER_LINEAR
     if bw > 2 * w:  # shrink first so the warp does not alias

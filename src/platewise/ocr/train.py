@@ -104,7 +104,8 @@ class _Batches:
     def next(self, n: int, pool: list[Sample] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         size = (self.cfg.img_height, self.cfg.img_width)
         samples = [pool[int(self.rng.integers(len(pool)))] if pool else self.pick() for _ in range(n)]
-        imgs = np.stack([augment(s, size, self.tc.aug_strength, self.rng) for s in samples])
+        tilt = (self.tc.tilt_prob, self.tc.tilt_deg)
+        imgs = np.stack([augment(s, size, self.tc.aug_strength, self.rng, *tilt) for s in samples])
         x = torch.from_numpy(normalize_batch(imgs, self.cfg.mean, self.cfg.std))
         y = torch.from_numpy(self.tok.encode_batch([s.text for s in samples])) if samples[0].text or not pool else None
         return x, y  # type: ignore[return-value]
