@@ -1,0 +1,106 @@
+"""End to end on synthetic scenes, by how much each plate is turned: does the pipeline read tilted plates?
+
+Scenes of ``platewise.data.synthetic.SceneSynthesizer`` over the *hold-out* negatives (seed 12345, 1280x720,
+640x480 and 960x540 in turn; the same scenes as ``benchmarks/crop_views.py --synthetic``), read by
+``platewise.ALPR`` with default settings. A plate counts as read when a returned plate overlaps it by IoU
+0.5 and its text equals the label. Each plate's tilt is the angle of its top edge (from the exact corners),
+so the table shows how reading falls off as plates turn, per region family and plate width too; the "wide"
+rows repeat the tilt table for plates at least 80 px wide (many synthetic plates are small and blurred, and
+size rather than tilt decides those). The synthetic plates are
+rendered by the same generator the reader trains on (other seeds), so absolute numbers flatter the reader;
+compare models with each other here, and use the real hold-outs (``benchmarks/accuracy.sh``) for accuracy.
+
+    PYTHONPATH=src python benchmarks/synthetic_e2e.py [--reader F.onnx] [--detector F.onnx] [--n 300] [--tag T]
+    -> benchmarks/results/synthetic_e2e[_T].json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+BINS = ((0.0, 5.0), (5.0, 10.0), (10.0, 20.0), (20.0, 90.0))
+WIDTHS = ((0, 60), (60, 120), (120, 100000))  # plate width in pixels (top edge length)
+READABLE = 80  # the "wide" rows: plates at least this many pixels wide, where size does not dominate
+
+
+def _family(region: str) -> str:
+    r = region.lower()
+    for f in ("us", "br", "cn"):
+        if r.startswith(f):
+            return f
+    return "eu" if r.startswith("eu") else "other"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--reader", help="reader ONNX (default: shipped)")
+    ap.add_argument("--detector", help="detector ONNX (default: shipped)")
+    ap.add_argument("--n", type=int, default=300, help="scenes")
+    ap.add_argument("--seed", type=int, default=12345)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--tag", default="", help="suffix of the result file")
+    args = ap.parse_args()
+
+    from platewise.data.sources import default_data_root
+    from platewise.data.synthetic.scenes import SceneSynthesizer
+    from platewise.detection.dataset import load_records
+    from platewise.pipeline.alpr import ALPR
+    from platewise.pipeline.evaluate import match_reads
+    from platewise.plates.normalize import normalize
+
+    root = default_data_root()
+    backgrounds = [str(r.source) for r in load_records(root, ("negatives",), holdout=True)]
+    synth = SceneSynthesizer(backgrounds, seed=args.seed)
+    alpr = ALPR(detector_path=args.detector, reader_path=args.reader, threads=args.threads)
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # plates, detected, read
+    false_pos = 0
+    for i in range(args.n):
+        w, h = [(1280, 720), (640, 480), (960, 540)][i % 3]
+        sc = synth.sample(w, h)
+        reads = alpr.read(sc.image)
+        match = match_reads([p.box for p in sc.plates], reads)
+        false_pos += len(reads) - sum(j is not None for j in match)
+        for p, j in zip(sc.plates, match, strict=True):
+            tl, tr = p.corners[0], p.corners[1]
+            tilt = abs(float(np.degrees(np.arctan2(tr[1] - tl[1], tr[0] - tl[0]))))
+            tilt = min(tilt, 180.0 - tilt)
+            b = next(f"{lo:g}-{hi:g} deg" for lo, hi in BINS if lo <= tilt < hi or hi == 90.0)
+            pw = float(np.hypot(*(tr - tl)))
+            wb = next(f"{lo}-{hi} px" if hi < 100000 else f">= {lo} px" for lo, hi in WIDTHS if pw < hi)
+            ok = j is not None and reads[j].text == normalize(p.text)
+            keys = ["overall", f"tilt {b}", f"region {_family(p.region)}", f"width {wb}"]
+            if pw >= READABLE:
+                keys += [f"wide, tilt {b}", "wide"]
+            for key in keys:
+                c = counts[key]
+                c[0] += 1
+                c[1] += j is not None
+                c[2] += ok
+    rows = {
+        k: {"plates": n, "detected": round(d / n, 4), "read": round(r / n, 4)}
+        for k, (n, d, r) in sorted(counts.items(), key=lambda kv: (kv[0] != "overall", kv[0]))
+    }
+    result = {
+        "benchmark": "synthetic_e2e",
+        "reader": args.reader or "shipped",
+        "detector": args.detector or "shipped",
+        "scenes": args.n,
+        "seed": args.seed,
+        "false_positives_per_image": round(false_pos / max(args.n, 1), 3),
+        "results": rows,
+    }
+    out = Path(__file__).parent / "results" / f"synthetic_e2e{'_' + args.tag if args.tag else ''}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    for k, v in rows.items():
+        print(f"{k:22s} {v['plates']:5d} detected {v['detected']:.3f} read {v['read']:.3f}")
+    print(f"false positives per image {result['false_positives_per_image']}; wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
