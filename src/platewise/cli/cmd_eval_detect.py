@@ -39,6 +39,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--closeup-min-width", type=float, help="close-up plates span at least this share of the image (default: 0.4)"
     )
+    parser.add_argument(
+        "--corner-refine",
+        choices=("on", "off"),
+        help="snap corners to the plate's edges in the image (default: the detector's default)",
+    )
     parser.add_argument("--threads", type=int, help="ONNX Runtime threads")
     parser.add_argument("--limit", type=int, default=0, help="evaluate at most this many images")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -64,11 +69,13 @@ def run(args: argparse.Namespace) -> int:
         except ValueError:
             raise InvalidInput(f"--input-size {args.input_size!r}: expected HxW, e.g. 384x640") from None
         size = (h, w)
-    extra = {}
+    extra: dict[str, float | bool] = {}
     if args.closeup_scale is not None:
         extra["closeup_scale"] = args.closeup_scale
     if args.closeup_min_width is not None:
         extra["closeup_min_width"] = args.closeup_min_width
+    if args.corner_refine:
+        extra["corner_refine"] = args.corner_refine == "on"
     det = PlateDetector(args.model, threads=args.threads, input_size=size, score_threshold=0.05, **extra)
     threshold = args.score_threshold if args.score_threshold is not None else float(det.metadata["score_threshold"])
     if args.synthetic:

@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 from platewise.detection.decode import RawDetections, decode_batch, nms
 from platewise.detection.preprocess import Letterbox, letterbox, to_input_tensor
+from platewise.detection.refine import refine_corners
 from platewise.errors import InvalidImage, InvalidInput, ModelNotFound
 from platewise.imageio import as_bgr
 from platewise.runtime.onnx import OnnxModel
@@ -47,6 +48,8 @@ class PlateDetector:
             main pass are removed by NMS, and main-pass boxes lying mostly inside a kept close-up plate
             (fragments of it) are dropped.
         closeup_min_width: share of the image width (or height, if larger) a close-up plate must span.
+        corner_refine: snap each side of every detection to the plate's edge in the image
+            (:func:`platewise.detection.refine.refine_corners`); boxes and scores are unchanged.
     """
 
     def __init__(
@@ -61,6 +64,7 @@ class PlateDetector:
         corner_vote_min_score: float = 0.2,
         closeup_scale: float = 0.5,
         closeup_min_width: float = 0.4,
+        corner_refine: bool = False,
     ) -> None:
         p = Path(path) if path is not None else DEFAULT_WEIGHTS
         if not p.is_file():
@@ -97,6 +101,7 @@ class PlateDetector:
                 max(m, round(size[1] * closeup_scale / m) * m),
             )
         self.closeup_min_width = float(closeup_min_width)
+        self.corner_refine = bool(corner_refine)
         self.metadata = meta
 
     def detect_raw(self, images: Sequence[npt.NDArray[np.uint8]], rgb: bool = False) -> list[RawDetections]:
@@ -113,6 +118,11 @@ class PlateDetector:
                 found = [
                     merge_closeup(f, c, im.shape[:2], self.closeup_min_width, self.nms_threshold)
                     for f, c, im in zip(found, close, chunk, strict=True)
+                ]
+            if self.corner_refine:
+                found = [
+                    RawDetections(f.boxes, refine_corners(im, f.corners), f.scores) if len(f.scores) else f
+                    for f, im in zip(found, chunk, strict=True)
                 ]
             out += found
         return out
