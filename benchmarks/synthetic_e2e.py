@@ -44,9 +44,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=12345)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--tag", default="", help="suffix of the result file")
-    ap.add_argument(
-        "--corner-refine", choices=("default", "on", "off"), default="default", help="PlateDetector(corner_refine=)"
-    )
+    ap.add_argument("--corner-refine", choices=("default", "on", "off"), default="default", help="ALPR(corner_refine=)")
     args = ap.parse_args()
 
     from platewise.data.sources import default_data_root
@@ -59,11 +57,8 @@ def main() -> None:
     root = default_data_root()
     backgrounds = [str(r.source) for r in load_records(root, ("negatives",), holdout=True)]
     synth = SceneSynthesizer(backgrounds, seed=args.seed)
-    from platewise.detection.detector import PlateDetector
-
     kw = {} if args.corner_refine == "default" else {"corner_refine": args.corner_refine == "on"}
-    det = PlateDetector(args.detector, threads=args.threads, **kw)  # type: ignore[arg-type]
-    alpr = ALPR(detector=det, reader_path=args.reader, threads=args.threads)
+    alpr = ALPR(detector_path=args.detector, reader_path=args.reader, threads=args.threads, **kw)
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # plates, detected, read
     false_pos = 0
     for i in range(args.n):
@@ -96,7 +91,7 @@ def main() -> None:
         "benchmark": "synthetic_e2e",
         "reader": args.reader or "shipped",
         "detector": args.detector or "shipped",
-        "corner_refine": det.corner_refine,
+        "corner_refine": alpr.corner_refine,
         "scenes": args.n,
         "seed": args.seed,
         "false_positives_per_image": round(false_pos / max(args.n, 1), 3),

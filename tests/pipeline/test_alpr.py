@@ -16,10 +16,14 @@ def _img(h=120, w=200):
 
 def test_read_batch_reads_all_plates_of_all_images_in_one_ocr_batch():
     rec = FakeRecognizer("AB123CD")
-    alpr = ALPR(FakeDetector([(0.1, 0.1, 0.4, 0.3), (0.5, 0.5, 0.9, 0.7)]), rec)
+    alpr = ALPR(FakeDetector([(0.1, 0.1, 0.4, 0.3), (0.5, 0.5, 0.9, 0.7)]), rec, corner_refine=False)
     out = alpr.read_batch([_img(), _img(300, 400), _img(50, 60)])
     assert [len(p) for p in out] == [2, 2, 2]
     assert rec.batches == [(12, 32, 128, 3)]  # 6 straightened plates + their 6 box views
+    rec.batches.clear()
+    alpr.corner_refine = True  # (the default) up to one more view per plate, still one batch
+    assert [len(p) for p in alpr.read_batch([_img(), _img(300, 400), _img(50, 60)])] == [2, 2, 2]
+    assert len(rec.batches) == 1 and 12 <= rec.batches[0][0] <= 18
     assert out[1][1].box.x1 == pytest.approx(200)
     assert out[0][0].text == "AB123CD" and out[0][0].region == "eu-fr"
 
@@ -125,13 +129,13 @@ class _ByPosition(FakeRecognizer):
 def test_box_view_wins_only_when_more_confident():
     det = FakeDetector([(0.1, 0.1, 0.4, 0.3)])
     rec = _ByPosition(1, ("AB123CD", 0.4), ("XY987ZW", 0.8))
-    (p,) = ALPR(det, rec).read(_img())
+    (p,) = ALPR(det, rec, corner_refine=False).read(_img())
     assert (p.text, p.extra["view"], p.extra["rectified"]) == ("XY987ZW", "box", True)
     rec = _ByPosition(1, ("AB123CD", 0.9), ("XY987ZW", 0.8))
-    (p,) = ALPR(det, rec).read(_img())
+    (p,) = ALPR(det, rec, corner_refine=False).read(_img())
     assert (p.text, p.extra["view"]) == ("AB123CD", "rectified")
     rec = _ByPosition(1, ("AB123CD", 0.4), ("XY987ZW", 0.8))
-    (p,) = ALPR(det, rec, box_view=False).read(_img())
+    (p,) = ALPR(det, rec, box_view=False, corner_refine=False).read(_img())
     assert (p.text, p.extra["view"]) == ("AB123CD", "rectified")
     assert rec.batches == [(1, 32, 128, 3)]
     with pytest.raises(ValueError, match="box_pad"):
@@ -170,3 +174,23 @@ def test_evaluate_e2e_can_set_each_images_labelled_region(tmp_path):
     assert evaluate_e2e(alpr, samples, lambda p: img)["overall"]["accuracy"] == 0.0
     assert evaluate_e2e(alpr, samples, lambda p: img, region_from_labels=True)["overall"]["accuracy"] == 1.0
     assert alpr.region == "br"
+
+
+def test_corner_refine_reads_a_third_view_and_reports_the_refined_corners():
+    import cv2
+
+    img = np.full((200, 400, 3), 50, np.uint8)
+    cv2.rectangle(img, (100, 80), (300, 140), (230, 230, 230), -1)  # the plate: x 100..300, y 80..140
+    det = FakeDetector([(90 / 400, 72 / 200, 310 / 400, 150 / 200)])  # a box (and corners) a little loose
+    rec = _ByPosition(1, ("AB123CD", 0.5), ("XY987ZW", 0.6))  # crop 0: rectified; 1: refined; 2: box
+    (p,) = ALPR(det, rec).read(img)  # corner_refine=True is the default
+    assert rec.batches == [(3, 32, 128, 3)]
+    assert (p.text, p.extra["view"]) == ("XY987ZW", "refined")
+    q = p.detection.corners.as_array()
+    truth = np.array([[100, 80], [300, 80], [300, 140], [100, 140]], np.float32)
+    assert np.abs(q - truth).max() < 3  # snapped onto the plate's outline (the box was 8-10 px off)
+    assert p.box.x1 == pytest.approx(90)  # the box itself is the detector's
+    # off: two views, the detector's corners
+    rec = _ByPosition(1, ("AB123CD", 0.5), ("XY987ZW", 0.6))
+    (p,) = ALPR(det, rec, corner_refine=False).read(img)
+    assert rec.batches == [(2, 32, 128, 3)] and p.detection.corners.as_array()[0, 0] == pytest.approx(90)

@@ -43,6 +43,12 @@ def configure(p: argparse.ArgumentParser) -> None:
         default=None,
         help="margin of the box view, a fraction of the box (negative: cut inside it; default: the pipeline's)",
     )
+    p.add_argument(
+        "--corner-refine",
+        choices=("on", "off"),
+        default=None,
+        help="also read each plate straightened with corners snapped to its edges (default: the pipeline's)",
+    )
     p.add_argument("--min-chars", type=int, default=4, help="drop plates read with fewer characters (default 4)")
     p.add_argument(
         "--no-box-view",
@@ -72,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         **{k: v for k, v in (("rectify_pad", args.rectify_pad), ("box_pad", args.box_pad)) if v is not None},
         box_view=not args.no_box_view,
         min_chars=args.min_chars,
+        **({} if args.corner_refine is None else {"corner_refine": args.corner_refine == "on"}),
     )
     res = evaluate_e2e(alpr, samples, load_image, region_from_labels=args.region == "labels")
     for e in res["errors"]:

@@ -64,7 +64,7 @@ class PlateDetector:
         corner_vote_min_score: float = 0.2,
         closeup_scale: float = 0.5,
         closeup_min_width: float = 0.4,
-        corner_refine: bool = False,
+        corner_refine: bool = True,
     ) -> None:
         p = Path(path) if path is not None else DEFAULT_WEIGHTS
         if not p.is_file():

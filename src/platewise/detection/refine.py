@@ -114,8 +114,8 @@ def _refine_one(
     if f < 1:
         grey = cv2.resize(grey, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
     g = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), 1.0)
-    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
+    gx = np.asarray(cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), np.float32)
+    gy = np.asarray(cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3), np.float32)
     lq = (q - [x1, y1]) * f
     for p in range(passes):
         scale = 0.5**p
@@ -141,14 +141,14 @@ def refine_corners(
     samples: int = 24,
     target_h: float = 48.0,
     penalty: float = 0.3,
-    inward_w: float = 0.25,
+    inward_w: float = 0.5,
 ) -> npt.NDArray[np.float32]:
     """Refined corners (K,4,2) TL,TR,BR,BL of the plates ``corners`` (K,4,2) in ``image`` (HxW or HxWx3 BGR).
 
     A plate whose sides cannot be refined (too small, degenerate, or a refined corner moving more than half
     the plate's size) keeps its corners. Corners are clipped to the image.
     """
-    out = np.asarray(corners, np.float32).copy()
+    out: npt.NDArray[np.float32] = np.array(corners, dtype=np.float32)
     lim = np.asarray([image.shape[1], image.shape[0]], np.float32)
     for k in range(len(out)):
         q = _refine_one(

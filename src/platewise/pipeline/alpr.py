@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from platewise.detection.refine import refine_corners
 from platewise.imageio import as_bgr
 from platewise.pipeline.base import Detector, Recognizer
 from platewise.pipeline.rectify import crop_box, rectify
 from platewise.plates.formats import formats_for, guess_region
-from platewise.types import Detection, PlateRead, PlateText
+from platewise.types import Corners, Detection, PlateRead, PlateText
 
 __all__ = ["ALPR", "BatchResult", "choose_candidate"]
 
@@ -67,6 +68,10 @@ class ALPR:
             Costs one more crop per plate; ``extra["view"]`` says which one won.
         box_pad: margin of that box crop, as a fraction of the box size (0: the detector's boxes already carry
             a margin; ``benchmarks/crop_views.py`` measures the choice).
+        corner_refine: also straighten each plate with its corners snapped to the plate's edges
+            (:func:`platewise.detection.refine.refine_corners`) and read that view too, in the same OCR batch;
+            the most confident of the views wins (``extra["view"]``: ``refined``, ``rectified`` or ``box``),
+            and the returned detection carries the refined corners. Costs about 1 ms and one crop per plate.
 
     Example:
         >>> alpr = ALPR()                                        # doctest: +SKIP
@@ -89,6 +94,7 @@ class ALPR:
         rectify_pad: float = 0.03,
         box_view: bool = True,
         box_pad: float = 0.0,
+        corner_refine: bool = True,
     ) -> None:
         if region is not None:
             formats_for(region)  # validates, raising ValueError with the known regions
@@ -105,7 +111,8 @@ class ALPR:
         if detector is None:
             from platewise.detection.detector import PlateDetector
 
-            detector = PlateDetector(path=detector_path, threads=threads)
+            # the pipeline refines corners itself (below), reading the plate both ways
+            detector = PlateDetector(path=detector_path, threads=threads, corner_refine=False)
         if reader is None:
             from platewise.ocr.reader import PlateReader
 
@@ -119,6 +126,7 @@ class ALPR:
         self.rectify_pad = rectify_pad
         self.box_view = box_view
         self.box_pad = box_pad
+        self.corner_refine = corner_refine
 
     def read(self, image: npt.NDArray[np.uint8], *, rgb: bool = False) -> list[PlateRead]:
         """The plates of one HxWx3 uint8 image (BGR, or RGB with ``rgb=True``)."""
@@ -135,27 +143,38 @@ class ALPR:
         dets = self.detector.detect(bgr) if bgr else []
         t1 = time.perf_counter()
         h, w = self.reader.input_size
-        # per plate: (image index, detection, corners used, crop index of its box view or -1)
-        owners: list[tuple[int, Detection, bool, int]] = []
+        # per plate: (image index, detection to report, whether corners were used, [(crop index, view name)])
+        owners: list[tuple[int, Detection, bool, list[tuple[int, str]]]] = []
         n_dets = sum(len(d) for d in dets)
-        crops = np.empty(((2 if self.box_view else 1) * n_dets, h, w, 3), dtype=np.uint8)
-        n = n_dets  # box views go after the n_dets straightened crops
+        crops = np.empty(((1 + int(self.box_view) + int(self.corner_refine)) * n_dets, h, w, 3), dtype=np.uint8)
+        n = 0
         for i, (img, ds) in enumerate(zip(bgr, dets, strict=True)):
             for d in ds:
-                crops[len(owners)], used = rectify(img, d.corners, d.box, (h, w), pad=self.rectify_pad)
-                second = -1
+                views: list[tuple[int, str]] = []
+                crops[n], used = rectify(img, d.corners, d.box, (h, w), pad=self.rectify_pad)
+                views.append((n, "rectified" if used else "box"))
+                n += 1
+                if self.corner_refine and used:
+                    q = refine_corners(img, d.corners.as_array()[None])[0]
+                    if not np.array_equal(q, d.corners.as_array()):
+                        refined = Detection(d.box, Corners.from_array(q), d.score)
+                        crops[n], ok = rectify(img, refined.corners, d.box, (h, w), pad=self.rectify_pad)
+                        if ok:
+                            views.append((n, "refined"))
+                            n += 1
+                            d = refined
                 if used and self.box_view:
                     crops[n] = crop_box(img, d.box, (h, w), pad=self.box_pad)
-                    second, n = n, n + 1
-                owners.append((i, d, used, second))
+                    views.append((n, "box"))
+                    n += 1
+                owners.append((i, d, used, views))
         t2 = time.perf_counter()
         texts = self.reader.read_prepared(crops[:n]) if owners else []
         t3 = time.perf_counter()
         plates: list[list[PlateRead]] = [[] for _ in bgr]
-        for k, (i, d, used, second) in enumerate(owners):
-            pt, view = texts[k], ("rectified" if used else "box")
-            if second >= 0 and texts[second].confidence > pt.confidence:
-                pt, view = texts[second], "box"
+        for i, d, used, views in owners:
+            best, view = max(views, key=lambda v: texts[v[0]].confidence)  # the first of equals: rectified
+            pt = texts[best]
             text, conf, region = choose_candidate(pt, self.region)
             if len(text) < self.min_chars or conf < self.min_confidence:
                 continue
