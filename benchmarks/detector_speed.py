@@ -4,12 +4,12 @@ decode included) and batch-8 throughput, for one or more input sizes.
     PYTHONPATH=src python benchmarks/detector_speed.py [--model F] [--threads 2] [--sizes 384x640,448x800]
 
 Writes benchmarks/results/detector_speed.json. Latency and throughput are those of the default detector (the
-main pass plus the close-up pass at half size), and, timed alternately in the same run, of the main pass
-alone (``closeup_scale=0``); the letterbox / network / decode breakdown is of the main pass. The decode time
-is given with the default corner voting and, for comparison in the same run, without it. ``batch1_cpu_ms``
-is the process CPU time per image (all threads), a figure that other jobs on a shared machine disturb less
-than wall-clock latency. Frames are ro-dashcam hold-out frames when ../shared/data is there (so the decode
-sees real detections), else noise.
+main pass plus the close-up pass at half size, corners refined), and, timed alternately in the same run, of
+the main pass alone (``closeup_scale=0``) and without corner refinement (batch 1); the letterbox / network /
+decode breakdown is of the main pass. The decode time is given with the default corner voting and, for
+comparison in the same run, without it. ``batch1_cpu_ms`` is the process CPU time per image (all threads), a
+figure that other jobs on a shared machine disturb less than wall-clock latency. Frames are ro-dashcam
+hold-out frames when ../shared/data is there (so the decode sees real detections), else noise.
 """
 
 from __future__ import annotations
@@ -49,10 +49,12 @@ def bench(
 
     det = PlateDetector(model, threads=threads, input_size=size, batch_size=8)
     main_only = PlateDetector(model, threads=threads, input_size=size, batch_size=8, closeup_scale=0.0)
+    raw_corners = PlateDetector(model, threads=threads, input_size=size, batch_size=8, corner_refine=False)
     for f in frames[:3]:
         det.detect([f])
         main_only.detect([f])
-    lat, lat_main, cpu, pre, net, post, post_plain = [], [], [], [], [], [], []
+        raw_corners.detect([f])
+    lat, lat_main, lat_raw, cpu, pre, net, post, post_plain = [], [], [], [], [], [], [], []
     for i in range(repeats):
         f = frames[i % len(frames)]
         c0, t0 = time.process_time(), time.perf_counter()
@@ -62,6 +64,9 @@ def bench(
         t0 = time.perf_counter()
         main_only.detect([f])
         lat_main.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        raw_corners.detect([f])
+        lat_raw.append(time.perf_counter() - t0)
         # the same work in parts, for the breakdown
         t0 = time.perf_counter()
         img, lb = letterbox(f, det.input_size)
@@ -102,6 +107,7 @@ def bench(
         "closeup_size": list(det.closeup_size) if det.closeup_size else None,
         "batch1_median_ms": ms(lat),
         "batch1_median_ms_without_closeup_pass": ms(lat_main),
+        "batch1_median_ms_without_corner_refinement": ms(lat_raw),
         "batch1_p90_ms": round(1000 * float(np.percentile(lat, 90)), 2),
         "batch1_cpu_ms": ms(cpu),
         "batch1_letterbox_ms": ms(pre),
