@@ -194,3 +194,10 @@ def test_corner_refine_reads_a_third_view_and_reports_the_refined_corners():
     rec = _ByPosition(1, ("AB123CD", 0.5), ("XY987ZW", 0.6))
     (p,) = ALPR(det, rec, corner_refine=False).read(img)
     assert rec.batches == [(2, 32, 128, 3)] and p.detection.corners.as_array()[0, 0] == pytest.approx(90)
+
+
+def test_default_min_confidence_drops_only_very_unsure_readings():
+    det = FakeDetector([(0.1, 0.1, 0.4, 0.3)])
+    assert ALPR(det, FakeRecognizer(confidence=0.15)).read(_img()) == []  # default 0.2
+    assert len(ALPR(det, FakeRecognizer(confidence=0.25)).read(_img())) == 1
+    assert len(ALPR(det, FakeRecognizer(confidence=0.15), min_confidence=0.0).read(_img())) == 1

@@ -23,7 +23,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     fmt.add_argument("--csv", action="store_true", help="one CSV row per plate")
     p.add_argument("--draw", metavar="DIR", help="write annotated copies (box, corners, text) into DIR")
     p.add_argument("--region", help="bias readings toward a region's formats (us, eu, eu-de, br, ar, cn ...)")
-    p.add_argument("--min-confidence", type=float, default=0.0, help="drop plates read with less (0..1)")
+    p.add_argument(
+        "--min-confidence", type=float, default=None, help="drop plates read with less (0..1; default 0.2, 0 keeps all)"
+    )
     p.add_argument(
         "--min-chars", type=int, default=4, help="drop plates read with fewer characters (default 4; 1 keeps all)"
     )
@@ -77,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise InvalidInput("--batch-size must be >= 1")
-    if not 0.0 <= args.min_confidence <= 1.0:
+    if args.min_confidence is not None and not 0.0 <= args.min_confidence <= 1.0:
         raise InvalidInput("--min-confidence must be between 0 and 1")
     if args.top_n < 1:
         raise InvalidInput("--top-n must be >= 1")
@@ -97,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     alpr = ALPR(
         region=args.region,
         top_n=args.top_n,
-        min_confidence=args.min_confidence,
+        **({} if args.min_confidence is None else {"min_confidence": args.min_confidence}),
         min_chars=args.min_chars,
         threads=args.threads,
         detector_path=args.detector,
