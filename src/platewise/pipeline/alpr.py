@@ -58,9 +58,9 @@ class ALPR:
             ``eu-de``, ``br``, ``cn`` ...).
         top_n: candidates kept per plate.
         min_confidence: plates whose reading confidence is below this are dropped. The default, 0.2, was chosen
-            on openalpr-dev's training side: no plate read right there had less, while a third of the false
-            reads (unlabelled and partly seen plates, signs, text) did (``platewise eval e2e --split train
-            --min-confidence C``). 0 keeps every reading.
+            on openalpr-dev's training side: no plate read right there had less, while a third (the fourth
+            session's reader) to a half (the shipped reader) of the false reads (unlabelled and partly seen
+            plates, signs, text) did (``platewise eval e2e --split train --min-confidence C``). 0 keeps all.
         min_chars: plates read with fewer characters are dropped (signs, lights and stickers found by the
             detector mostly read as 1 to 3 characters; OpenALPR's default minimum is also 4). 1 keeps them all.
         threads: ONNX Runtime intra-op threads for the default models.
