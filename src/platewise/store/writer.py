@@ -91,8 +91,7 @@ class BackgroundWriter:
         self._cond = threading.Condition()
         self._closing = False
         self._close_deadline = float("inf")
-        self._busy = False
-        self._inflight = 0  # records in the batch the thread is writing
+        self._inflight = 0  # records in the batch the thread is writing (0: idle)
         self._first_at: float | None = None
         self._last_drop_log = 0.0
         self._n = dict.fromkeys(("submitted", "written", "dropped", "rejected", "lost_on_close", "failures"), 0)
@@ -146,7 +145,7 @@ class BackgroundWriter:
             if self._first_at is not None:
                 self._first_at = 0.0  # write what is queued now, without waiting for the batch to fill
             self._cond.notify_all()
-            while self._queue or self._busy:
+            while self._queue or self._inflight:
                 left = None if end is None else end - time.monotonic()
                 if left is not None and left <= 0:
                     return False
@@ -194,7 +193,6 @@ class BackgroundWriter:
                         n = min(self.batch_size, len(self._queue))
                         batch = [self._queue.popleft() for _ in range(n)]
                         self._first_at = time.monotonic() if self._queue else None
-                        self._busy = True
                         self._inflight = n
                         return batch
                     self._cond.wait(self.flush_interval - waited)
@@ -210,7 +208,6 @@ class BackgroundWriter:
             self._inflight = 0
             self._first_at = self._first_at or time.monotonic()
             self._drop_excess()
-            self._busy = False
             self._cond.notify_all()
 
     def _done(self, written: int, rejected: int = 0) -> None:
@@ -218,7 +215,6 @@ class BackgroundWriter:
             self._n["written"] += written
             self._n["rejected"] += rejected
             self._inflight = 0
-            self._busy = False
             self._cond.notify_all()
 
     def _sleep(self, seconds: float) -> None:
