@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from platewise.detection.decode import RawDetections, decode_batch, nms
-from platewise.detection.preprocess import Letterbox, letterbox, to_input_tensor
+from platewise.detection.preprocess import Letterbox, fitted_size, letterbox, to_input_tensor
 from platewise.detection.refine import refine_corners
 from platewise.errors import InvalidImage, InvalidInput, ModelNotFound
 from platewise.imageio import as_bgr
@@ -135,9 +135,7 @@ class PlateDetector:
         img, lb = main
         if lb.scale >= 1.0:
             return letterbox(image, self.closeup_size)
-        th, tw = self.input_size
-        fit = min(th / lb.orig_h, tw / lb.orig_w)  # as letterbox() computed the shrunk size
-        nh, nw = max(1, min(th, round(lb.orig_h * fit))), max(1, min(tw, round(lb.orig_w * fit)))
+        nh, nw = fitted_size(lb.orig_h, lb.orig_w, self.input_size)
         top, left = int(lb.pad_y), int(lb.pad_x)
         small, lb2 = letterbox(img[top : top + nh, left : left + nw], self.closeup_size)
         return small, Letterbox(lb.scale * lb2.scale, lb2.pad_x, lb2.pad_y, lb.orig_h, lb.orig_w)

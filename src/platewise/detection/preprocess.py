@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from platewise.imageio import to_nchw
 
-__all__ = ["Letterbox", "letterbox", "to_input_tensor"]
+__all__ = ["Letterbox", "fitted_size", "letterbox", "to_input_tensor"]
 
 PAD_VALUE = 114
 
@@ -30,6 +30,13 @@ class Letterbox:
     orig_w: int
 
 
+def fitted_size(h: int, w: int, size: tuple[int, int]) -> tuple[int, int]:
+    """(height, width) of an ``h`` x ``w`` image resized, aspect kept, to fit ``size = (h, w)`` (as in letterbox)."""
+    th, tw = size
+    scale = min(th / h, tw / w)
+    return max(1, min(th, round(h * scale))), max(1, min(tw, round(w * scale)))
+
+
 def letterbox(image: npt.NDArray[np.uint8], size: tuple[int, int]) -> tuple[npt.NDArray[np.uint8], Letterbox]:
     """Resizes an HxWx3 uint8 image (aspect kept) and pads it (value 114), centred, to ``size = (h, w)``.
 
@@ -39,7 +46,7 @@ def letterbox(image: npt.NDArray[np.uint8], size: tuple[int, int]) -> tuple[npt.
     th, tw = size
     h, w = image.shape[:2]
     scale = min(th / h, tw / w)
-    nh, nw = max(1, min(th, round(h * scale))), max(1, min(tw, round(w * scale)))
+    nh, nw = fitted_size(h, w, size)
     interp = cv2.INTER_AREA if scale < 0.5 else cv2.INTER_LINEAR
     resized = cv2.resize(image, (nw, nh), interpolation=interp) if (nh, nw) != (h, w) else image
     top, left = (th - nh) // 2, (tw - nw) // 2
