@@ -18,8 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from platewise.data.sources import default_data_root
-from platewise.data.synthetic.scenes import SceneSynthesizer
-from platewise.detection.dataset import load_records
+from platewise.detection.dataset import holdout_synthetic_scenes
 from platewise.detection.detector import PlateDetector
 from platewise.detection.evaluate import box_iou_matrix
 
@@ -43,13 +42,9 @@ def main() -> None:
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "corner_errors.json"))
     args = ap.parse_args()
     det = PlateDetector(args.detector, threads=2)
-    bgs = load_records(default_data_root(), ("negatives",), holdout=True)
-    synth = SceneSynthesizer([str(r.source) for r in bgs], seed=args.seed)
     errs: dict[str, list[float]] = {}
     along, across, widths, out_u, out_v = [], [], [], [], []
-    for i in range(args.scenes):
-        w, h = [(1280, 720), (640, 480), (960, 540)][i % 3]
-        scene = synth.sample(w, h)
+    for scene in holdout_synthetic_scenes(default_data_root(), args.scenes, args.seed):
         raw = det.detect_raw([scene.image])[0]
         keep = np.flatnonzero(raw.scores >= det.score_threshold)
         if not len(keep):

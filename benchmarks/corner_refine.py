@@ -28,25 +28,14 @@ SETTINGS: dict[str, dict[str, float] | None] = {
 
 
 def corner_error(setting: dict[str, float] | None, source: str, n: int, root: Path) -> float:
-    from platewise.data.synthetic.scenes import SceneSynthesizer
-    from platewise.detection.dataset import load_records
+    from platewise.detection.dataset import holdout_synthetic_quads
     from platewise.detection.detector import PlateDetector
     from platewise.detection.evaluate import corner_errors
     from platewise.detection.refine import refine_corners
-    from platewise.detection.synth import paste_plates
 
-    backgrounds = load_records(root, ("negatives",), holdout=True)
     det = PlateDetector(threads=1, corner_refine=False)
-    rng = np.random.default_rng(12345)
-    scenes = SceneSynthesizer([str(r.source) for r in backgrounds], seed=12345) if source == "scenes" else None
     errors: list[float] = []
-    for i in range(n):
-        if scenes is not None:
-            w, h = [(1280, 720), (640, 480), (960, 540)][i % 3]
-            sc = scenes.sample(w, h)
-            img, quads = sc.image, np.array([p.corners for p in sc.plates], np.float32).reshape(-1, 4, 2)
-        else:
-            img, quads = paste_plates(rng, backgrounds[i % len(backgrounds)].image(), int(rng.integers(1, 4)))
+    for img, quads in holdout_synthetic_quads(root, n, source):
         raw = det.detect_raw([img])[0]
         corners = raw.corners if setting is None else refine_corners(img, raw.corners, **setting)
         errors += corner_errors(raw.boxes, corners, quads)

@@ -39,14 +39,9 @@ def _real(root: Path, holdout: bool) -> Iterator[tuple[np.ndarray, list[BBox], l
 
 
 def _synthetic(root: Path, n: int, seed: int = 12345) -> Iterator[tuple[np.ndarray, list[BBox], list[str]]]:
-    from platewise.data.synthetic.scenes import SceneSynthesizer
-    from platewise.detection.dataset import load_records
+    from platewise.detection.dataset import holdout_synthetic_scenes
 
-    backgrounds = [str(r.source) for r in load_records(root, ("negatives",), holdout=True)]
-    synth = SceneSynthesizer(backgrounds, seed=seed)
-    for i in range(n):
-        w, h = [(1280, 720), (640, 480), (960, 540)][i % 3]
-        sc = synth.sample(w, h)
+    for sc in holdout_synthetic_scenes(root, n, seed):
         yield sc.image, [p.box for p in sc.plates], [p.text for p in sc.plates]
 
 

@@ -48,22 +48,17 @@ def main() -> None:
     args = ap.parse_args()
 
     from platewise.data.sources import default_data_root
-    from platewise.data.synthetic.scenes import SceneSynthesizer
-    from platewise.detection.dataset import load_records
+    from platewise.detection.dataset import holdout_synthetic_scenes
     from platewise.pipeline.alpr import ALPR
     from platewise.pipeline.evaluate import match_reads
     from platewise.plates.normalize import normalize
 
     root = default_data_root()
-    backgrounds = [str(r.source) for r in load_records(root, ("negatives",), holdout=True)]
-    synth = SceneSynthesizer(backgrounds, seed=args.seed)
     kw = {} if args.corner_refine == "default" else {"corner_refine": args.corner_refine == "on"}
     alpr = ALPR(detector_path=args.detector, reader_path=args.reader, threads=args.threads, **kw)
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # plates, detected, read
     false_pos = 0
-    for i in range(args.n):
-        w, h = [(1280, 720), (640, 480), (960, 540)][i % 3]
-        sc = synth.sample(w, h)
+    for sc in holdout_synthetic_scenes(root, args.n, args.seed):
         reads = alpr.read(sc.image)
         match = match_reads([p.box for p in sc.plates], reads)
         false_pos += len(reads) - sum(j is not None for j in match)

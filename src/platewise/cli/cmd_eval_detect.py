@@ -136,31 +136,17 @@ def _run_synthetic(args: argparse.Namespace, det: object, threshold: float) -> i
     import numpy as np
 
     from platewise.data.sources import default_data_root
-    from platewise.detection.dataset import load_records
+    from platewise.detection.dataset import holdout_synthetic_quads
     from platewise.detection.evaluate import DetectionCounts, corner_errors, summarize
-    from platewise.detection.synth import paste_plates
     from platewise.errors import InvalidInput
 
     root = Path(args.root) if args.root else default_data_root()
-    backgrounds = load_records(root, ("negatives",), holdout=True)
-    if not backgrounds:
-        raise InvalidInput(f"no hold-out negatives under {root}/negatives")
-    rng = np.random.default_rng(args.seed)
-    scenes = None
-    if args.synth_source == "scenes":
-        from platewise.data.synthetic.scenes import SceneSynthesizer
-
-        scenes = SceneSynthesizer([str(r.source) for r in backgrounds], seed=args.seed)
+    try:
+        scenes = holdout_synthetic_quads(root, args.synthetic, args.synth_source, args.seed)
+    except ValueError as e:
+        raise InvalidInput(str(e)) from None
     counts, errors, elapsed = DetectionCounts(), [], 0.0
-    for i in range(args.synthetic):
-        if scenes is not None:
-            w, h = [(1280, 720), (640, 480), (960, 540)][i % 3]
-            scene = scenes.sample(w, h)
-            img = scene.image
-            quads = np.array([p.corners for p in scene.plates], np.float32).reshape(-1, 4, 2)
-        else:
-            bg = backgrounds[i % len(backgrounds)].image()
-            img, quads = paste_plates(rng, bg, int(rng.integers(1, 4)))
+    for img, quads in scenes:
         t = time.perf_counter()
         raw = det.detect_raw([img])[0]  # type: ignore[attr-defined]
         elapsed += time.perf_counter() - t

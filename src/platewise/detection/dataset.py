@@ -8,8 +8,10 @@ pickle of re-encoded training images that can travel to another machine. Hold-ou
 from __future__ import annotations
 
 import pickle
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -21,7 +23,20 @@ from platewise.detection.augment import affine_crop, hflip, photometric
 from platewise.detection.synth import paste_distractors, paste_plates
 from platewise.errors import InvalidInput
 
-__all__ = ["DetectionSampler", "SceneRecord", "Sample", "build_cache", "load_cache", "load_records"]
+__all__ = [
+    "HOLDOUT_SCENE_SIZES",
+    "DetectionSampler",
+    "SceneRecord",
+    "Sample",
+    "build_cache",
+    "holdout_synthetic_quads",
+    "holdout_synthetic_scenes",
+    "load_cache",
+    "load_records",
+]
+
+# (width, height) of the synthetic hold-out scenes, taken in turn
+HOLDOUT_SCENE_SIZES = ((1280, 720), (640, 480), (960, 540))
 
 F32 = npt.NDArray[np.float32]
 
@@ -72,6 +87,41 @@ def load_records(data_root: str | Path, folders: tuple[str, ...], holdout: bool 
             boxes = np.array([b.as_list() for b in s.boxes], np.float32).reshape(-1, 4)
             out.append(SceneRecord(s.key, str(s.path), boxes))
     return out
+
+
+def holdout_synthetic_scenes(data_root: str | Path, n: int, seed: int = 12345) -> Iterator[Any]:
+    """``n`` :class:`platewise.data.synthetic.scenes.Scene` of ``SceneSynthesizer(seed)`` over the hold-out
+    negatives, sized by :data:`HOLDOUT_SCENE_SIZES` in turn: the synthetic hold-out scenes of ``platewise eval
+    detect --synthetic N --synth-source scenes`` and of the benchmarks."""
+    from platewise.data.synthetic.scenes import SceneSynthesizer
+
+    backgrounds = [str(r.source) for r in load_records(data_root, ("negatives",), holdout=True)]
+    synth = SceneSynthesizer(backgrounds, seed=seed)
+    for i in range(n):
+        w, h = HOLDOUT_SCENE_SIZES[i % len(HOLDOUT_SCENE_SIZES)]
+        yield synth.sample(w, h)
+
+
+def holdout_synthetic_quads(
+    data_root: str | Path, n: int, source: str = "scenes", seed: int = 12345
+) -> Iterator[tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]]:
+    """``n`` synthetic hold-out scenes as (image, plate corners (K,4,2)): ``source`` "scenes"
+    (:func:`holdout_synthetic_scenes`) or "builtin" (1-3 plates of :func:`paste_plates` on each hold-out
+    negative in turn). Raises ValueError (at the call) when there are no hold-out negatives."""
+    backgrounds = load_records(data_root, ("negatives",), holdout=True)
+    if not backgrounds:
+        raise ValueError(f"no hold-out negatives under {data_root}/negatives")
+
+    def scenes() -> Iterator[tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]]:
+        for sc in holdout_synthetic_scenes(data_root, n, seed):
+            yield sc.image, np.array([p.corners for p in sc.plates], np.float32).reshape(-1, 4, 2)
+
+    def builtin() -> Iterator[tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]]:
+        rng = np.random.default_rng(seed)
+        for i in range(n):
+            yield paste_plates(rng, backgrounds[i % len(backgrounds)].image(), int(rng.integers(1, 4)))
+
+    return scenes() if source == "scenes" else builtin()
 
 
 def build_cache(
