@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from platewise.detection.decode import RawDetections, decode_batch, nms
+from platewise.detection.evaluate import box_intersection_matrix
 from platewise.detection.preprocess import Letterbox, fitted_size, letterbox, to_input_tensor
 from platewise.detection.refine import refine_corners
 from platewise.errors import InvalidImage, InvalidInput, ModelNotFound
@@ -213,11 +214,12 @@ def merge_closeup(
     keep = nms(boxes, scores, nms_threshold)
     boxes, corners, scores, from_close = boxes[keep], corners[keep], scores[keep], from_close[keep]
     area = np.maximum(0, boxes[:, 2] - boxes[:, 0]) * np.maximum(0, boxes[:, 3] - boxes[:, 1])
-    drop = np.zeros(len(scores), bool)
-    for j in np.flatnonzero(from_close):
-        iw = np.clip(np.minimum(boxes[:, 2], boxes[j, 2]) - np.maximum(boxes[:, 0], boxes[j, 0]), 0, None)
-        ih = np.clip(np.minimum(boxes[:, 3], boxes[j, 3]) - np.maximum(boxes[:, 1], boxes[j, 1]), 0, None)
-        frag = ~from_close & (scores < scores[j]) & (iw * ih >= inside * np.maximum(area, 1e-9))
-        drop |= frag
-    k = ~drop
+    close = np.flatnonzero(from_close)
+    inter = box_intersection_matrix(boxes, boxes[close])  # (kept, kept close-up)
+    frag = (
+        ~from_close[:, None]
+        & (scores[:, None] < scores[close][None, :])
+        & (inter >= inside * np.maximum(area, 1e-9)[:, None])
+    )
+    k = ~frag.any(1)
     return RawDetections(boxes[k], corners[k], scores[k])

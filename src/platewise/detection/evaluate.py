@@ -24,13 +24,20 @@ __all__ = [
 F32 = npt.NDArray[np.float32]
 
 
-def box_iou_matrix(boxes_a: npt.ArrayLike, boxes_b: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """IoU of every box of ``boxes_a`` (K,4) xyxy with every box of ``boxes_b`` (M,4) -> (K,M)."""
+def box_intersection_matrix(boxes_a: npt.ArrayLike, boxes_b: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Intersection area of every box of ``boxes_a`` (K,4) xyxy with every box of ``boxes_b`` (M,4) -> (K,M)."""
     a = np.asarray(boxes_a, np.float64).reshape(-1, 4)
     b = np.asarray(boxes_b, np.float64).reshape(-1, 4)
     ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
     iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
-    inter = ix * iy
+    return np.asarray(ix * iy, np.float64)
+
+
+def box_iou_matrix(boxes_a: npt.ArrayLike, boxes_b: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """IoU of every box of ``boxes_a`` (K,4) xyxy with every box of ``boxes_b`` (M,4) -> (K,M)."""
+    a = np.asarray(boxes_a, np.float64).reshape(-1, 4)
+    b = np.asarray(boxes_b, np.float64).reshape(-1, 4)
+    inter = box_intersection_matrix(a, b)
     area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
     area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
