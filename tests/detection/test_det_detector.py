@@ -181,3 +181,16 @@ def test_shipped_detector_finds_a_plate_filling_the_frame_only_with_the_closeup_
 
     assert best_iou(PlateDetector(threads=1)) >= 0.7
     assert best_iou(PlateDetector(threads=1, closeup_scale=0)) < 0.5
+
+
+def test_box_blend_setting_is_checked_and_zero_keeps_the_network_boxes(tiny_onnx: Path) -> None:
+    with pytest.raises(InvalidInput, match="box_blend"):
+        PlateDetector(tiny_onnx, box_blend=1.5)
+    img = cv2.GaussianBlur(np.random.default_rng(3).integers(0, 255, (240, 320, 3), dtype=np.uint8), (5, 5), 2)
+    kw = {"score_threshold": 0.0, "corner_refine": False, "closeup_scale": 0.0}
+    plain = PlateDetector(tiny_onnx, box_blend=0.0, **kw).detect_raw([img])[0]
+    half = PlateDetector(tiny_onnx, box_blend=0.5, **kw).detect_raw([img])[0]
+    assert len(plain.boxes) and len(plain.boxes) == len(half.boxes)
+    tight = np.concatenate([plain.corners.min(1), plain.corners.max(1)], 1)
+    np.testing.assert_allclose(half.boxes, (plain.boxes + tight) / 2, atol=1e-3)
+    np.testing.assert_array_equal(half.corners, plain.corners)

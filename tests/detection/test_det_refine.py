@@ -64,3 +64,28 @@ def test_plates_at_the_border_and_grey_images_stay_inside_the_image() -> None:
     for im in (img, grey):
         out = refine_corners(im, truth[None])[0]
         assert (out >= 0).all() and (out[:, 0] <= 400).all() and (out[:, 1] <= 300).all()
+
+
+def test_blend_boxes_moves_each_box_toward_its_corners_bounding_box() -> None:
+    from platewise.detection.refine import blend_boxes
+
+    boxes = np.array([[10, 20, 110, 80], [0, 0, 40, 20]], np.float32)
+    corners = np.array(
+        [[[20, 30], [100, 28], [102, 70], [18, 72]], [[0, 0], [40, 0], [40, 20], [0, 20]]], np.float32
+    )
+    half = blend_boxes(boxes, corners, 0.5)
+    assert half.dtype == np.float32
+    np.testing.assert_allclose(half[0], [14, 24, 106, 76])  # tight box 18,28,102,72
+    np.testing.assert_allclose(half[1], boxes[1])  # already tight: unchanged
+    np.testing.assert_allclose(blend_boxes(boxes, corners, 0.0), boxes)
+    np.testing.assert_allclose(blend_boxes(boxes, corners, 1.0)[0], [18, 28, 102, 72])
+    assert blend_boxes(np.zeros((0, 4), np.float32), np.zeros((0, 4, 2), np.float32), 0.5).shape == (0, 4)
+
+
+def test_sides_with_no_edge_near_them_stay_put() -> None:
+    flat = np.full((200, 300, 3), 90, np.uint8)
+    quad = np.array([[[60, 70], [240, 70], [240, 130], [60, 130]]], np.float32)
+    out = refine_corners(flat, quad)[0]
+    # left/right: the smallest step of their grid (5% of the search range, 10% then 5% of the width)
+    assert np.abs(out - quad[0]).max() <= 0.05 * (0.1 + 0.05) * 180 + 1e-3
+    np.testing.assert_allclose(out[:, 1], quad[0, :, 1], atol=1e-3)  # top and bottom: exactly where they were

@@ -149,6 +149,8 @@ def test_min_chars_drops_short_readings():
     assert [p.text for p in ALPR(det, FakeRecognizer("K779")).read(_img())] == ["K779"]
     with pytest.raises(ValueError, match="min_chars"):
         ALPR(det, FakeRecognizer(), min_chars=0)
+    with pytest.raises(ValueError, match="box_blend"):
+        ALPR(det, FakeRecognizer(), box_blend=1.5)
 
 
 class _Candidates(FakeRecognizer):
@@ -189,7 +191,10 @@ def test_corner_refine_reads_a_third_view_and_reports_the_refined_corners():
     q = p.detection.corners.as_array()
     truth = np.array([[100, 80], [300, 80], [300, 140], [100, 140]], np.float32)
     assert np.abs(q - truth).max() < 3  # snapped onto the plate's outline (the box was 8-10 px off)
-    assert p.box.x1 == pytest.approx(90)  # the box itself is the detector's
+    # the box moves halfway (box_blend=0.5) from the detector's (90..310 x 72..150) to the refined corners'
+    assert (p.box.x1, p.box.y1, p.box.x2, p.box.y2) == pytest.approx((95, 76, 305, 145), abs=1.5)
+    (p0,) = ALPR(det, _ByPosition(1, ("AB123CD", 0.5), ("XY987ZW", 0.6)), box_blend=0).read(img)
+    assert (p0.box.x1, p0.box.y1, p0.box.x2, p0.box.y2) == pytest.approx((90, 72, 310, 150))
     # off: two views, the detector's corners
     rec = _ByPosition(1, ("AB123CD", 0.5), ("XY987ZW", 0.6))
     (p,) = ALPR(det, rec, corner_refine=False).read(img)

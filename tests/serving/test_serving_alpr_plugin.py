@@ -37,7 +37,8 @@ def test_alpr_plugin_returns_plates_as_json_per_image(fake_alpr):
     for out, (h, w) in zip(outs, [(100, 200), (50, 80)], strict=True):
         (plate,) = json.loads(to_json_text(out))  # PlateRead objects, sent as their to_dict()
         assert plate["text"] == "AB123CD"
-        assert plate["box"] == [round(0.1 * w, 1), round(0.4 * h, 1), round(0.5 * w, 1), round(0.6 * h, 1)]
+        # the detector's box (a flat image: refinement and box blending move it by a pixel at most)
+        assert plate["box"] == pytest.approx([0.1 * w, 0.4 * h, 0.5 * w, 0.6 * h], abs=1.0)
     assert fake_alpr[0].region == "eu"  # the last group ran with its own region
 
 

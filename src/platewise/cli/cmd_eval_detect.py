@@ -44,6 +44,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=("on", "off"),
         help="snap corners to the plate's edges in the image (default: the detector's default)",
     )
+    parser.add_argument(
+        "--box-blend",
+        type=float,
+        help="move boxes this share of the way toward their corners' bounding box, 0 = off (default: 0.5)",
+    )
     parser.add_argument("--threads", type=int, help="ONNX Runtime threads")
     parser.add_argument("--limit", type=int, default=0, help="evaluate at most this many images")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -76,6 +81,10 @@ def run(args: argparse.Namespace) -> int:
         extra["closeup_min_width"] = args.closeup_min_width
     if args.corner_refine:
         extra["corner_refine"] = args.corner_refine == "on"
+    if args.box_blend is not None:
+        if not 0.0 <= args.box_blend <= 1.0:
+            raise InvalidInput("--box-blend must be in [0, 1]")
+        extra["box_blend"] = args.box_blend
     det = PlateDetector(args.model, threads=args.threads, input_size=size, score_threshold=0.05, **extra)
     threshold = args.score_threshold if args.score_threshold is not None else float(det.metadata["score_threshold"])
     if args.synthetic:

@@ -50,6 +50,12 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="also read each plate straightened with corners snapped to its edges (default: the pipeline's)",
     )
     p.add_argument(
+        "--box-blend",
+        type=float,
+        default=None,
+        help="move reported boxes this share of the way toward their corners' bounding box (default: the pipeline's)",
+    )
+    p.add_argument(
         "--min-confidence", type=float, default=None, help="drop plates read with less (default: the pipeline's, 0.2)"
     )
     p.add_argument("--min-chars", type=int, default=4, help="drop plates read with fewer characters (default 4)")
@@ -83,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         min_chars=args.min_chars,
         **({} if args.corner_refine is None else {"corner_refine": args.corner_refine == "on"}),
         **({} if args.min_confidence is None else {"min_confidence": args.min_confidence}),
+        **({} if args.box_blend is None else {"box_blend": args.box_blend}),
     )
     res = evaluate_e2e(alpr, samples, load_image, region_from_labels=args.region == "labels")
     for e in res["errors"]:

@@ -15,7 +15,7 @@ import numpy.typing as npt
 from platewise.detection.decode import RawDetections, decode_batch, nms
 from platewise.detection.evaluate import box_intersection_matrix
 from platewise.detection.preprocess import Letterbox, fitted_size, letterbox, to_input_tensor
-from platewise.detection.refine import refine_corners
+from platewise.detection.refine import blend_boxes, refine_corners
 from platewise.errors import InvalidImage, InvalidInput, ModelNotFound
 from platewise.imageio import as_bgr
 from platewise.runtime.onnx import OnnxModel
@@ -50,7 +50,11 @@ class PlateDetector:
             (fragments of it) are dropped.
         closeup_min_width: share of the image width (or height, if larger) a close-up plate must span.
         corner_refine: snap each side of every detection to the plate's edge in the image
-            (:func:`platewise.detection.refine.refine_corners`); boxes and scores are unchanged.
+            (:func:`platewise.detection.refine.refine_corners`); scores are unchanged.
+        box_blend: move each box this share of the way toward the bounding box of its (refined) corners
+            (:func:`platewise.detection.refine.blend_boxes`; 0 = the network's box). With 0.5 and refinement,
+            openalpr-dev's hold-out AP50 rose from 0.889 to 0.943 and the other two hold-outs' did not fall
+            (``platewise eval detect --box-blend``).
     """
 
     def __init__(
@@ -66,6 +70,7 @@ class PlateDetector:
         closeup_scale: float = 0.5,
         closeup_min_width: float = 0.4,
         corner_refine: bool = True,
+        box_blend: float = 0.5,
     ) -> None:
         p = Path(path) if path is not None else DEFAULT_WEIGHTS
         if not p.is_file():
@@ -103,6 +108,9 @@ class PlateDetector:
             )
         self.closeup_min_width = float(closeup_min_width)
         self.corner_refine = bool(corner_refine)
+        if not 0.0 <= box_blend <= 1.0:
+            raise InvalidInput(f"box_blend must be in [0, 1], got {box_blend}")
+        self.box_blend = float(box_blend)
         self.metadata = meta
 
     def detect_raw(self, images: Sequence[npt.NDArray[np.uint8]], rgb: bool = False) -> list[RawDetections]:
@@ -125,6 +133,8 @@ class PlateDetector:
                     RawDetections(f.boxes, refine_corners(im, f.corners), f.scores) if len(f.scores) else f
                     for f, im in zip(found, chunk, strict=True)
                 ]
+            if self.box_blend > 0:
+                found = [RawDetections(blend_boxes(f.boxes, f.corners, self.box_blend), f.corners, f.scores) for f in found]
             out += found
         return out
 

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["refine_corners"]
+__all__ = ["blend_boxes", "refine_corners"]
 
 F64 = npt.NDArray[np.float64]
 
@@ -69,9 +69,9 @@ def _fit_sides(
     nf = n.astype(np.float32)
     across = sx * nf[:, 0, None, None, None] + sy * nf[:, 1, None, None, None]
     score = np.abs(across.mean(-1, dtype=np.float64))  # (4, s, s)
-    if penalty:
-        moved = (np.abs(u)[:, :, None] + np.abs(u)[:, None, :]) / 2  # (4, s, s)
-        score = score - penalty * score.max(axis=(1, 2), keepdims=True) * moved
+    # prefer small moves; the tiny constant breaks ties (a side with no edge near it at all) toward no move
+    moved = (np.abs(u)[:, :, None] + np.abs(u)[:, None, :]) / 2  # (4, s, s)
+    score = score - (penalty * score.max(axis=(1, 2), keepdims=True) + 1e-9) * moved
     best = score.reshape(4, -1).argmax(1)
     bi, bj = np.unravel_index(best, (steps, steps))
     k = np.arange(4)
@@ -156,3 +156,21 @@ def refine_corners(
         )
         out[k] = np.clip(q, 0, lim)
     return out
+
+
+def blend_boxes(
+    boxes: npt.NDArray[np.float32], corners: npt.NDArray[np.float32], weight: float
+) -> npt.NDArray[np.float32]:
+    """Boxes (K,4) moved ``weight`` of the way toward the bounding boxes of the plates' ``corners`` (K,4,2).
+
+    The network regresses a box and four corners separately; the box learnt the margins of the training
+    labels, which differ between data sets (tight around the plate in openalpr-dev, loose in ro-dashcam),
+    while refined corners sit on the plate's outline. Their mean is the box the detector and the pipeline
+    report by default (measured in ``DETECTOR_MODEL_CARD.md``, "Box from corners"). 0 keeps the boxes.
+    """
+    b = np.asarray(boxes, np.float32)
+    if weight == 0.0 or len(b) == 0:
+        return b
+    q = np.asarray(corners, np.float32)
+    tight = np.concatenate([q.min(1), q.max(1)], 1)
+    return np.asarray((1.0 - weight) * b + weight * tight, np.float32)

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from platewise.detection.refine import refine_corners
+from platewise.detection.refine import blend_boxes, refine_corners
 from platewise.imageio import as_bgr
 from platewise.pipeline.base import Detector, Recognizer
 from platewise.pipeline.rectify import crop_box, rectify
 from platewise.plates.formats import formats_for, guess_region
-from platewise.types import Corners, Detection, PlateRead, PlateText
+from platewise.types import BBox, Corners, Detection, PlateRead, PlateText
 
 __all__ = ["ALPR", "BatchResult", "choose_candidate"]
 
@@ -78,6 +78,10 @@ class ALPR:
             (:func:`platewise.detection.refine.refine_corners`) and read that view too, in the same OCR batch;
             the most confident of the views wins (``extra["view"]``: ``refined``, ``rectified`` or ``box``),
             and the returned detection carries the refined corners. Costs about 1 ms and one crop per plate.
+        box_blend: the box reported for a plate straightened with its corners is moved this share of the way
+            toward the bounding box of those (refined) corners (:func:`platewise.detection.refine.blend_boxes`;
+            0 = the detector's box). The crops read are not affected. A detector passed in should not blend its
+            boxes itself (``PlateDetector(box_blend=0, corner_refine=False)``, as the default one is built).
 
     Example:
         >>> alpr = ALPR()                                        # doctest: +SKIP
@@ -101,6 +105,7 @@ class ALPR:
         box_view: bool = True,
         box_pad: float = 0.0,
         corner_refine: bool = True,
+        box_blend: float = 0.5,
     ) -> None:
         if region is not None:
             formats_for(region)  # validates, raising ValueError with the known regions
@@ -114,11 +119,13 @@ class ALPR:
             raise ValueError(f"min_confidence must be in [0, 1], got {min_confidence}")
         if min_chars < 1:
             raise ValueError(f"min_chars must be >= 1, got {min_chars}")
+        if not 0.0 <= box_blend <= 1.0:
+            raise ValueError(f"box_blend must be in [0, 1], got {box_blend}")
         if detector is None:
             from platewise.detection.detector import PlateDetector
 
-            # the pipeline refines corners itself (below), reading the plate both ways
-            detector = PlateDetector(path=detector_path, threads=threads, corner_refine=False)
+            # the pipeline refines corners (reading the plate both ways) and blends boxes itself (below)
+            detector = PlateDetector(path=detector_path, threads=threads, corner_refine=False, box_blend=0.0)
         if reader is None:
             from platewise.ocr.reader import PlateReader
 
@@ -133,6 +140,7 @@ class ALPR:
         self.box_view = box_view
         self.box_pad = box_pad
         self.corner_refine = corner_refine
+        self.box_blend = box_blend
 
     def read(self, image: npt.NDArray[np.uint8], *, rgb: bool = False) -> list[PlateRead]:
         """The plates of one HxWx3 uint8 image (BGR, or RGB with ``rgb=True``)."""
@@ -173,6 +181,10 @@ class ALPR:
                     crops[n] = crop_box(img, d.box, (h, w), pad=self.box_pad)
                     views.append((n, "box"))
                     n += 1
+                if used and self.box_blend > 0:
+                    q = d.corners.as_array()
+                    box = blend_boxes(np.asarray([d.box.as_list()], np.float32), q[None], self.box_blend)[0]
+                    d = Detection(BBox(*(float(v) for v in box)), d.corners, d.score)
                 owners.append((i, d, used, views))
         t2 = time.perf_counter()
         texts = self.reader.read_prepared(crops[:n]) if owners else []
