@@ -70,9 +70,7 @@ def test_blend_boxes_moves_each_box_toward_its_corners_bounding_box() -> None:
     from platewise.detection.refine import blend_boxes
 
     boxes = np.array([[10, 20, 110, 80], [0, 0, 40, 20]], np.float32)
-    corners = np.array(
-        [[[20, 30], [100, 28], [102, 70], [18, 72]], [[0, 0], [40, 0], [40, 20], [0, 20]]], np.float32
-    )
+    corners = np.array([[[20, 30], [100, 28], [102, 70], [18, 72]], [[0, 0], [40, 0], [40, 20], [0, 20]]], np.float32)
     half = blend_boxes(boxes, corners, 0.5)
     assert half.dtype == np.float32
     np.testing.assert_allclose(half[0], [14, 24, 106, 76])  # tight box 18,28,102,72

@@ -134,7 +134,9 @@ class PlateDetector:
                     for f, im in zip(found, chunk, strict=True)
                 ]
             if self.box_blend > 0:
-                found = [RawDetections(blend_boxes(f.boxes, f.corners, self.box_blend), f.corners, f.scores) for f in found]
+                found = [
+                    RawDetections(blend_boxes(f.boxes, f.corners, self.box_blend), f.corners, f.scores) for f in found
+                ]
             out += found
         return out
 
