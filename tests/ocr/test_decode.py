@@ -118,3 +118,88 @@ def test_ctc_prefix_beam_equals_exhaustive_sum_when_nothing_is_pruned(seed: int)
     assert len(beam) == min(16, len(exact))
     assert [k for k, _ in beam] == [k for k, _ in exact[: len(beam)]]
     np.testing.assert_allclose([v for _, v in beam], [v for _, v in exact[: len(beam)]], rtol=1e-5)
+
+
+def _collapse(path: tuple[int, ...]) -> tuple[int, ...]:
+    out: list[int] = []
+    prev = -1
+    for c in path:
+        if c != prev and c != 0:
+            out.append(c)
+        prev = c
+    return tuple(out)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_ctc_log_likelihood_equals_the_sum_over_all_paths(seed: int) -> None:
+    import itertools
+
+    from platewise.ocr.decode import ctc_log_likelihood
+
+    rng = np.random.default_rng(seed)
+    t_len, c = 5, 4
+    probs = rng.dirichlet(np.ones(c), size=(2, t_len))  # two views
+    labels = [[1], [1, 1], [1, 2, 3], [], [2, 2, 2], [3, 1], [1, 2, 1, 2, 1, 2]]  # the last: too long for 5 frames
+    exact = np.zeros((2, len(labels)))
+    for path in itertools.product(range(c), repeat=t_len):
+        p = np.prod(probs[:, np.arange(t_len), list(path)], axis=1)
+        for j, lab in enumerate(labels):
+            if _collapse(path) == tuple(lab):
+                exact[:, j] += p
+    got = ctc_log_likelihood(probs, labels)
+    assert got.shape == (2, len(labels))
+    np.testing.assert_allclose(np.exp(got), exact, rtol=1e-9, atol=1e-15)
+    assert np.isneginf(got[:, -1]).all()
+    assert ctc_log_likelihood(probs, []).shape == (2, 0)
+
+
+def _frames(text_ids: list[int], sure: float, c: int, t_len: int = 8) -> np.ndarray:
+    """Per-frame probabilities spelling ``text_ids`` (one frame each, blanks between), ``sure`` on each."""
+    p = np.full((t_len, c), (1 - sure) / (c - 1))
+    p[:, 0] = sure
+    for k, i in enumerate(text_ids):
+        p[1 + 2 * k] = (1 - sure) / (c - 1)
+        p[1 + 2 * k, i] = sure
+    return p
+
+
+def test_fuse_views_picks_the_string_the_views_agree_on() -> None:
+    from platewise.ocr.decode import decode_ctc, fuse_ctc_views
+
+    alphabet = "ABCD0"
+    c = len(alphabet) + 1
+    b, d, zero = 2, 4, 5
+    # the first character: view 0 says 0 (0.6) or D (0.4); views 1 and 2 say D (0.58) or 0 (0.42). The most
+    # confident view reads 0BC; averaged over the three views D (0.52) beats 0 (0.48)
+    views = []
+    for p_zero, p_d in ((0.6, 0.4), (0.42, 0.58), (0.42, 0.58)):
+        v = _frames([zero, b, 3], 0.97, c)
+        v[1] = 1e-6
+        v[1, zero], v[1, d] = p_zero, p_d
+        views.append(v)
+    probs = np.stack(views)
+    texts = decode_ctc(np.log(probs), alphabet, top_n=3)
+    assert [t.text for t in texts] == ["0BC", "DBC", "DBC"]
+    assert max(texts, key=lambda t: t.confidence).text == "0BC"  # the most confident view alone says 0BC
+    fused, src = fuse_ctc_views(texts, probs, alphabet, top_n=3)
+    assert fused.text == "DBC" and src in (1, 2)
+    assert fused.candidates[0] == ("DBC", fused.confidence)
+    assert fused.candidates[1][0] == "0BC" and len(fused.candidates) == 3
+    # the confidence is the mean of what each view says of the winner (view 0 has it among its candidates)
+    stated = [next(cf for t, cf in pt.candidates if t == "DBC") for pt in texts]
+    assert fused.confidence == pytest.approx(np.mean(stated))
+    assert fused.char_confidences == texts[src].char_confidences
+    # one view: its own reading
+    alone, k = fuse_ctc_views(texts[:1], probs[:1], alphabet)
+    assert (alone.text, k) == ("0BC", 0) and alone.confidence == pytest.approx(texts[0].confidence)
+
+
+def test_fuse_views_without_any_candidate_returns_the_most_confident_view() -> None:
+    from platewise.ocr.decode import fuse_ctc_views
+    from platewise.types import PlateText
+
+    texts = [PlateText("", 0.3, (), ()), PlateText("", 0.6, (), ())]
+    pt, k = fuse_ctc_views(texts, np.full((2, 4, 3), 1 / 3), "AB")
+    assert k == 1 and pt is texts[1]
+    with pytest.raises(ValueError, match="at least one view"):
+        fuse_ctc_views([], np.zeros((0, 4, 3)), "AB")

@@ -203,6 +203,58 @@ def test_corner_refine_reads_a_third_view_and_reports_the_refined_corners():
 
 def test_default_min_confidence_drops_only_very_unsure_readings():
     det = FakeDetector([(0.1, 0.1, 0.4, 0.3)])
-    assert ALPR(det, FakeRecognizer(confidence=0.15)).read(_img()) == []  # default 0.2
-    assert len(ALPR(det, FakeRecognizer(confidence=0.25)).read(_img())) == 1
-    assert len(ALPR(det, FakeRecognizer(confidence=0.15), min_confidence=0.0).read(_img())) == 1
+    assert ALPR(det, FakeRecognizer(confidence=0.1)).read(_img()) == []  # default 0.15
+    assert len(ALPR(det, FakeRecognizer(confidence=0.2)).read(_img())) == 1
+    assert len(ALPR(det, FakeRecognizer(confidence=0.1), min_confidence=0.0).read(_img())) == 1
+
+
+class _CtcViews(FakeRecognizer):
+    """A CTC reader whose first crop of a batch reads 0BCA (0 at 0.6, D at 0.4) and the others DBCA (D at 0.58,
+    0 at 0.42), with per-frame probabilities, as PlateReader.read_prepared_with_probs returns them."""
+
+    head = "ctc"
+    alphabet = "ABCD0"
+
+    def _probs(self, n: int) -> np.ndarray:
+        c = len(self.alphabet) + 1
+        out = []
+        for j in range(n):
+            p = np.full((10, c), 0.01 / (c - 1))
+            p[:, 0] = 0.99
+            for k, i in enumerate((5, 2, 3, 1)):  # 0 B C A
+                p[1 + 2 * k] = 0.01 / (c - 1)
+                p[1 + 2 * k, i] = 0.99
+            p[1] = 1e-6
+            p[1, 5], p[1, 4] = (0.6, 0.4) if j == 0 else (0.42, 0.58)
+            out.append(p / p.sum(-1, keepdims=True))
+        return np.stack(out).astype(np.float32)
+
+    def read_prepared_with_probs(self, batch):
+        from platewise.ocr.decode import decode_ctc
+
+        self.batches.append(tuple(batch.shape))
+        probs = self._probs(len(batch))
+        return decode_ctc(np.log(probs), self.alphabet, top_n=3), probs
+
+    def read_prepared(self, batch):
+        return self.read_prepared_with_probs(batch)[0]
+
+
+def test_views_are_fused_by_their_mean_ctc_probability():
+    import cv2
+
+    img = np.full((200, 400, 3), 50, np.uint8)
+    cv2.rectangle(img, (100, 80), (300, 140), (230, 230, 230), -1)
+    det = FakeDetector([(90 / 400, 72 / 200, 310 / 400, 150 / 200)])  # refinement moves it: three views
+    rec = _CtcViews()
+    (p,) = ALPR(det, rec, min_confidence=0).read(img)
+    assert rec.batches == [(3, 32, 128, 3)]
+    assert p.text == "DBCA"  # two of three views lean to D; the most confident single view says 0
+    assert p.extra["view"] in ("refined", "box")
+    assert [t for t, _ in p.candidates[:2]] == ["DBCA", "0BCA"]
+    # the confidence averages the three views' confidences in DBCA: below that of the views that read it
+    texts, _ = _CtcViews().read_prepared_with_probs(np.zeros((3, 32, 128, 3), np.uint8))
+    stated = [next(c for t, c in pt.candidates if t == "DBCA") for pt in texts]
+    assert p.confidence == pytest.approx(sum(stated) / 3) and p.confidence < texts[1].confidence
+    (q,) = ALPR(det, _CtcViews(), min_confidence=0, fuse_views=False).read(img)
+    assert (q.text, q.extra["view"]) == ("0BCA", "rectified")

@@ -56,7 +56,7 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="move reported boxes this share of the way toward their corners' bounding box (default: the pipeline's)",
     )
     p.add_argument(
-        "--min-confidence", type=float, default=None, help="drop plates read with less (default: the pipeline's, 0.2)"
+        "--min-confidence", type=float, default=None, help="drop plates read with less (default: the pipeline's, 0.15)"
     )
     p.add_argument("--min-chars", type=int, default=4, help="drop plates read with fewer characters (default 4)")
     p.add_argument(

@@ -24,7 +24,10 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--draw", metavar="DIR", help="write annotated copies (box, corners, text) into DIR")
     p.add_argument("--region", help="bias readings toward a region's formats (us, eu, eu-de, br, ar, cn ...)")
     p.add_argument(
-        "--min-confidence", type=float, default=None, help="drop plates read with less (0..1; default 0.2, 0 keeps all)"
+        "--min-confidence",
+        type=float,
+        default=None,
+        help="drop plates read with less (0..1; default 0.15, 0 keeps all)",
     )
     p.add_argument(
         "--min-chars", type=int, default=4, help="drop plates read with fewer characters (default 4; 1 keeps all)"

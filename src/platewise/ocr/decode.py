@@ -12,12 +12,22 @@ Two head types share one result shape:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
 from platewise.types import PlateText
 
-__all__ = ["ctc_greedy", "decode_ctc", "decode_logits", "decode_parallel", "softmax"]
+__all__ = [
+    "ctc_greedy",
+    "ctc_log_likelihood",
+    "decode_ctc",
+    "decode_logits",
+    "decode_parallel",
+    "fuse_ctc_views",
+    "softmax",
+]
 
 
 def softmax(logits: npt.NDArray[np.floating], axis: int = -1) -> npt.NDArray[np.float32]:
@@ -156,3 +166,106 @@ def decode_logits(logits: npt.NDArray[np.floating], alphabet: str, head: str, to
     if head == "ctc":
         return decode_ctc(logits, alphabet, top_n)
     return decode_parallel(logits, alphabet, top_n)
+
+
+def ctc_log_likelihood(probs: npt.NDArray[np.floating], labels: Sequence[Sequence[int]]) -> npt.NDArray[np.float64]:
+    """log P(label | view) under CTC, for every view and label: the sum over all frame paths that collapse to
+    the label (forward algorithm, in log space), not only the best path.
+
+    Args:
+        probs: (V, T, C) per-frame class probabilities of V views (class 0 = blank).
+        labels: K label id sequences (ids 1..C-1).
+
+    Returns:
+        (V, K) log-likelihoods (-inf for a label the frames cannot produce, e.g. longer than they allow).
+    """
+    p = np.asarray(probs, np.float64)
+    v, t_len, _ = p.shape
+    k = len(labels)
+    if k == 0:
+        return np.zeros((v, 0), np.float64)
+    lens = np.asarray([len(lab) for lab in labels])
+    s_len = 2 * int(lens.max()) + 1
+    ext = np.zeros((k, s_len), np.int64)  # blank, l1, blank, l2, ..., blank
+    for i, lab in enumerate(labels):
+        ext[i, 1 : 2 * len(lab) : 2] = lab
+    pos = np.arange(s_len)
+    valid = pos[None, :] < (2 * lens + 1)[:, None]  # (K, S)
+    skip = np.zeros((k, s_len), bool)  # s may be reached from s-2: a character different from the one before
+    skip[:, 2:] = (ext[:, 2:] != 0) & (ext[:, 2:] != ext[:, :-2])
+    with np.errstate(divide="ignore"):
+        logp = np.log(p)
+    emit = logp[:, :, ext.reshape(-1)].reshape(v, t_len, k, s_len)
+    neg = np.full((v, k, s_len), -np.inf)
+    alpha = neg.copy()
+    alpha[:, :, 0] = emit[:, 0, :, 0]
+    if s_len > 1:
+        alpha[:, :, 1] = np.where(lens[None, :] > 0, emit[:, 0, :, 1], -np.inf)
+    for t in range(1, t_len):
+        a1 = neg.copy()
+        a1[:, :, 1:] = alpha[:, :, :-1]
+        a2 = neg.copy()
+        a2[:, :, 2:] = np.where(skip[None, :, 2:], alpha[:, :, :-2], -np.inf)
+        alpha = np.logaddexp(np.logaddexp(alpha, a1), a2) + emit[:, t]
+        alpha = np.where(valid[None], alpha, -np.inf)
+    last = 2 * lens  # the final blank; the final character is one before it
+    idx = np.arange(k)
+    end = alpha[:, idx, last]
+    before = np.where(lens[None, :] > 0, alpha[:, idx, np.maximum(last - 1, 0)], -np.inf)
+    return np.asarray(np.logaddexp(end, before), np.float64)
+
+
+def _stated_confidence(text: str, pt: PlateText) -> float | None:
+    """The confidence ``pt`` gives ``text``: its reading's, or that of one of its candidates."""
+    if text == pt.text:
+        return pt.confidence
+    return next((c for t, c in pt.candidates if t == text), None)
+
+
+def fuse_ctc_views(
+    texts: Sequence[PlateText], probs: npt.NDArray[np.floating], alphabet: str, top_n: int = 3
+) -> tuple[PlateText, int]:
+    """One reading of a plate seen in several views (crops of the same plate, e.g. straightened two ways and
+    as its box), by averaging the views' CTC posteriors: each candidate string of any view (its reading and
+    top-N alternatives) is scored by its mean CTC probability over the views (:func:`ctc_log_likelihood`),
+    so a string all views find likely beats one a single view is sure of.
+
+    Args:
+        texts: the decoded reading of each view.
+        probs: (V, T, C) the views' per-frame probabilities.
+
+    Returns:
+        (the fused reading, index of the view most confident of it). The reading's confidence is the mean over
+        the views of the confidence each gives the winning string (its reading's, or its candidate's; 0 when
+        not among its candidates), so views that disagree lower it; the per-character confidences are those
+        of the most confident view (spread evenly from a candidate's confidence when it is not that view's
+        reading). The candidates are ranked by the fused score and scaled to the reading's confidence, as
+        :func:`decode_ctc` does.
+    """
+    if not texts:
+        raise ValueError("fuse_ctc_views needs at least one view")
+    index = {ch: i + 1 for i, ch in enumerate(alphabet)}
+    cands: list[str] = []
+    for pt in texts:
+        for t in (pt.text, *(c for c, _ in pt.candidates)):
+            if t and t not in cands and all(ch in index for ch in t):
+                cands.append(t)
+    if not cands:
+        best_view = max(range(len(texts)), key=lambda i: texts[i].confidence)
+        return texts[best_view], best_view
+    ll = ctc_log_likelihood(probs, [[index[ch] for ch in t] for t in cands])  # (V, K)
+    with np.errstate(divide="ignore"):
+        score = np.logaddexp.reduce(ll, axis=0) - np.log(len(texts))  # log of the mean probability
+    order = np.argsort(-score, kind="stable")
+    best = cands[int(order[0])]
+    stated = [_stated_confidence(best, pt) or 0.0 for pt in texts]
+    src = int(np.argmax(stated))  # the first of equals
+    conf = float(np.mean(stated))
+    pt = texts[src]
+    chars = pt.char_confidences if pt.text == best else (stated[src] ** (1.0 / len(best)),) * len(best)
+    alts = [
+        (cands[int(j)], min(1.0, conf * float(np.exp(score[j] - score[order[0]]))))
+        for j in order[1 : max(1, top_n)]
+        if np.isfinite(score[j])
+    ]
+    return PlateText(best, conf, tuple(chars), ((best, conf), *alts)), src

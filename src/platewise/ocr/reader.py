@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from platewise.errors import InvalidImage, ModelNotFound
 from platewise.imageio import as_bgr
-from platewise.ocr.decode import decode_logits
+from platewise.ocr.decode import decode_logits, softmax
 from platewise.ocr.preprocess import normalize_batch, resize_crop
 from platewise.runtime.onnx import OnnxModel
 from platewise.types import PlateText
@@ -82,21 +82,28 @@ class PlateReader:
 
     def read_prepared(self, batch: npt.NDArray[np.uint8]) -> list[PlateText]:
         """Reads (N, H, W, 3) uint8 BGR crops already at :attr:`input_size` (e.g. rectified by the pipeline)."""
+        return self.read_prepared_with_probs(batch)[0]
+
+    def read_prepared_with_probs(self, batch: npt.NDArray[np.uint8]) -> tuple[list[PlateText], npt.NDArray[np.float32]]:
+        """As :meth:`read_prepared`, also returning the network's per-position class probabilities (N, T, C):
+        per frame for a CTC head (class 0 = blank), per character position for a parallel head."""
         if not isinstance(batch, np.ndarray) or batch.dtype != np.uint8:
             raise InvalidImage(f"expected a uint8 numpy array, got {getattr(batch, 'dtype', type(batch).__name__)}")
         h, w = self.input_size
         if batch.ndim != 4 or batch.shape[1:] != (h, w, 3):
             raise InvalidImage(f"expected shape (N, {h}, {w}, 3), got {batch.shape}")
-        if batch.shape[0] == 0:
-            return []
         if self.rgb_model:
             batch = batch[..., ::-1]
         out: list[PlateText] = []
+        probs: list[npt.NDArray[np.float32]] = []
         for i in range(0, batch.shape[0], self.batch_size):
             x = normalize_batch(batch[i : i + self.batch_size], self.mean, self.std)
             (logits,) = self.model.run(x)
             out += decode_logits(logits, self.alphabet, self.head, self.top_n)
-        return out
+            probs.append(softmax(logits))
+        if not probs:
+            return [], np.zeros((0, 0, len(self.alphabet) + 1), np.float32)
+        return out, np.concatenate(probs)
 
     def __repr__(self) -> str:
         return f"PlateReader({self.model.path.name}, input_size={self.input_size}, head={self.head})"
