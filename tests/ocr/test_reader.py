@@ -126,3 +126,36 @@ def test_reading_never_imports_torch(tiny_onnx: Path) -> None:
     )
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "ok"
+
+
+def test_unsure_crops_are_read_again_in_shifted_views_and_fused(tiny_ctc_onnx: Path) -> None:
+    from platewise.ocr.decode import fuse_ctc_views
+    from platewise.ocr.preprocess import resize_crop
+
+    crops = [_crop(40, 120, i) for i in range(3)]
+    every = PlateReader(tiny_ctc_onnx, threads=1, top_n=2, tta_below=1.01)  # an untrained net: all unsure
+    out = every.read(crops)
+    assert every.last_reread == 3 and len(out) == 3
+    # the same fusion by hand: the crop, and the crop less 3% of its width on the left, then on the right
+    size = every.input_size
+    views = [resize_crop(c, size) for c in crops[:1]] + [resize_crop(crops[0][:, 3:], size)]
+    views.append(resize_crop(crops[0][:, :-3], size))
+    texts, probs = every.read_prepared_with_probs(np.stack(views), top_n=3)
+    want, _ = fuse_ctc_views(texts, probs, every.alphabet, 2)
+    assert out[0] == want and len(out[0].candidates) <= 2
+    # nothing read again: the views off, or every crop sure enough
+    plain = PlateReader(tiny_ctc_onnx, threads=1, top_n=2, tta=False)
+    assert plain.read(crops) == plain.read_prepared(np.stack([resize_crop(c, size) for c in crops]))
+    assert plain.last_reread == 0
+    never = PlateReader(tiny_ctc_onnx, threads=1, top_n=2, tta_below=0.0)
+    assert never.read(crops) == plain.read(crops) and never.last_reread == 0
+    # no candidates asked for: none returned, the fused reading still drawn from the views' top 3
+    assert all(p.candidates == () for p in PlateReader(tiny_ctc_onnx, threads=1, top_n=0, tta_below=1.01).read(crops))
+    with pytest.raises(ValueError, match="tta_shift"):
+        PlateReader(tiny_ctc_onnx, tta_shift=0.6)
+
+
+def test_parallel_head_readers_never_read_again(reader: PlateReader) -> None:
+    assert reader.tta is False
+    reader.read([_crop()])
+    assert reader.last_reread == 0

@@ -26,6 +26,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads (default 2)")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument(
+        "--tta",
+        choices=("on", "off"),
+        default="on",
+        help="read unsure crops again in two shifted views and fuse them (default: on, as PlateReader)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--errors", action="store_true", help="also list the misread plates")
     parser.add_argument(
@@ -51,7 +57,13 @@ def run(args: argparse.Namespace) -> int:
     items = load_eval_items(args.labels, args.root, split=args.split)
     if not items:
         raise InvalidInput(f"{args.labels}: no labelled plate to evaluate (split {args.split})")
-    reader = PlateReader(args.model, threads=args.threads, top_n=3 if args.region else 0, batch_size=args.batch_size)
+    reader = PlateReader(
+        args.model,
+        threads=args.threads,
+        top_n=3 if args.region else 0,
+        batch_size=args.batch_size,
+        tta=args.tta == "on",
+    )
     res = evaluate_reader(reader, items, batch_size=args.batch_size, region=args.region)
     if args.region:
         res["region_hint"] = args.region

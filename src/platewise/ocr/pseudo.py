@@ -120,7 +120,7 @@ def write_pseudo_labels(
         ``{folder: {"boxes": n, "kept": k}}``.
     """
     root = root or default_data_root()
-    reader = reader or PlateReader(top_n=0)
+    reader = reader or PlateReader(top_n=0, tta=False)
     folders = DEFAULT_FOLDERS if folders is None else folders
     (out / "images").mkdir(parents=True, exist_ok=True)
     stats: dict[str, dict[str, int]] = {}
@@ -156,7 +156,7 @@ def estimate_precision(
 ) -> dict[str, float]:
     """The rule applied to labelled hold-out boxes: how many are kept and how many of those are right."""
     root = root or default_data_root()
-    reader = reader or PlateReader(top_n=0)
+    reader = reader or PlateReader(top_n=0, tta=False)
     boxes = kept = right = 0
     for folder in folders:
         for _key, img, box, label, row_region in iter_boxes(root, folder, holdout=True):
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (root / "openlpr-scenes").is_dir():
         print(f"error: no openlpr-scenes under {root}; give --root", file=sys.stderr)
         return 2
-    reader = PlateReader(args.model, threads=args.threads, top_n=0)
+    reader = PlateReader(args.model, threads=args.threads, top_n=0, tta=False)  # as the documented rounds
     rule = PseudoRule(min_confidence=args.min_confidence)
     stats = write_pseudo_labels(Path(args.out), root, reader=reader, rule=rule)
     prec = estimate_precision(root, reader=reader, rule=rule)
