@@ -247,7 +247,7 @@ def test_views_are_fused_by_their_mean_ctc_probability():
     cv2.rectangle(img, (100, 80), (300, 140), (230, 230, 230), -1)
     det = FakeDetector([(90 / 400, 72 / 200, 310 / 400, 150 / 200)])  # refinement moves it: three views
     rec = _CtcViews()
-    (p,) = ALPR(det, rec, min_confidence=0).read(img)
+    (p,) = ALPR(det, rec, min_confidence=0, reread_below=0).read(img)
     assert rec.batches == [(3, 32, 128, 3)]
     assert p.text == "DBCA"  # two of three views lean to D; the most confident single view says 0
     assert p.extra["view"] in ("refined", "box")
@@ -258,3 +258,31 @@ def test_views_are_fused_by_their_mean_ctc_probability():
     assert p.confidence == pytest.approx(sum(stated) / 3) and p.confidence < texts[1].confidence
     (q,) = ALPR(det, _CtcViews(), min_confidence=0, fuse_views=False).read(img)
     assert (q.text, q.extra["view"]) == ("0BCA", "rectified")
+
+
+def test_unsure_plates_are_read_again_in_four_more_views():
+    import cv2
+
+    img = np.full((200, 400, 3), 50, np.uint8)
+    cv2.rectangle(img, (100, 80), (300, 140), (230, 230, 230), -1)
+    det = FakeDetector([(90 / 400, 72 / 200, 310 / 400, 150 / 200)])
+    rec = _CtcViews()
+    alpr = ALPR(det, rec, min_confidence=0)  # reread_below=0.9: the fused confidence (~0.5) is under it
+    (p,) = alpr.read(img)
+    # a second batch: the refined crop less 3% on the left and on the right, straightened with margins 0, 8%
+    assert rec.batches == [(3, 32, 128, 3), (4, 32, 128, 3)]
+    assert p.text == "DBCA"
+    # the second batch's first crop reads like the first view (0BCA): three of seven views lean to 0, four to D
+    texts, probs = rec.read_prepared_with_probs(np.zeros((3, 32, 128, 3), np.uint8))
+    texts2, probs2 = rec.read_prepared_with_probs(np.zeros((4, 32, 128, 3), np.uint8))
+    from platewise.ocr.decode import fuse_ctc_views
+
+    want, k = fuse_ctc_views(texts + texts2, np.concatenate([probs, probs2]), rec.alphabet, 3)
+    assert (p.text, p.confidence) == (want.text, pytest.approx(want.confidence))
+    names = ["rectified", "refined", "box", "cut-left", "cut-right", "pad-0", "pad-0.08"]
+    assert p.extra["view"] == names[k]
+    rec = _CtcViews()
+    ALPR(det, rec, min_confidence=0, reread_below=0.3).read(img)  # sure enough: one batch
+    assert rec.batches == [(3, 32, 128, 3)]
+    with pytest.raises(ValueError, match="reread_below"):
+        ALPR(det, rec, reread_below=-1)
