@@ -189,6 +189,11 @@ def test_fuse_views_picks_the_string_the_views_agree_on() -> None:
     stated = [next(cf for t, cf in pt.candidates if t == "DBC") for pt in texts]
     assert fused.confidence == pytest.approx(np.mean(stated))
     assert fused.char_confidences == texts[src].char_confidences
+    # weights: view 0 counting as much as the other two together tips the mean back to 0BC (0.51 against 0.49)
+    heavy, k = fuse_ctc_views(texts, probs, alphabet, top_n=3, weights=[2, 1, 1])
+    assert (heavy.text, k) == ("0BC", 0)
+    with pytest.raises(ValueError, match="weights"):
+        fuse_ctc_views(texts, probs, alphabet, weights=[1, 1])
     # one view: its own reading
     alone, k = fuse_ctc_views(texts[:1], probs[:1], alphabet)
     assert (alone.text, k) == ("0BC", 0) and alone.confidence == pytest.approx(texts[0].confidence)

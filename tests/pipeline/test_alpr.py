@@ -272,12 +272,13 @@ def test_unsure_plates_are_read_again_in_four_more_views():
     # a second batch: the refined crop less 3% on the left and on the right, straightened with margins 0, 8%
     assert rec.batches == [(3, 32, 128, 3), (4, 32, 128, 3)]
     assert p.text == "DBCA"
-    # the second batch's first crop reads like the first view (0BCA): three of seven views lean to 0, four to D
+    # the second batch's first crop reads like the first view (0BCA): two of seven views lean to 0, five to D
     texts, probs = rec.read_prepared_with_probs(np.zeros((3, 32, 128, 3), np.uint8))
     texts2, probs2 = rec.read_prepared_with_probs(np.zeros((4, 32, 128, 3), np.uint8))
     from platewise.ocr.decode import fuse_ctc_views
 
-    want, k = fuse_ctc_views(texts + texts2, np.concatenate([probs, probs2]), rec.alphabet, 3)
+    weights = [1, 1, 1] + [0.75] * 4  # the four new views weigh as much as the first three
+    want, k = fuse_ctc_views(texts + texts2, np.concatenate([probs, probs2]), rec.alphabet, 3, weights)
     assert (p.text, p.confidence) == (want.text, pytest.approx(want.confidence))
     names = ["rectified", "refined", "box", "cut-left", "cut-right", "pad-0", "pad-0.08"]
     assert p.extra["view"] == names[k]

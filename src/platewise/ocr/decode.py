@@ -223,7 +223,11 @@ def _stated_confidence(text: str, pt: PlateText) -> float | None:
 
 
 def fuse_ctc_views(
-    texts: Sequence[PlateText], probs: npt.NDArray[np.floating], alphabet: str, top_n: int = 3
+    texts: Sequence[PlateText],
+    probs: npt.NDArray[np.floating],
+    alphabet: str,
+    top_n: int = 3,
+    weights: Sequence[float] | None = None,
 ) -> tuple[PlateText, int]:
     """One reading of a plate seen in several views (crops of the same plate, e.g. straightened two ways and
     as its box), by averaging the views' CTC posteriors: each candidate string of any view (its reading and
@@ -233,6 +237,7 @@ def fuse_ctc_views(
     Args:
         texts: the decoded reading of each view.
         probs: (V, T, C) the views' per-frame probabilities.
+        weights: one per view (None = all equal): the means below are weighted means.
 
     Returns:
         (the fused reading, index of the view most confident of it). The reading's confidence is the mean over
@@ -244,6 +249,10 @@ def fuse_ctc_views(
     """
     if not texts:
         raise ValueError("fuse_ctc_views needs at least one view")
+    w = np.ones(len(texts)) if weights is None else np.asarray(weights, np.float64)
+    if w.shape != (len(texts),) or (w < 0).any() or w.sum() <= 0:
+        raise ValueError(f"weights: one non-negative weight per view, not all 0 (got {weights!r})")
+    w = w / w.sum()
     index = {ch: i + 1 for i, ch in enumerate(alphabet)}
     cands: list[str] = []
     for pt in texts:
@@ -255,12 +264,12 @@ def fuse_ctc_views(
         return texts[best_view], best_view
     ll = ctc_log_likelihood(probs, [[index[ch] for ch in t] for t in cands])  # (V, K)
     with np.errstate(divide="ignore"):
-        score = np.logaddexp.reduce(ll, axis=0) - np.log(len(texts))  # log of the mean probability
+        score = np.logaddexp.reduce(ll + np.log(w)[:, None], axis=0)  # log of the (weighted) mean probability
     order = np.argsort(-score, kind="stable")
     best = cands[int(order[0])]
     stated = [_stated_confidence(best, pt) or 0.0 for pt in texts]
     src = int(np.argmax(stated))  # the first of equals
-    conf = float(np.mean(stated))
+    conf = float(np.dot(w, stated))
     pt = texts[src]
     chars = pt.char_confidences if pt.text == best else (stated[src] ** (1.0 / len(best)),) * len(best)
     alts = [
