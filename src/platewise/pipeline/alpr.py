@@ -94,10 +94,11 @@ class ALPR:
         reread_below: with view fusion, a straightened plate whose fused reading has less confidence than this
             is read in four more views (its straightened crop with 3% cut off the left and off the right side,
             and straightened again with no margin and with 8%), and all its views are fused again, the four new
-            ones weighing as much together as the first ones (0 = never). On 300 synthetic hold-out scenes the pipeline then read 435 of 749 plates against 416
-            without it; on openalpr-dev's training side 173 of 181 against 172 with 0.04 false reads per image
-            against 0.10, and on its hold-out 38 of 41 against 37, with 0.02 false reads per image against
-            0.05 (``benchmarks/view_fusion.py``; with the new views weighing one each: 434, 173 and 37). Costs a second, small OCR batch for the unsure plates.
+            ones weighing as much together as the first ones (0 = never). On 300 synthetic hold-out scenes the
+            pipeline then read 435 of 749 plates against 416 without it; on openalpr-dev's training side 173 of
+            181 against 172 with 0.04 false reads per image against 0.10, and on its hold-out 38 of 41 against
+            37 with 0.02 against 0.05 (``benchmarks/view_fusion.py``; with the new views weighing one each: 434,
+            173 and 37). Costs a second, small OCR batch for the unsure plates.
         box_blend: the box reported for a plate straightened with its corners is moved this share of the way
             toward the bounding box of those (refined) corners (:func:`platewise.detection.refine.blend_boxes`;
             0 = the detector's box). The crops read are not affected. A detector passed in should not blend its
