@@ -170,7 +170,7 @@ def decode_logits(logits: npt.NDArray[np.floating], alphabet: str, head: str, to
 
 def ctc_log_likelihood(probs: npt.NDArray[np.floating], labels: Sequence[Sequence[int]]) -> npt.NDArray[np.float64]:
     """log P(label | view) under CTC, for every view and label: the sum over all frame paths that collapse to
-    the label (forward algorithm, in log space), not only the best path.
+    the label (forward algorithm, rescaled each frame), not only the best path.
 
     Args:
         probs: (V, T, C) per-frame class probabilities of V views (class 0 = blank).
@@ -193,26 +193,29 @@ def ctc_log_likelihood(probs: npt.NDArray[np.floating], labels: Sequence[Sequenc
     valid = pos[None, :] < (2 * lens + 1)[:, None]  # (K, S)
     skip = np.zeros((k, s_len), bool)  # s may be reached from s-2: a character different from the one before
     skip[:, 2:] = (ext[:, 2:] != 0) & (ext[:, 2:] != ext[:, :-2])
-    with np.errstate(divide="ignore"):
-        logp = np.log(p)
-    emit = logp[:, :, ext.reshape(-1)].reshape(v, t_len, k, s_len)
-    neg = np.full((v, k, s_len), -np.inf)
-    alpha = neg.copy()
+    # the forward pass in probability space, rescaled every frame (the scales' logs are summed): a few
+    # multiply-adds per frame instead of log-sum-exps
+    emit = p[:, :, ext.reshape(-1)].reshape(v, t_len, k, s_len) * valid[None, None]
+    alpha = np.zeros((v, k, s_len))
     alpha[:, :, 0] = emit[:, 0, :, 0]
     if s_len > 1:
-        alpha[:, :, 1] = np.where(lens[None, :] > 0, emit[:, 0, :, 1], -np.inf)
+        alpha[:, :, 1] = emit[:, 0, :, 1]
+    skip_f = skip.astype(np.float64)[None, :, 2:]
+    log_scale = np.zeros((v, k))
     for t in range(1, t_len):
-        a1 = neg.copy()
-        a1[:, :, 1:] = alpha[:, :, :-1]
-        a2 = neg.copy()
-        a2[:, :, 2:] = np.where(skip[None, :, 2:], alpha[:, :, :-2], -np.inf)
-        alpha = np.logaddexp(np.logaddexp(alpha, a1), a2) + emit[:, t]
-        alpha = np.where(valid[None], alpha, -np.inf)
+        nxt = alpha.copy()
+        nxt[:, :, 1:] += alpha[:, :, :-1]
+        nxt[:, :, 2:] += alpha[:, :, :-2] * skip_f
+        alpha = nxt * emit[:, t]
+        scale = alpha.max(-1)
+        scale[scale <= 0] = 1.0
+        alpha /= scale[:, :, None]
+        log_scale += np.log(scale)
     last = 2 * lens  # the final blank; the final character is one before it
     idx = np.arange(k)
-    end = alpha[:, idx, last]
-    before = np.where(lens[None, :] > 0, alpha[:, idx, np.maximum(last - 1, 0)], -np.inf)
-    return np.asarray(np.logaddexp(end, before), np.float64)
+    end = alpha[:, idx, last] + np.where(lens[None, :] > 0, alpha[:, idx, np.maximum(last - 1, 0)], 0.0)
+    with np.errstate(divide="ignore"):
+        return np.asarray(np.log(end) + log_scale, np.float64)
 
 
 def _stated_confidence(text: str, pt: PlateText) -> float | None:
