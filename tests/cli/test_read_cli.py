@@ -68,6 +68,7 @@ def test_read_from_stdin_and_draw_annotated_copies(run_cli, tmp_path):
     [
         (["--min-confidence", "2"], "min-confidence"),
         (["--min-chars", "0"], "min-chars"),
+        (["--detector-threshold", "1.5"], "detector-threshold"),
         (["--region", "atlantis"], "unknown region"),
         (["--db", "sqlite:///x.db"], "only apply with --store"),
     ],

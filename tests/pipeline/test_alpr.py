@@ -287,3 +287,17 @@ def test_unsure_plates_are_read_again_in_four_more_views():
     assert rec.batches == [(3, 32, 128, 3)]
     with pytest.raises(ValueError, match="reread_below"):
         ALPR(det, rec, reread_below=-1)
+
+
+def test_default_pipeline_detector_threshold_is_below_the_detectors_own():
+    from platewise.detection.detector import DEFAULT_WEIGHTS, PlateDetector
+
+    if not DEFAULT_WEIGHTS.is_file():
+        pytest.skip("no shipped detector weights")
+    own = PlateDetector(threads=1).score_threshold
+    assert own == pytest.approx(0.35)  # the metadata's, which the detector's own figures use
+    default = ALPR(threads=1)
+    assert default.detector.score_threshold == pytest.approx(0.3)  # type: ignore[attr-defined]
+    # its own detector: no corner refinement or box blending (the pipeline does both, reading both views)
+    assert default.detector.corner_refine is False and default.detector.box_blend == 0.0  # type: ignore[attr-defined]
+    assert ALPR(threads=1, detector_threshold=None).detector.score_threshold == pytest.approx(own)  # type: ignore[attr-defined]

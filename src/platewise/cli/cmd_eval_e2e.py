@@ -50,6 +50,12 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="also read each plate straightened with corners snapped to its edges (default: the pipeline's)",
     )
     p.add_argument(
+        "--detector-threshold",
+        type=float,
+        default=None,
+        help="score threshold of the detector (default: the pipeline's, 0.3)",
+    )
+    p.add_argument(
         "--box-blend",
         type=float,
         default=None,
@@ -76,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.min_chars < 1:
         raise InvalidInput("--min-chars must be >= 1")
+    if args.detector_threshold is not None and not 0.0 <= args.detector_threshold <= 1.0:
+        raise InvalidInput("--detector-threshold must be in [0, 1]")
     samples = read_scenes_csv(args.labels, args.root)
     if args.split != "all":
         samples = [s for s in samples if is_holdout(s.key) == (args.split == "holdout")]
@@ -90,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         **({} if args.corner_refine is None else {"corner_refine": args.corner_refine == "on"}),
         **({} if args.min_confidence is None else {"min_confidence": args.min_confidence}),
         **({} if args.box_blend is None else {"box_blend": args.box_blend}),
+        **({} if args.detector_threshold is None else {"detector_threshold": args.detector_threshold}),
     )
     res = evaluate_e2e(alpr, samples, load_image, region_from_labels=args.region == "labels")
     for e in res["errors"]:

@@ -36,6 +36,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=8, help="images per batch (default 8)")
     p.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads (default: PLATEWISE_THREADS or 2)")
     p.add_argument("--detector", metavar="FILE.onnx", help="detector model (default: shipped)")
+    p.add_argument(
+        "--detector-threshold", type=float, default=None, help="detector score threshold, 0..1 (default 0.3)"
+    )
     p.add_argument("--reader", metavar="FILE.onnx", help="text reader model (default: shipped)")
     p.add_argument("--store", action="store_true", help="also save every read in the reads database")
     p.add_argument("--db", metavar="URL", help="database URL for --store (default: the per-user SQLite file)")
@@ -99,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
 
     from platewise.pipeline import ALPR
 
+    if args.detector_threshold is not None and not 0.0 <= args.detector_threshold <= 1.0:
+        raise InvalidInput("--detector-threshold must be in [0, 1]")
     alpr = ALPR(
         region=args.region,
         top_n=args.top_n,
@@ -107,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads,
         detector_path=args.detector,
         reader_path=args.reader,
+        **({} if args.detector_threshold is None else {"detector_threshold": args.detector_threshold}),
     )
     writer = None
     if args.store:

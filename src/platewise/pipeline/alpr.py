@@ -35,6 +35,7 @@ class BatchResult:
 
 
 DEFAULT_MIN_CONFIDENCE = 0.15
+DEFAULT_DETECTOR_THRESHOLD = 0.3
 
 
 def choose_candidate(text: PlateText, region: str | None) -> tuple[str, float, str | None]:
@@ -62,9 +63,10 @@ class ALPR:
         top_n: candidates kept per plate.
         min_confidence: plates whose reading confidence is below this are dropped. The default, 0.15, was
             chosen on openalpr-dev's training side with view fusion (whose confidence averages the views'):
-            no plate read right there had less (0.2 dropped one before re-reading, none with it), while false
-            reads per image fell from 0.14 to 0.10 (0.04 with re-reading) (``platewise eval e2e --split train
-            --min-confidence C``). 0 keeps all.
+            no plate read right there had less (0.2 dropped one before re-reading was added; with it and the
+            pipeline's detector threshold, 0.15 and 0.2 read 177 plates with 0.07 false reads per image, 0.1
+            the same with 0.12, 0.25 two fewer) (``platewise eval e2e --split train --min-confidence C``).
+            0 keeps all.
         min_chars: plates read with fewer characters are dropped (signs, lights and stickers found by the
             detector mostly read as 1 to 3 characters; OpenALPR's default minimum is also 4). 1 keeps them all.
         threads: ONNX Runtime intra-op threads for the default models.
@@ -87,18 +89,26 @@ class ALPR:
             CTC probability, averaged over the views, is highest among all views' candidates
             (:func:`platewise.ocr.decode.fuse_ctc_views`), instead of the most confident view's reading. The
             reading's confidence is the mean of the views' confidences in it, so views that disagree lower it.
-            On 300 synthetic hold-out scenes it read 416 of 749 plates against 398 (22 more, 4 fewer) with half
-            the false reads; on openalpr-dev the same plates (hold-out 37 of 41, training side 172 of 181) with
-            0.05 false reads per image on the hold-out against 0.15 (``benchmarks/view_fusion.py``). Off: the
-            most confident view wins.
+            On 300 synthetic hold-out scenes it read 427 of 749 plates against 407 (25 more, 5 fewer) with half
+            the false reads; on openalpr-dev the same plates (hold-out 37 of 41, training side 176 of 181) with
+            0.10 false reads per image on the hold-out against 0.32 (``benchmarks/view_fusion.py``, re-reading
+            off in both). Off: the most confident view wins.
         reread_below: with view fusion, a straightened plate whose fused reading has less confidence than this
             is read in four more views (its straightened crop with 3% cut off the left and off the right side,
             and straightened again with no margin and with 8%), and all its views are fused again, the four new
             ones weighing as much together as the first ones (0 = never). On 300 synthetic hold-out scenes the
-            pipeline then read 435 of 749 plates against 416 without it; on openalpr-dev's training side 173 of
-            181 against 172 with 0.04 false reads per image against 0.10, and on its hold-out 38 of 41 against
-            37 with 0.02 against 0.05 (``benchmarks/view_fusion.py``; with the new views weighing one each: 434,
-            173 and 37). Costs a second, small OCR batch for the unsure plates.
+            pipeline then read 448 of 749 plates against 427 without it; on openalpr-dev's training side 177 of
+            181 against 176 with 0.07 false reads per image against 0.16, and on its hold-out 38 of 41 against
+            37 with 0.05 against 0.10 (``benchmarks/view_fusion.py``). With the new views weighing one each
+            (measured at detector threshold 0.35): 434, 173 and 37 plates against 435, 173 and 38. Costs a
+            second, small OCR batch for the unsure plates.
+        detector_threshold: score threshold of the default detector (None = the one in its metadata, 0.35,
+            which the detector's own figures use). The pipeline uses 0.3: the reader then drops most of the
+            extra detections (too few characters, too unsure), while plates the detector scores 0.3-0.35 are
+            read. On openalpr-dev's training side 177 of 181 plates against 173 at 0.35, on the synthetic
+            hold-out scenes 448 of 749 against 435, false reads per image 0.07 and 0.05 against 0.04 and 0.03;
+            the hold-out read 38 of 41 at both (``platewise eval e2e --detector-threshold T``; 0.25 read one
+            and two plates more with 0.11 and 0.08 false reads per image). Ignored with ``detector=``.
         box_blend: the box reported for a plate straightened with its corners is moved this share of the way
             toward the bounding box of those (refined) corners (:func:`platewise.detection.refine.blend_boxes`;
             0 = the detector's box). The crops read are not affected. A detector passed in should not blend its
@@ -129,6 +139,7 @@ class ALPR:
         box_blend: float = 0.5,
         fuse_views: bool = True,
         reread_below: float = 0.9,
+        detector_threshold: float | None = DEFAULT_DETECTOR_THRESHOLD,
     ) -> None:
         if region is not None:
             formats_for(region)  # validates, raising ValueError with the known regions
@@ -150,7 +161,13 @@ class ALPR:
             from platewise.detection.detector import PlateDetector
 
             # the pipeline refines corners (reading the plate both ways) and blends boxes itself (below)
-            detector = PlateDetector(path=detector_path, threads=threads, corner_refine=False, box_blend=0.0)
+            detector = PlateDetector(
+                path=detector_path,
+                threads=threads,
+                score_threshold=detector_threshold,
+                corner_refine=False,
+                box_blend=0.0,
+            )
         if reader is None:
             from platewise.ocr.reader import PlateReader
 
