@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -34,15 +33,34 @@ def _median_ms(fn, runs: int) -> float:
     return statistics.median(times)
 
 
-def _child(cmd: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS MB) of a child process."""
+# runs `platewise ARGS` in a fresh interpreter and prints its own peak RSS last on stderr: VmHWM, which exec
+# resets (ru_maxrss does not: it would keep the pages the child shared with this process, models loaded, when
+# it was forked; so would the parent's RUSAGE_CHILDREN)
+_CHILD = (
+    "import resource, sys\n"
+    "from platewise.cli import main\n"
+    "def peak_kb():\n"
+    "    try:\n"
+    "        with open('/proc/self/status') as f:\n"
+    "            return next(int(line.split()[1]) for line in f if line.startswith('VmHWM:'))\n"
+    "    except (OSError, StopIteration):\n"
+    "        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+    "try:\n"
+    "    code = main(sys.argv[1:])\n"
+    "finally:\n"
+    "    print('peak_rss_kb', peak_kb(), file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def _child(args: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB) of `platewise ARGS` run in a child process."""
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True, env=env)
+    proc = subprocess.run([sys.executable, "-c", _CHILD, *args], check=True, capture_output=True, env=env)
     wall = time.perf_counter() - t
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(after, before) / 1024
+    kb = int(proc.stderr.decode().strip().splitlines()[-1].split()[-1])
+    return wall, kb / 1024
 
 
 def main() -> int:
@@ -81,10 +99,24 @@ def main() -> int:
     for k, v in stages.items():
         res[f"{k}_ms"] = statistics.median(v)
     res["e2e_ms_per_image"] = _median_ms(lambda: alpr.read(img), args.runs)
+    # what the views cost: the most confident view, fused views, fused views + re-reading (the default), timed
+    # in turn in one loop (ms per frame and the read stage's ms, medians)
+    settings = {
+        "most_confident": ALPR(threads=args.threads, fuse_views=False),
+        "fused": ALPR(threads=args.threads, reread_below=0),
+        "fused_reread": alpr,
+    }
+    views: dict[str, dict[str, list[float]]] = {k: {"total": [], "read": []} for k in settings}
+    for _ in range(args.runs):
+        for name, a in settings.items():
+            t = a.run([img]).timings
+            views[name]["total"].append(t["total"])
+            views[name]["read"].append(t["read"])
+    res["views_ms"] = {k: {s: round(statistics.median(v), 2) for s, v in d.items()} for k, d in views.items()}  # type: ignore[assignment]
     batch = [img] * 8
     b_ms = _median_ms(lambda: alpr.read_batch(batch), max(5, args.runs // 5))
     res["batch8_images_per_s"] = 8 / (b_ms / 1e3)
-    wall, rss = _child([sys.executable, "-m", "platewise", "read", args.image, "--no-progress"])
+    wall, rss = _child(["read", args.image, "--no-progress"])
     res["cold_start_s"] = wall
     res["peak_rss_mb"] = rss
     res["targets"] = {"e2e_ms_per_image": 20.0, "peak_rss_mb": 300.0, "cold_start_s": 1.5}
