@@ -115,7 +115,10 @@ class PlateReader:
             cut = max(1, int(self.tta_shift * img.shape[1]))
             views += [resize_crop(img[:, cut:], self.input_size), resize_crop(img[:, :-cut], self.input_size)]
         vt, vp = self.read_prepared_with_probs(np.stack(views), top_n=max(3, self.top_n))  # fusion draws on them
-        first = decode_ctc(np.log(np.maximum(probs[again], 1e-30)), self.alphabet, max(3, self.top_n))
+        if self.top_n >= 3:  # the first view's candidates are there already
+            first = [texts[i] for i in again]
+        else:
+            first = decode_ctc(np.log(np.maximum(probs[again], 1e-30)), self.alphabet, 3)
         for k, i in enumerate(again):
             fused, _ = fuse_ctc_views(
                 [first[k], vt[2 * k], vt[2 * k + 1]],
