@@ -89,17 +89,17 @@ class ALPR:
             CTC probability, averaged over the views, is highest among all views' candidates
             (:func:`platewise.ocr.decode.fuse_ctc_views`), instead of the most confident view's reading. The
             reading's confidence is the mean of the views' confidences in it, so views that disagree lower it.
-            On 300 synthetic hold-out scenes it read 427 of 749 plates against 407 (25 more, 5 fewer) with half
-            the false reads; on openalpr-dev the same plates (hold-out 37 of 41, training side 176 of 181) with
-            0.10 false reads per image on the hold-out against 0.32 (``benchmarks/view_fusion.py``, re-reading
-            off in both). Off: the most confident view wins.
+            On 300 synthetic hold-out scenes it read 433 of 749 plates against 416 (23 more, 6 fewer) with half
+            the false reads; on openalpr-dev's training side 176 of 181 against 175, on its hold-out 37 of 41
+            against 38, with 0.10 false reads per image on the hold-out against 0.34 (``benchmarks/view_fusion.py``,
+            re-reading off in both). Off: the most confident view wins.
         reread_below: with view fusion, a straightened plate whose fused reading has less confidence than this
             is read in four more views (its straightened crop with 3% cut off the left and off the right side,
             and straightened again with no margin and with 8%), and all its views are fused again, the four new
             ones weighing as much together as the first ones (0 = never). On 300 synthetic hold-out scenes the
-            pipeline then read 448 of 749 plates against 427 without it; on openalpr-dev's training side 177 of
-            181 against 176 with 0.07 false reads per image against 0.16, and on its hold-out 38 of 41 against
-            37 with 0.05 against 0.10 (``benchmarks/view_fusion.py``). With the new views weighing one each
+            pipeline then read 454 of 749 plates against 433 without it; on openalpr-dev's training side 177 of
+            181 against 176 with 0.08 false reads per image against 0.12, and on its hold-out 39 of 41 against
+            37 with 0.02 against 0.10 (``benchmarks/view_fusion.py``). With the new views weighing one each
             (measured at detector threshold 0.35): 434, 173 and 37 plates against 435, 173 and 38. Costs a
             second, small OCR batch for the unsure plates.
         detector_threshold: score threshold of the default detector (None = the one in its metadata, 0.35,
