@@ -65,8 +65,8 @@ class ALPR:
             chosen on openalpr-dev's training side with view fusion (whose confidence averages the views'):
             no plate read right there had less (0.2 dropped one before re-reading was added; with it and the
             pipeline's detector threshold, 0.15 and 0.2 read 177 plates with 0.07 false reads per image, 0.1
-            the same with 0.12, 0.25 two fewer) (``platewise eval e2e --split train --min-confidence C``).
-            0 keeps all.
+            the same with 0.12, 0.25 two fewer; fifth session's reader)
+            (``platewise eval e2e --split train --min-confidence C``). 0 keeps all.
         min_chars: plates read with fewer characters are dropped (signs, lights and stickers found by the
             detector mostly read as 1 to 3 characters; OpenALPR's default minimum is also 4). 1 keeps them all.
         threads: ONNX Runtime intra-op threads for the default models.
@@ -105,7 +105,8 @@ class ALPR:
         detector_threshold: score threshold of the default detector (None = the one in its metadata, 0.35,
             which the detector's own figures use). The pipeline uses 0.3: the reader then drops most of the
             extra detections (too few characters, too unsure), while plates the detector scores 0.3-0.35 are
-            read. On openalpr-dev's training side 177 of 181 plates against 173 at 0.35, on the synthetic
+            read. With the fifth session's reader: on openalpr-dev's training side 177 of 181 plates against
+            173 at 0.35, on the synthetic
             hold-out scenes 448 of 749 against 435, false reads per image 0.07 and 0.05 against 0.04 and 0.03;
             the hold-out read 38 of 41 at both (``platewise eval e2e --detector-threshold T``; 0.25 read one
             and two plates more with 0.11 and 0.08 false reads per image). Ignored with ``detector=``.
