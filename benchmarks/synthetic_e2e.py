@@ -11,6 +11,7 @@ rendered by the same generator the reader trains on (other seeds), so absolute n
 compare models with each other here, and use the real hold-outs (``benchmarks/accuracy.sh``) for accuracy.
 
     PYTHONPATH=src python benchmarks/synthetic_e2e.py [--reader F.onnx] [--detector F.onnx] [--n 300] [--tag T]
+        [--corner-refine on|off] [--detector-threshold T]
     -> benchmarks/results/synthetic_e2e[_T].json
 """
 
@@ -45,6 +46,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--tag", default="", help="suffix of the result file")
     ap.add_argument("--corner-refine", choices=("default", "on", "off"), default="default", help="ALPR(corner_refine=)")
+    ap.add_argument("--detector-threshold", type=float, default=None, help="ALPR(detector_threshold=)")
     args = ap.parse_args()
 
     from platewise.data.sources import default_data_root
@@ -54,7 +56,9 @@ def main() -> None:
     from platewise.plates.normalize import normalize
 
     root = default_data_root()
-    kw = {} if args.corner_refine == "default" else {"corner_refine": args.corner_refine == "on"}
+    kw: dict[str, object] = {} if args.corner_refine == "default" else {"corner_refine": args.corner_refine == "on"}
+    if args.detector_threshold is not None:
+        kw["detector_threshold"] = args.detector_threshold
     alpr = ALPR(detector_path=args.detector, reader_path=args.reader, threads=args.threads, **kw)
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # plates, detected, read
     false_pos = 0

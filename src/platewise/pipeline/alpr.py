@@ -105,11 +105,12 @@ class ALPR:
         detector_threshold: score threshold of the default detector (None = the one in its metadata, 0.35,
             which the detector's own figures use). The pipeline uses 0.3: the reader then drops most of the
             extra detections (too few characters, too unsure), while plates the detector scores 0.3-0.35 are
-            read. With the fifth session's reader: on openalpr-dev's training side 177 of 181 plates against
-            173 at 0.35, on the synthetic
-            hold-out scenes 448 of 749 against 435, false reads per image 0.07 and 0.05 against 0.04 and 0.03;
-            the hold-out read 38 of 41 at both (``platewise eval e2e --detector-threshold T``; 0.25 read one
-            and two plates more with 0.11 and 0.08 false reads per image). Ignored with ``detector=``.
+            read. With the shipped reader: openalpr-dev's training side 177 of 181 plates against 173 at 0.35
+            (false reads per image 0.08 against 0.05), its hold-out 39 of 41 at both (0.02 against 0), the
+            synthetic hold-out scenes 454 of 749 against 441 (``platewise eval e2e --detector-threshold T``,
+            ``benchmarks/synthetic_e2e.py --detector-threshold T``). With the fifth session's reader 0.25 read
+            one and two plates more than 0.3 with 0.11 and 0.08 false reads per image. Ignored with
+            ``detector=``.
         box_blend: the box reported for a plate straightened with its corners is moved this share of the way
             toward the bounding box of those (refined) corners (:func:`platewise.detection.refine.blend_boxes`;
             0 = the detector's box). The crops read are not affected. A detector passed in should not blend its
