@@ -208,3 +208,34 @@ def test_fuse_views_without_any_candidate_returns_the_most_confident_view() -> N
     assert k == 1 and pt is texts[1]
     with pytest.raises(ValueError, match="at least one view"):
         fuse_ctc_views([], np.zeros((0, 4, 3)), "AB")
+
+
+def test_many_plates_fused_at_once_match_one_at_a_time() -> None:
+    from platewise.ocr.decode import (
+        ctc_log_likelihood,
+        ctc_log_likelihood_groups,
+        decode_ctc,
+        fuse_ctc_views,
+        fuse_ctc_views_many,
+    )
+
+    rng = np.random.default_rng(5)
+    alphabet = "ABCD0"
+    plates = []
+    for n_views in (1, 3, 7, 2):  # plates seen in different numbers of views
+        probs = rng.dirichlet(np.full(len(alphabet) + 1, 0.3), size=(n_views, 12))
+        texts = decode_ctc(np.log(probs), alphabet, top_n=3)
+        weights = None if n_views != 7 else [1, 1, 1, 0.75, 0.75, 0.75, 0.75]
+        plates.append((texts, probs, weights))
+    many = fuse_ctc_views_many(plates, alphabet, top_n=3)
+    for (texts, probs, weights), got in zip(plates, many, strict=True):
+        want = fuse_ctc_views(texts, probs, alphabet, 3, weights)
+        assert got[1] == want[1] and got[0].text == want[0].text
+        assert got[0].confidence == pytest.approx(want[0].confidence)
+    labels = [[[1, 2], [3]], [], [[5, 5, 1]]]
+    probs3 = [rng.dirichlet(np.ones(6), size=(v, 9)) for v in (2, 1, 3)]
+    groups = ctc_log_likelihood_groups(probs3, labels)
+    assert [g.shape for g in groups] == [(2, 2), (1, 0), (3, 1)]
+    for g, p, lab in zip(groups, probs3, labels, strict=True):
+        if lab:
+            np.testing.assert_allclose(g, ctc_log_likelihood(p, lab), rtol=1e-12)

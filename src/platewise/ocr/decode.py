@@ -22,10 +22,12 @@ from platewise.types import PlateText
 __all__ = [
     "ctc_greedy",
     "ctc_log_likelihood",
+    "ctc_log_likelihood_groups",
     "decode_ctc",
     "decode_logits",
     "decode_parallel",
     "fuse_ctc_views",
+    "fuse_ctc_views_many",
     "softmax",
 ]
 
@@ -180,42 +182,68 @@ def ctc_log_likelihood(probs: npt.NDArray[np.floating], labels: Sequence[Sequenc
         (V, K) log-likelihoods (-inf for a label the frames cannot produce, e.g. longer than they allow).
     """
     p = np.asarray(probs, np.float64)
-    v, t_len, _ = p.shape
-    k = len(labels)
-    if k == 0:
-        return np.zeros((v, 0), np.float64)
-    lens = np.asarray([len(lab) for lab in labels])
-    s_len = 2 * int(lens.max()) + 1
-    ext = np.zeros((k, s_len), np.int64)  # blank, l1, blank, l2, ..., blank
-    for i, lab in enumerate(labels):
-        ext[i, 1 : 2 * len(lab) : 2] = lab
-    pos = np.arange(s_len)
-    valid = pos[None, :] < (2 * lens + 1)[:, None]  # (K, S)
-    skip = np.zeros((k, s_len), bool)  # s may be reached from s-2: a character different from the one before
-    skip[:, 2:] = (ext[:, 2:] != 0) & (ext[:, 2:] != ext[:, :-2])
+    if len(labels) == 0:
+        return np.zeros((p.shape[0], 0), np.float64)
+    return ctc_log_likelihood_groups([p], [labels])[0]
+
+
+def ctc_log_likelihood_groups(
+    probs: Sequence[npt.NDArray[np.floating]], labels: Sequence[Sequence[Sequence[int]]]
+) -> list[npt.NDArray[np.float64]]:
+    """:func:`ctc_log_likelihood` for G groups at once (each its own views and labels, e.g. one plate each),
+    in one vectorised pass: ``probs[g]`` (V_g, T, C) and ``labels[g]`` (K_g sequences) give a (V_g, K_g)
+    array. Groups without labels give (V_g, 0)."""
+    g_n = len(probs)
+    if g_n == 0:
+        return []
+    ps = [np.asarray(p, np.float64) for p in probs]
+    t_len, c_n = ps[0].shape[1:]
+    v_max = max(p.shape[0] for p in ps)
+    k_max = max(1, max(len(lab) for lab in labels))
+    l_max = max((len(x) for lab in labels for x in lab), default=0)
+    s_len = 2 * l_max + 1
+    pp = np.zeros((g_n, v_max, t_len, c_n))
+    ext = np.zeros((g_n, k_max, s_len), np.int64)  # blank, l1, blank, l2, ..., blank
+    lens = np.zeros((g_n, k_max), np.int64)
+    has = np.zeros((g_n, k_max), bool)
+    for g, (p, lab) in enumerate(zip(ps, labels, strict=True)):
+        pp[g, : p.shape[0]] = p
+        for k, x in enumerate(lab):
+            ext[g, k, 1 : 2 * len(x) : 2] = x
+            lens[g, k] = len(x)
+            has[g, k] = True
+    valid = np.arange(s_len)[None, None, :] < (2 * lens + 1)[:, :, None]  # (G, K, S)
+    skip = np.zeros((g_n, k_max, s_len), bool)  # s may be reached from s-2: a character unlike the one before
+    skip[:, :, 2:] = (ext[:, :, 2:] != 0) & (ext[:, :, 2:] != ext[:, :, :-2])
+    # emit[g, v, t, k, s] = pp[g, v, t, ext[g, k, s]]
+    gi = np.arange(g_n)[:, None, None, None, None]
+    vi = np.arange(v_max)[None, :, None, None, None]
+    ti = np.arange(t_len)[None, None, :, None, None]
+    emit = pp[gi, vi, ti, ext[:, None, None]] * valid[:, None, None]
     # the forward pass in probability space, rescaled every frame (the scales' logs are summed): a few
     # multiply-adds per frame instead of log-sum-exps
-    emit = p[:, :, ext.reshape(-1)].reshape(v, t_len, k, s_len) * valid[None, None]
-    alpha = np.zeros((v, k, s_len))
-    alpha[:, :, 0] = emit[:, 0, :, 0]
+    alpha = np.zeros((g_n, v_max, k_max, s_len))
+    alpha[..., 0] = emit[:, :, 0, :, 0]
     if s_len > 1:
-        alpha[:, :, 1] = emit[:, 0, :, 1]
-    skip_f = skip.astype(np.float64)[None, :, 2:]
-    log_scale = np.zeros((v, k))
+        alpha[..., 1] = emit[:, :, 0, :, 1]
+    skip_f = skip[:, None, :, 2:].astype(np.float64)
+    log_scale = np.zeros((g_n, v_max, k_max))
     for t in range(1, t_len):
         nxt = alpha.copy()
-        nxt[:, :, 1:] += alpha[:, :, :-1]
-        nxt[:, :, 2:] += alpha[:, :, :-2] * skip_f
-        alpha = nxt * emit[:, t]
+        nxt[..., 1:] += alpha[..., :-1]
+        nxt[..., 2:] += alpha[..., :-2] * skip_f
+        alpha = nxt * emit[:, :, t]
         scale = alpha.max(-1)
         scale[scale <= 0] = 1.0
-        alpha /= scale[:, :, None]
+        alpha /= scale[..., None]
         log_scale += np.log(scale)
-    last = 2 * lens  # the final blank; the final character is one before it
-    idx = np.arange(k)
-    end = alpha[:, idx, last] + np.where(lens[None, :] > 0, alpha[:, idx, np.maximum(last - 1, 0)], 0.0)
+    last = (2 * lens)[:, None, :, None]  # the final blank; the final character is one before it
+    end = np.take_along_axis(alpha, last, -1)[..., 0]
+    before = np.take_along_axis(alpha, np.maximum(last - 1, 0), -1)[..., 0]
+    end = end + np.where((lens > 0)[:, None, :], before, 0.0)
     with np.errstate(divide="ignore"):
-        return np.asarray(np.log(end) + log_scale, np.float64)
+        ll = np.log(end) + log_scale
+    return [np.asarray(ll[g, : ps[g].shape[0], : len(labels[g])], np.float64) for g in range(g_n)]
 
 
 def _stated_confidence(text: str, pt: PlateText) -> float | None:
@@ -250,34 +278,54 @@ def fuse_ctc_views(
         reading). The candidates are ranked by the fused score and scaled to the reading's confidence, as
         :func:`decode_ctc` does.
     """
-    if not texts:
-        raise ValueError("fuse_ctc_views needs at least one view")
-    w = np.ones(len(texts)) if weights is None else np.asarray(weights, np.float64)
-    if w.shape != (len(texts),) or (w < 0).any() or w.sum() <= 0:
-        raise ValueError(f"weights: one non-negative weight per view, not all 0 (got {weights!r})")
-    w = w / w.sum()
+    return fuse_ctc_views_many([(texts, probs, weights)], alphabet, top_n)[0]
+
+
+def fuse_ctc_views_many(
+    plates: Sequence[tuple[Sequence[PlateText], npt.NDArray[np.floating], Sequence[float] | None]],
+    alphabet: str,
+    top_n: int = 3,
+) -> list[tuple[PlateText, int]]:
+    """:func:`fuse_ctc_views` for many plates, ``(texts, probs, weights)`` each, with one vectorised
+    likelihood pass (:func:`ctc_log_likelihood_groups`); the same results."""
     index = {ch: i + 1 for i, ch in enumerate(alphabet)}
-    cands: list[str] = []
-    for pt in texts:
-        for t in (pt.text, *(c for c, _ in pt.candidates)):
-            if t and t not in cands and all(ch in index for ch in t):
-                cands.append(t)
-    if not cands:
-        best_view = max(range(len(texts)), key=lambda i: texts[i].confidence)
-        return texts[best_view], best_view
-    ll = ctc_log_likelihood(probs, [[index[ch] for ch in t] for t in cands])  # (V, K)
-    with np.errstate(divide="ignore"):
-        score = np.logaddexp.reduce(ll + np.log(w)[:, None], axis=0)  # log of the (weighted) mean probability
-    order = np.argsort(-score, kind="stable")
-    best = cands[int(order[0])]
-    stated = [_stated_confidence(best, pt) or 0.0 for pt in texts]
-    src = int(np.argmax(stated))  # the first of equals
-    conf = float(np.dot(w, stated))
-    pt = texts[src]
-    chars = pt.char_confidences if pt.text == best else (stated[src] ** (1.0 / len(best)),) * len(best)
-    alts = [
-        (cands[int(j)], min(1.0, conf * float(np.exp(score[j] - score[order[0]]))))
-        for j in order[1 : max(1, top_n)]
-        if np.isfinite(score[j])
-    ]
-    return PlateText(best, conf, tuple(chars), ((best, conf), *alts)), src
+    norm: list[npt.NDArray[np.float64]] = []
+    cands: list[list[str]] = []
+    for texts, _, weights in plates:
+        if not texts:
+            raise ValueError("fuse_ctc_views needs at least one view")
+        w = np.ones(len(texts)) if weights is None else np.asarray(weights, np.float64)
+        if w.shape != (len(texts),) or (w < 0).any() or w.sum() <= 0:
+            raise ValueError(f"weights: one non-negative weight per view, not all 0 (got {weights!r})")
+        norm.append(w / w.sum())
+        mine: list[str] = []
+        for pt in texts:
+            for t in (pt.text, *(c for c, _ in pt.candidates)):
+                if t and t not in mine and all(ch in index for ch in t):
+                    mine.append(t)
+        cands.append(mine)
+    lls = ctc_log_likelihood_groups(
+        [np.asarray(pr)[: len(tx)] for tx, pr, _ in plates], [[[index[ch] for ch in t] for t in c] for c in cands]
+    )
+    out: list[tuple[PlateText, int]] = []
+    for (texts, _, _), w, mine, ll in zip(plates, norm, cands, lls, strict=True):
+        if not mine:
+            best_view = max(range(len(texts)), key=lambda i: texts[i].confidence)
+            out.append((texts[best_view], best_view))
+            continue
+        with np.errstate(divide="ignore"):
+            score = np.logaddexp.reduce(ll + np.log(w)[:, None], axis=0)  # log of the (weighted) mean probability
+        order = np.argsort(-score, kind="stable")
+        best = mine[int(order[0])]
+        stated = [_stated_confidence(best, pt) or 0.0 for pt in texts]
+        src = int(np.argmax(stated))  # the first of equals
+        conf = float(np.dot(w, stated))
+        pt = texts[src]
+        chars = pt.char_confidences if pt.text == best else (stated[src] ** (1.0 / len(best)),) * len(best)
+        alts = [
+            (mine[int(j)], min(1.0, conf * float(np.exp(score[j] - score[order[0]]))))
+            for j in order[1 : max(1, top_n)]
+            if np.isfinite(score[j])
+        ]
+        out.append((PlateText(best, conf, tuple(chars), ((best, conf), *alts)), src))
+    return out

@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from platewise.errors import InvalidImage, ModelNotFound
 from platewise.imageio import as_bgr
-from platewise.ocr.decode import decode_ctc, decode_logits, fuse_ctc_views, softmax
+from platewise.ocr.decode import decode_ctc, decode_logits, fuse_ctc_views_many, softmax
 from platewise.ocr.preprocess import normalize_batch, resize_crop
 from platewise.runtime.onnx import OnnxModel
 from platewise.types import PlateText
@@ -119,13 +119,11 @@ class PlateReader:
             first = [texts[i] for i in again]
         else:
             first = decode_ctc(np.log(np.maximum(probs[again], 1e-30)), self.alphabet, 3)
-        for k, i in enumerate(again):
-            fused, _ = fuse_ctc_views(
-                [first[k], vt[2 * k], vt[2 * k + 1]],
-                np.stack([probs[i], vp[2 * k], vp[2 * k + 1]]),
-                self.alphabet,
-                max(1, self.top_n),
-            )
+        groups = [
+            ([first[k], vt[2 * k], vt[2 * k + 1]], np.stack([probs[i], vp[2 * k], vp[2 * k + 1]]), None)
+            for k, i in enumerate(again)
+        ]
+        for i, (fused, _) in zip(again, fuse_ctc_views_many(groups, self.alphabet, max(1, self.top_n)), strict=True):
             texts[i] = fused if self.top_n > 0 else dataclasses.replace(fused, candidates=())
         return texts
 

@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from platewise.detection.refine import blend_boxes, refine_corners
 from platewise.imageio import as_bgr
-from platewise.ocr.decode import fuse_ctc_views
+from platewise.ocr.decode import fuse_ctc_views_many
 from platewise.pipeline.base import Detector, Recognizer
 from platewise.pipeline.rectify import crop_box, rectify
 from platewise.plates.formats import formats_for, guess_region
@@ -244,10 +244,20 @@ class ALPR:
         else:
             texts = self.reader.read_prepared(crops[:n])
         read: list[tuple[PlateText, str]] = []  # per plate: its reading and the view it came from
-        for _, _, _, views in owners:
-            if probs is not None and len(views) > 1:
-                idx = [v[0] for v in views]
-                pt, k = fuse_ctc_views([texts[j] for j in idx], probs[idx], alphabet, self.top_n)
+        fuse = [o for o, (_, _, _, views) in enumerate(owners) if probs is not None and len(views) > 1]
+        fused = iter(
+            fuse_ctc_views_many(
+                [([texts[j] for j, _ in owners[o][3]], probs[[j for j, _ in owners[o][3]]], None) for o in fuse],
+                alphabet,
+                self.top_n,
+            )
+            if fuse and probs is not None
+            else []
+        )
+        fused_set = set(fuse)
+        for o, (_, _, _, views) in enumerate(owners):
+            if o in fused_set:
+                pt, k = next(fused)
                 read.append((pt, views[k][1]))
             else:
                 best, view = max(views, key=lambda v: texts[v[0]].confidence)  # the first of equals: rectified
@@ -320,14 +330,15 @@ class ALPR:
         if not plan:
             return straighten
         texts2, probs2 = with_probs(np.stack(extra))
+        groups = []
         for o, mine in plan:
             views = owners[o][3]
             all_texts = [texts[j] for j, _ in views] + [texts2[j] for j, _ in mine]
             all_probs = np.concatenate([probs[[j for j, _ in views]], probs2[[j for j, _ in mine]]])
             # the new views, drawn from the same straightened plate, weigh as much together as the first ones
-            weights = [1.0] * len(views) + [len(views) / len(mine)] * len(mine)
-            pt, k = fuse_ctc_views(all_texts, all_probs, alphabet, self.top_n, weights)
-            read[o] = (pt, (views + mine)[k][1])
+            groups.append((all_texts, all_probs, [1.0] * len(views) + [len(views) / len(mine)] * len(mine)))
+        for (o, mine), (pt, k) in zip(plan, fuse_ctc_views_many(groups, alphabet, self.top_n), strict=True):
+            read[o] = (pt, (owners[o][3] + mine)[k][1])
         return straighten
 
 
