@@ -205,13 +205,11 @@ def ctc_log_likelihood_groups(
     pp = np.zeros((g_n, v_max, t_len, c_n))
     ext = np.zeros((g_n, k_max, s_len), np.int64)  # blank, l1, blank, l2, ..., blank
     lens = np.zeros((g_n, k_max), np.int64)
-    has = np.zeros((g_n, k_max), bool)
     for g, (p, lab) in enumerate(zip(ps, labels, strict=True)):
         pp[g, : p.shape[0]] = p
         for k, x in enumerate(lab):
             ext[g, k, 1 : 2 * len(x) : 2] = x
             lens[g, k] = len(x)
-            has[g, k] = True
     valid = np.arange(s_len)[None, None, :] < (2 * lens + 1)[:, :, None]  # (G, K, S)
     skip = np.zeros((g_n, k_max, s_len), bool)  # s may be reached from s-2: a character unlike the one before
     skip[:, :, 2:] = (ext[:, :, 2:] != 0) & (ext[:, :, 2:] != ext[:, :, :-2])

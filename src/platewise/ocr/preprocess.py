@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from platewise.imageio import to_nchw
 
-__all__ = ["normalize_batch", "resize_crop"]
+__all__ = ["cut_side_views", "normalize_batch", "resize_crop"]
 
 
 def resize_crop(image: npt.NDArray[np.uint8], size: tuple[int, int]) -> npt.NDArray[np.uint8]:
@@ -24,6 +24,15 @@ def resize_crop(image: npt.NDArray[np.uint8], size: tuple[int, int]) -> npt.NDAr
     shrink = image.shape[0] > h or image.shape[1] > w
     interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
     return np.asarray(cv2.resize(image, (w, h), interpolation=interp), dtype=np.uint8)
+
+
+def cut_side_views(
+    image: npt.NDArray[np.uint8], share: float, size: tuple[int, int]
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
+    """Two more views of a plate crop for view fusion: ``share`` of its width (at least 1 px) cut off its left
+    side, then off its right side, each resized to ``size`` (:func:`resize_crop`)."""
+    cut = max(1, int(share * image.shape[1]))
+    return resize_crop(image[:, cut:], size), resize_crop(image[:, :-cut], size)
 
 
 def normalize_batch(

@@ -24,7 +24,7 @@ import numpy.typing as npt
 from platewise.errors import InvalidImage, ModelNotFound
 from platewise.imageio import as_bgr
 from platewise.ocr.decode import decode_ctc, decode_logits, fuse_ctc_views_many, softmax
-from platewise.ocr.preprocess import normalize_batch, resize_crop
+from platewise.ocr.preprocess import cut_side_views, normalize_batch, resize_crop
 from platewise.runtime.onnx import OnnxModel
 from platewise.types import PlateText
 
@@ -109,11 +109,7 @@ class PlateReader:
         if not again:
             return texts
         self.last_reread = len(again)
-        views = []
-        for i in again:
-            img = images[i]
-            cut = max(1, int(self.tta_shift * img.shape[1]))
-            views += [resize_crop(img[:, cut:], self.input_size), resize_crop(img[:, :-cut], self.input_size)]
+        views = [v for i in again for v in cut_side_views(images[i], self.tta_shift, self.input_size)]
         vt, vp = self.read_prepared_with_probs(np.stack(views), top_n=max(3, self.top_n))  # fusion draws on them
         if self.top_n >= 3:  # the first view's candidates are there already
             first = [texts[i] for i in again]

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
 from platewise.detection.refine import blend_boxes, refine_corners
 from platewise.imageio import as_bgr
 from platewise.ocr.decode import fuse_ctc_views_many
+from platewise.ocr.preprocess import cut_side_views
 from platewise.pipeline.base import Detector, Recognizer
 from platewise.pipeline.rectify import crop_box, rectify
 from platewise.plates.formats import formats_for, guess_region
@@ -244,20 +244,14 @@ class ALPR:
         else:
             texts = self.reader.read_prepared(crops[:n])
         read: list[tuple[PlateText, str]] = []  # per plate: its reading and the view it came from
-        fuse = [o for o, (_, _, _, views) in enumerate(owners) if probs is not None and len(views) > 1]
-        fused = iter(
-            fuse_ctc_views_many(
-                [([texts[j] for j, _ in owners[o][3]], probs[[j for j, _ in owners[o][3]]], None) for o in fuse],
-                alphabet,
-                self.top_n,
-            )
-            if fuse and probs is not None
-            else []
-        )
-        fused_set = set(fuse)
+        fused: dict[int, tuple[PlateText, int]] = {}  # plate -> its fused reading and the view it came from
+        if probs is not None:
+            fuse = [o for o, (_, _, _, views) in enumerate(owners) if len(views) > 1]
+            groups = [([texts[j] for j, _ in owners[o][3]], probs[[j for j, _ in owners[o][3]]], None) for o in fuse]
+            fused = dict(zip(fuse, fuse_ctc_views_many(groups, alphabet, self.top_n), strict=True))
         for o, (_, _, _, views) in enumerate(owners):
-            if o in fused_set:
-                pt, k = next(fused)
+            if o in fused:
+                pt, k = fused[o]
                 read.append((pt, views[k][1]))
             else:
                 best, view = max(views, key=lambda v: texts[v[0]].confidence)  # the first of equals: rectified
@@ -314,12 +308,8 @@ class ALPR:
                 continue
             names = {name: j for j, name in views}
             src = crops[names.get("refined", names.get("rectified", views[0][0]))]
-            cut = max(1, int(0.03 * w))
             mine = [(len(extra), "cut-left"), (len(extra) + 1, "cut-right")]
-            extra += [
-                cv2.resize(src[:, cut:], (w, h), interpolation=cv2.INTER_LINEAR),
-                cv2.resize(src[:, : w - cut], (w, h), interpolation=cv2.INTER_LINEAR),
-            ]
+            extra += cut_side_views(src, 0.03, (h, w))
             for pad in (0.0, 0.08):
                 crop, ok = rectify(bgr[i], d.corners, d.box, (h, w), pad=pad)
                 if ok:
