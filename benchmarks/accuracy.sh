@@ -2,7 +2,8 @@
 # Hold-out accuracy of the shipped models (or of other ONNX files), written to benchmarks/results/.
 #
 # Usage: benchmarks/accuracy.sh [ocr] [detect] [corners] [e2e]        (no argument: all four)
-# Environment: READER=file.onnx DETECTOR=file.onnx (default: the shipped weights), TAG=name (suffix of the
+# Environment: READER=file.onnx DETECTOR=file.onnx (default: the shipped weights), VERIFIER=on|off|file.onnx
+# (the detector's plate verifier; default: the shipped one with the shipped detector), TAG=name (suffix of the
 # result files, e.g. TAG=int8), DATA=../shared/data, PLATEWISE_THREADS (ONNX Runtime threads).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ parts=("$@")
 [ ${#parts[@]} -eq 0 ] && parts=(ocr detect corners e2e)
 reader=(); [ -n "${READER:-}" ] && reader=(--model "$READER")
 detector=(); [ -n "${DETECTOR:-}" ] && detector=(--model "$DETECTOR")
+[ -n "${VERIFIER:-}" ] && detector+=(--verifier "$VERIFIER")
 mkdir -p "$OUT"
 # show FILE KEY [KEY ...]: the value of KEY in a result file, or a dict of the KEYs
 show() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); k=sys.argv[2:]; print(d[k[0]] if len(k) == 1 else {x: d[x] for x in k})" "$@"; }

@@ -30,7 +30,7 @@ def main() -> None:
 
     root = default_data_root()
     det = PlateDetector(args.model, threads=2, score_threshold=0.05)
-    thr = float(det.metadata["score_threshold"])
+    thr = det.default_threshold
     h_in, w_in = det.input_size
     out: dict[str, Any] = {"threshold": thr}
     for folder in FOLDERS:

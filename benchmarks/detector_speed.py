@@ -5,7 +5,8 @@ decode included) and batch-8 throughput, for one or more input sizes.
 
 Writes benchmarks/results/detector_speed.json. Latency and throughput are those of the default detector (the
 main pass plus the close-up pass at half size, corners refined), and, timed alternately in the same run, of
-the main pass alone (``closeup_scale=0``) and without corner refinement (batch 1); the letterbox / network /
+the main pass alone (``closeup_scale=0``), without corner refinement (batch 1) and without the plate verifier
+(``verifier=False``; the shipped detector uses the shipped verifier); the letterbox / network /
 decode breakdown is of the main pass. The decode time is given with the default corner voting and, for
 comparison in the same run, without it. ``batch1_cpu_ms`` is the process CPU time per image (all threads), a
 figure that other jobs on a shared machine disturb less than wall-clock latency. Frames are ro-dashcam
@@ -50,10 +51,13 @@ def bench(
     det = PlateDetector(model, threads=threads, input_size=size, batch_size=8)
     main_only = PlateDetector(model, threads=threads, input_size=size, batch_size=8, closeup_scale=0.0)
     raw_corners = PlateDetector(model, threads=threads, input_size=size, batch_size=8, corner_refine=False)
+    unverified = PlateDetector(model, threads=threads, input_size=size, batch_size=8, verifier=False)
     for f in frames[:3]:
         det.detect([f])
         main_only.detect([f])
         raw_corners.detect([f])
+        unverified.detect([f])
+    lat_unverified: list[float] = []
     lat, lat_main, lat_raw, cpu, pre, net, post, post_plain = [], [], [], [], [], [], [], []
     for i in range(repeats):
         f = frames[i % len(frames)]
@@ -67,6 +71,9 @@ def bench(
         t0 = time.perf_counter()
         raw_corners.detect([f])
         lat_raw.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        unverified.detect([f])
+        lat_unverified.append(time.perf_counter() - t0)
         # the same work in parts, for the breakdown
         t0 = time.perf_counter()
         img, lb = letterbox(f, det.input_size)
@@ -93,8 +100,11 @@ def bench(
         post_plain.append(t4 - t3)
     batch = frames[:8]
     det.detect(batch)
-    tb, tb_main = [], []
+    tb, tb_main, tb_unverified = [], [], []
     for _ in range(max(3, repeats // 8)):
+        t0 = time.perf_counter()
+        unverified.detect(batch)
+        tb_unverified.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         det.detect(batch)
         tb.append(time.perf_counter() - t0)
@@ -108,6 +118,8 @@ def bench(
         "batch1_median_ms": ms(lat),
         "batch1_median_ms_without_closeup_pass": ms(lat_main),
         "batch1_median_ms_without_corner_refinement": ms(lat_raw),
+        "batch1_median_ms_without_verifier": ms(lat_unverified),
+        "verifier": str(det.verifier.model.path) if det.verifier is not None else None,
         "batch1_p90_ms": round(1000 * float(np.percentile(lat, 90)), 2),
         "batch1_cpu_ms": ms(cpu),
         "batch1_letterbox_ms": ms(pre),
@@ -116,6 +128,7 @@ def bench(
         "batch1_decode_without_corner_voting_ms": ms(post_plain),
         "batch8_images_per_s": round(8 / statistics.median(tb), 1),
         "batch8_images_per_s_without_closeup_pass": round(8 / statistics.median(tb_main), 1),
+        "batch8_images_per_s_without_verifier": round(8 / statistics.median(tb_unverified), 1),
     }
 
 

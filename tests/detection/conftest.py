@@ -20,6 +20,19 @@ def tiny_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return export_onnx(net, out, detector_metadata(net, score_threshold=0.0))
 
 
+@pytest.fixture(scope="session")
+def tiny_verifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An untrained VerifierNet exported with made-up calibration metadata."""
+    torch = pytest.importorskip("torch")
+    from platewise.detection.verifier_train import VerifierNet, export
+
+    torch.manual_seed(0)
+    net = VerifierNet(widths=(8, 8, 8, 8))
+    out = tmp_path_factory.mktemp("ver") / "verifier.onnx"
+    export(net, out, (1.0, 0.5, 0.2), candidate=0.0, thr=0.2)  # the untrained detector scores low
+    return out
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _one_torch_thread() -> None:
     """Tiny networks run fastest on one thread, and the machine is shared."""

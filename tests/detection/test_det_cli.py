@@ -36,6 +36,20 @@ def test_eval_detect_prints_one_json_object_per_region_and_overall(
     assert out["ms_per_image"] > 0
 
 
+def test_eval_detect_with_a_verifier_uses_its_threshold(
+    tiny_onnx: Path, tiny_verifier: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labels = _scenes(tmp_path)
+    args = ["eval", "detect", "--labels", str(labels), "--model", str(tiny_onnx), "--json"]
+    assert main([*args, "--verifier", str(tiny_verifier)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["verifier"] == str(tiny_verifier) and out["score_threshold"] == 0.2
+    assert main([*args, "--verifier", "off"]) == 0
+    assert json.loads(capsys.readouterr().out)["verifier"] is None
+    assert main([*args, "--verifier", str(tmp_path / "missing.onnx")]) != 0
+    assert "not found" in capsys.readouterr().err
+
+
 def test_eval_detect_prints_a_table_without_json(
     tiny_onnx: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -49,6 +49,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=float,
         help="move boxes this share of the way toward their corners' bounding box, 0 = off (default: 0.5)",
     )
+    parser.add_argument(
+        "--verifier",
+        help="plate verifier: on (the shipped one), off, or an ONNX file (default: the shipped one with the "
+        "shipped detector, none with --model)",
+    )
     parser.add_argument("--threads", type=int, help="ONNX Runtime threads")
     parser.add_argument("--limit", type=int, default=0, help="evaluate at most this many images")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -85,8 +90,15 @@ def run(args: argparse.Namespace) -> int:
         if not 0.0 <= args.box_blend <= 1.0:
             raise InvalidInput("--box-blend must be in [0, 1]")
         extra["box_blend"] = args.box_blend
-    det = PlateDetector(args.model, threads=args.threads, input_size=size, score_threshold=0.05, **extra)
-    threshold = args.score_threshold if args.score_threshold is not None else float(det.metadata["score_threshold"])
+    verifier: str | bool | None = None
+    if args.verifier is not None:
+        verifier = {"on": True, "off": False}.get(args.verifier, args.verifier)
+    # Scores down to 0.05 for AP and --sweep (with a verifier: of the candidates of normal use).
+    det = PlateDetector(
+        args.model, threads=args.threads, input_size=size, score_threshold=0.05, verifier=verifier, **extra
+    )
+    default_threshold = det.default_threshold
+    threshold = args.score_threshold if args.score_threshold is not None else default_threshold
     if args.synthetic:
         return _run_synthetic(args, det, threshold)
     if not args.labels:
@@ -115,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
     result = {
         "labels": str(args.labels),
         "model": str(det.model.path),
+        "verifier": str(det.verifier.model.path) if det.verifier is not None else None,
         "input_size": list(det.input_size),
         "score_threshold": threshold,
         "ms_per_image": round(1000 * elapsed / len(samples), 2),
@@ -166,6 +179,7 @@ def _run_synthetic(args: argparse.Namespace, det: object, threshold: float) -> i
     result = {
         "labels": f"synthetic:{args.synth_source}:{args.synthetic}:seed{args.seed}",
         "model": str(det.model.path),  # type: ignore[attr-defined]
+        "verifier": str(det.verifier.model.path) if det.verifier is not None else None,  # type: ignore[attr-defined]
         "input_size": list(det.input_size),  # type: ignore[attr-defined]
         "score_threshold": threshold,
         "ms_per_image": round(1000 * elapsed / max(1, args.synthetic), 2),

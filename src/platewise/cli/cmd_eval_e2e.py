@@ -56,6 +56,12 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="score threshold of the detector (default: the pipeline's, 0.3)",
     )
     p.add_argument(
+        "--verifier",
+        default=None,
+        help="the detector's plate verifier: on, off or an ONNX file (default: the shipped one with the shipped "
+        "detector)",
+    )
+    p.add_argument(
         "--box-blend",
         type=float,
         default=None,
@@ -99,6 +105,11 @@ def run(args: argparse.Namespace) -> int:
         **({} if args.min_confidence is None else {"min_confidence": args.min_confidence}),
         **({} if args.box_blend is None else {"box_blend": args.box_blend}),
         **({} if args.detector_threshold is None else {"detector_threshold": args.detector_threshold}),
+        **(
+            {}
+            if args.verifier is None
+            else {"detector_verifier": {"on": True, "off": False}.get(args.verifier, args.verifier)}
+        ),
     )
     res = evaluate_e2e(alpr, samples, load_image, region_from_labels=args.region == "labels")
     for e in res["errors"]:

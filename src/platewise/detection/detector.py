@@ -16,6 +16,7 @@ from platewise.detection.decode import RawDetections, decode_batch, nms
 from platewise.detection.evaluate import box_intersection_matrix
 from platewise.detection.preprocess import Letterbox, fitted_size, letterbox, to_input_tensor
 from platewise.detection.refine import blend_boxes, refine_corners
+from platewise.detection.verifier import DEFAULT_VERIFIER, PlateVerifier
 from platewise.errors import InvalidImage, InvalidInput, ModelNotFound
 from platewise.imageio import as_bgr
 from platewise.runtime.onnx import OnnxModel
@@ -55,6 +56,13 @@ class PlateDetector:
             (:func:`platewise.detection.refine.blend_boxes`; 0 = the network's box). With 0.5 and refinement,
             openalpr-dev's hold-out AP50 rose from 0.889 to 0.943 and the other two hold-outs' did not fall
             (``platewise eval detect --box-blend``).
+        verifier: the plate verifier that rescores candidates (:mod:`platewise.detection.verifier`): a path to
+            its ONNX file, True for the shipped one, False for none, None (default) for the shipped one when
+            this is the shipped detector and the file is there (its score combination was fitted to this
+            detector's scores). With a verifier, ``score_threshold`` applies to the combined score and defaults
+            to the verifier's metadata.
+        candidate_threshold: with a verifier, the network's score down to which candidates are rescored
+            (None = the verifier's metadata).
     """
 
     def __init__(
@@ -71,6 +79,8 @@ class PlateDetector:
         closeup_min_width: float = 0.4,
         corner_refine: bool = True,
         box_blend: float = 0.5,
+        verifier: str | Path | bool | None = None,
+        candidate_threshold: float | None = None,
     ) -> None:
         p = Path(path) if path is not None else DEFAULT_WEIGHTS
         if not p.is_file():
@@ -88,7 +98,13 @@ class PlateDetector:
         if len(size) != 2 or any(v <= 0 or v % max(self.strides) for v in size):
             raise InvalidInput(f"input_size {size}: expected (h, w), positive multiples of {max(self.strides)}")
         self.input_size: tuple[int, int] = (size[0], size[1])
-        self.score_threshold = float(meta["score_threshold"] if score_threshold is None else score_threshold)
+        self.verifier: PlateVerifier | None = None
+        if verifier is None:
+            verifier = path is None and DEFAULT_VERIFIER.is_file()
+        if verifier is not False:
+            self.verifier = PlateVerifier(None if verifier is True else verifier, threads=threads)
+        default_threshold = meta["score_threshold"] if self.verifier is None else self.verifier.score_threshold
+        self.score_threshold = float(default_threshold if score_threshold is None else score_threshold)
         self.nms_threshold = float(meta["nms_threshold"] if nms_threshold is None else nms_threshold)
         if not 0.0 <= self.score_threshold <= 1.0:
             raise InvalidInput(f"score_threshold {self.score_threshold} must be in [0, 1]")
@@ -111,6 +127,14 @@ class PlateDetector:
         if not 0.0 <= box_blend <= 1.0:
             raise InvalidInput(f"box_blend must be in [0, 1], got {box_blend}")
         self.box_blend = float(box_blend)
+        self.default_threshold = float(default_threshold)
+        self.candidate_threshold = self.score_threshold
+        if self.verifier is not None:
+            self.candidate_threshold = float(
+                self.verifier.candidate_threshold if candidate_threshold is None else candidate_threshold
+            )
+            if not 0.0 <= self.candidate_threshold <= 1.0:
+                raise InvalidInput(f"candidate_threshold {self.candidate_threshold} must be in [0, 1]")
         self.metadata = meta
 
     def detect_raw(self, images: Sequence[npt.NDArray[np.uint8]], rgb: bool = False) -> list[RawDetections]:
@@ -137,8 +161,20 @@ class PlateDetector:
                 found = [
                     RawDetections(blend_boxes(f.boxes, f.corners, self.box_blend), f.corners, f.scores) for f in found
                 ]
+            if self.verifier is not None:
+                found = [self._verify(im, f) for im, f in zip(chunk, found, strict=True)]
             out += found
         return out
+
+    def _verify(self, image: npt.NDArray[np.uint8], found: RawDetections) -> RawDetections:
+        """The candidates rescored by the verifier, those at or above ``score_threshold``, best first."""
+        assert self.verifier is not None
+        if not len(found.scores):
+            return found
+        s = self.verifier.rescore(image, found.boxes, found.scores)
+        k = np.flatnonzero(s >= self.score_threshold)
+        k = k[np.argsort(-s[k], kind="stable")]
+        return RawDetections(found.boxes[k], found.corners[k], s[k])
 
     def _shrink(
         self, image: npt.NDArray[np.uint8], main: tuple[npt.NDArray[np.uint8], Letterbox]
@@ -164,7 +200,7 @@ class PlateDetector:
             size,
             self.strides,
             reg_max=self.reg_max,
-            score_threshold=self.score_threshold,
+            score_threshold=self.candidate_threshold,
             nms_threshold=self.nms_threshold,
             vote_iou=self.corner_vote_iou,
             vote_min_score=self.corner_vote_min_score,

@@ -142,6 +142,7 @@ class ALPR:
         fuse_views: bool = True,
         reread_below: float = 0.9,
         detector_threshold: float | None = DEFAULT_DETECTOR_THRESHOLD,
+        detector_verifier: str | Path | bool | None = None,
     ) -> None:
         if region is not None:
             formats_for(region)  # validates, raising ValueError with the known regions
@@ -167,6 +168,7 @@ class ALPR:
                 path=detector_path,
                 threads=threads,
                 score_threshold=detector_threshold,
+                verifier=detector_verifier,
                 corner_refine=False,
                 box_blend=0.0,
             )

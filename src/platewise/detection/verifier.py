@@ -1,0 +1,130 @@
+"""The plate verifier: a second look at each candidate box the detector finds (ONNX Runtime + numpy + OpenCV).
+
+The detector's false detections at its threshold are mostly things that look like a plate at its 640x384
+input: tail lights, badges, signs, shop logos, time stamps burnt into a frame, kerbs. Its missed plates are
+mostly found but scored too low (``benchmarks/detector_misses.py``). The verifier is a small CNN that sees
+each candidate box, with some context, at a fixed size in the original image's resolution and says how
+plate-like it is. :class:`PlateDetector` runs it on every candidate down to ``candidate_threshold`` and
+replaces the score with a logistic combination of both:
+
+    score = sigmoid(a * logit(detector score) + b * logit(verifier probability) + c)
+
+``a, b, c``, the candidate threshold and the final score threshold are fitted on a calibration part of the
+training side (``platewise.detection.verifier_train``) and stored in the model's metadata.
+
+    v = PlateVerifier()                          # shipped weights
+    p = v.probabilities(image_bgr, boxes)        # (K,) in [0, 1]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from platewise.errors import InvalidInput, ModelNotFound
+from platewise.runtime.onnx import OnnxModel
+
+__all__ = ["DEFAULT_VERIFIER", "PlateVerifier", "combine_scores", "verifier_crops"]
+
+DEFAULT_VERIFIER = Path(__file__).resolve().parent.parent / "weights" / "verifier.onnx"
+_EPS = 1e-6
+
+
+def verifier_crops(
+    image: npt.NDArray[np.uint8],
+    boxes: npt.NDArray[np.float32],
+    size: tuple[int, int],
+    pad_x: float,
+    pad_y: float,
+) -> npt.NDArray[np.uint8]:
+    """Each box grown by ``pad_x`` of its width on the left and right and ``pad_y`` of its height above and
+    below, resampled to ``size`` (h, w): (K, h, w, 3) uint8, BGR. Parts outside the image are black; a box
+    of zero width or height gives a crop of its (1-pixel) neighbourhood instead of failing."""
+    h, w = size
+    out = np.zeros((len(boxes), h, w, 3), np.uint8)
+    img = image if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    for i, (x1, y1, x2, y2) in enumerate(np.asarray(boxes, np.float64).reshape(-1, 4)):
+        bw, bh = max(x2 - x1, 1.0), max(y2 - y1, 1.0)
+        rx1, ry1 = x1 - pad_x * bw, y1 - pad_y * bh
+        rw, rh = bw * (1 + 2 * pad_x), bh * (1 + 2 * pad_y)
+        sx, sy = w / rw, h / rh
+        ix1, iy1 = max(int(np.floor(rx1)), 0), max(int(np.floor(ry1)), 0)
+        ix2 = min(int(np.ceil(rx1 + rw)), img.shape[1])
+        iy2 = min(int(np.ceil(ry1 + rh)), img.shape[0])
+        if ix2 <= ix1 or iy2 <= iy1:
+            continue  # wholly outside the image: stays black
+        ox, oy = max(0, round((ix1 - rx1) * sx)), max(0, round((iy1 - ry1) * sy))
+        tw = min(max(1, round((ix2 - ix1) * sx)), w - ox)
+        th = min(max(1, round((iy2 - iy1) * sy)), h - oy)
+        if tw <= 0 or th <= 0:
+            continue
+        interp = cv2.INTER_AREA if min(sx, sy) < 1 else cv2.INTER_LINEAR  # area: no aliasing when shrinking
+        out[i, oy : oy + th, ox : ox + tw] = cv2.resize(img[iy1:iy2, ix1:ix2], (tw, th), interpolation=interp)
+    return out
+
+
+def _logit(p: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    q: npt.NDArray[np.float32] = np.clip(p.astype(np.float32), _EPS, 1 - _EPS)
+    out: npt.NDArray[np.float32] = np.log(q / (1 - q)).astype(np.float32)
+    return out
+
+
+def combine_scores(
+    detector: npt.NDArray[np.float32], verifier: npt.NDArray[np.float32], weights: tuple[float, float, float]
+) -> npt.NDArray[np.float32]:
+    """``sigmoid(a * logit(detector) + b * logit(verifier) + c)`` with ``weights = (a, b, c)``."""
+    a, b, c = weights
+    z = a * _logit(detector) + b * _logit(verifier) + c
+    return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+
+
+class PlateVerifier:
+    """How plate-like each candidate box of an image is.
+
+    Args:
+        path: an ONNX file written by ``python -m platewise.detection.verifier_train`` (None = shipped).
+        threads: ONNX Runtime intra-op threads (None = ``PLATEWISE_THREADS`` or min(2, cores)).
+        batch_size: crops per ONNX Runtime call.
+    """
+
+    def __init__(self, path: str | Path | None = None, threads: int | None = None, batch_size: int = 64) -> None:
+        p = Path(path) if path is not None else DEFAULT_VERIFIER
+        if not p.is_file():
+            raise ModelNotFound(f"verifier model {p} not found")
+        self.model = OnnxModel(p, threads=threads)
+        meta = self.model.metadata
+        if meta.get("kind") != "verifier":
+            raise InvalidInput(f"{p} is not a platewise plate verifier (metadata kind {meta.get('kind')!r})")
+        self.size = (int(meta["input_size"][0]), int(meta["input_size"][1]))
+        self.pad_x, self.pad_y = float(meta["pad"][0]), float(meta["pad"][1])
+        a, b, c = (float(v) for v in meta["combine"])
+        self.combine: tuple[float, float, float] = (a, b, c)
+        self.candidate_threshold = float(meta["candidate_threshold"])
+        self.score_threshold = float(meta["score_threshold"])
+        self.batch_size = max(1, int(batch_size))
+        self.metadata = meta
+
+    def probabilities(self, image: npt.NDArray[np.uint8], boxes: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """(K,) probabilities that each box (x1, y1, x2, y2, image pixels) holds a plate; ``image`` BGR uint8."""
+        boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+        if not len(boxes):
+            return np.zeros(0, np.float32)
+        crops = verifier_crops(image, boxes, self.size, self.pad_x, self.pad_y)
+        out = []
+        for s in range(0, len(crops), self.batch_size):
+            x = crops[s : s + self.batch_size].transpose(0, 3, 1, 2).astype(np.float32) / 255.0
+            (logits,) = self.model.run(x)
+            out.append(np.asarray(logits, np.float32).reshape(-1))
+        z = np.concatenate(out)
+        return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+
+    def rescore(
+        self, image: npt.NDArray[np.uint8], boxes: npt.NDArray[np.float32], scores: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]:
+        """The combined scores of the detector's candidates (see the module docstring)."""
+        if not len(scores):
+            return np.zeros(0, np.float32)
+        return combine_scores(np.asarray(scores, np.float32), self.probabilities(image, boxes), self.combine)

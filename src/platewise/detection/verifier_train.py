@@ -1,0 +1,363 @@
+"""Trains the plate verifier (:mod:`platewise.detection.verifier`) for a detector, in one command:
+
+    python -m platewise.detection.verifier_train --out runs/verifier [--detector F.onnx] [--minutes 20]
+        -> runs/verifier/verifier.onnx (+ candidates.npz, log.jsonl, summary.json)
+
+1. Candidates. The detector (its network alone: no verifier) runs down to score 0.05 on the training side of
+   openlpr-scenes, ro-dashcam, openalpr-dev and negatives (hold-out images are never read) and on synthetic
+   scenes (``SceneSynthesizer`` over training-side backgrounds). A candidate overlapping a labelled plate by
+   IoU >= 0.5 is a plate, one under 0.25 with every plate is not, the rest are left out. Each labelled plate
+   also gives one jittered box of its own (plates the detector scored under 0.05 are plates too).
+2. Split. Real images whose name hashes into 25% (salt ``verifier``) are the calibration part: the CNN
+   never trains on them.
+3. The CNN (~60k parameters) trains on the rest: balanced batches of plates and not-plates, light
+   photometric and shift jitter, AdamW, cosine learning rate, for ``--minutes`` or ``--epochs``.
+4. Calibration, on the calibration part's real candidates only: a logistic regression of "is a plate" on
+   (logit detector score, logit verifier probability) gives the combination; the score threshold is the
+   one with the best F1 there (recall counted over all its labelled plates); the candidate threshold is
+   ``--candidate-threshold``.
+5. Export: ONNX (uint8-range float input NCHW in [0, 1] -> one logit per crop) with the metadata
+   :class:`~platewise.detection.verifier.PlateVerifier` reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from platewise.detection.verifier import combine_scores, verifier_crops
+
+__all__ = ["VerifierNet", "collect_candidates", "fit_combination", "main"]
+
+SIZE = (32, 96)
+PAD = (0.25, 0.5)
+REAL_FOLDERS = ("openlpr-scenes", "ro-dashcam", "openalpr-dev", "negatives")
+KIND_REAL, KIND_GT, KIND_SYNTH = 0, 1, 2
+
+
+class VerifierNet(nn.Module):
+    """A small plain CNN: a stem and four stride-2 stages of two 3x3 convolutions, mean+max pooling, a linear
+    logit. Input (N, 3, H, W) in [0, 1] (BGR); normalization is inside, so the ONNX file takes raw pixels/255."""
+
+    def __init__(self, widths: tuple[int, ...] = (16, 32, 48, 64)) -> None:
+        super().__init__()
+
+        def block(cin: int, cout: int, stride: int) -> nn.Sequential:
+            return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU())
+
+        layers: list[nn.Module] = [block(3, widths[0], 1)]
+        cin = widths[0]
+        for w in widths:
+            layers += [block(cin, w, 2), block(w, w, 1)]
+            cin = w
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(2 * cin, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f = self.features((x - 0.5) / 0.25)
+        pooled = torch.cat([f.mean((2, 3)), f.amax((2, 3))], 1)
+        return self.head(pooled).squeeze(1)
+
+
+def _is_calibration(key: str, fraction: float = 0.25) -> bool:
+    h = int.from_bytes(hashlib.sha1(("verifier" + key).encode("utf-8")).digest()[:8], "big")
+    return (h / 2**64) < fraction
+
+
+def _iou(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    from platewise.detection.evaluate import box_iou_matrix
+
+    if not len(a) or not len(b):
+        return np.zeros((len(a), len(b)), np.float32)
+    return np.asarray(box_iou_matrix(a, b), np.float32)
+
+
+def _jitter_box(box: npt.NDArray[np.float32], rng: np.random.Generator) -> npt.NDArray[np.float32]:
+    x1, y1, x2, y2 = (float(v) for v in box)
+    w, h = x2 - x1, y2 - y1
+    dx = rng.uniform(-0.08, 0.08, 2) * w
+    dy = rng.uniform(-0.15, 0.15, 2) * h
+    return np.array([x1 + dx[0], y1 + dy[0], x2 + dx[1], y2 + dy[1]], np.float32)
+
+
+def collect_candidates(
+    detector_path: str | None, data_root: Path, n_synth: int, seed: int, threads: int, log: Any = print
+) -> dict[str, npt.NDArray[Any]]:
+    """The candidate crops and their labels (see the module docstring, step 1). Arrays: ``crops`` (N,h,w,3)
+    uint8, ``label`` (N,) 1/0, ``score`` (N,) detector score (-1 for the jittered labelled boxes), ``kind``
+    (real candidate / labelled box / synthetic), ``calib`` (N,) bool, ``image`` (N,) image index, and per
+    calibration image ``calib_plates`` (labelled plates in it)."""
+    from platewise.data.synthetic.backgrounds import real_scene_backgrounds
+    from platewise.data.synthetic.scenes import SceneSynthesizer
+    from platewise.detection.dataset import HOLDOUT_SCENE_SIZES, load_records
+    from platewise.detection.detector import PlateDetector
+    from platewise.imageio import load_image
+
+    det = PlateDetector(detector_path, threads=threads, score_threshold=0.05, verifier=False)
+    rng = np.random.default_rng(seed)
+    crops: list[npt.NDArray[np.uint8]] = []
+    cols: dict[str, list[Any]] = {"label": [], "score": [], "kind": [], "calib": [], "image": []}
+    calib_plates: dict[int, int] = {}
+
+    def add(img: npt.NDArray[np.uint8], gt: npt.NDArray[np.float32], idx: int, kind: int, calib: bool) -> None:
+        raw = det.detect_raw([img])[0]
+        iou = _iou(raw.boxes, gt).max(1) if len(gt) else np.zeros(len(raw.boxes), np.float32)
+        lab = np.where(iou >= 0.5, 1, np.where(iou < 0.25, 0, -1))
+        keep = lab >= 0
+        boxes = raw.boxes[keep]
+        extra = np.array([_jitter_box(b, rng) for b in gt], np.float32).reshape(-1, 4)
+        all_boxes = np.concatenate([boxes, extra])
+        if not len(all_boxes):
+            return
+        crops.append(verifier_crops(img, all_boxes, SIZE, *PAD))
+        n, m = len(boxes), len(extra)
+        cols["label"] += [*lab[keep].tolist(), *[1] * m]
+        cols["score"] += [*raw.scores[keep].tolist(), *[-1.0] * m]
+        cols["kind"] += [kind] * n + [KIND_GT if kind == KIND_REAL else kind] * m
+        cols["calib"] += [calib] * (n + m)
+        cols["image"] += [idx] * (n + m)
+        if calib:
+            calib_plates[idx] = len(gt)
+
+    t0 = time.monotonic()
+    records = load_records(data_root, REAL_FOLDERS, holdout=False)
+    for i, r in enumerate(records):
+        try:
+            img = load_image(r.source)
+        except Exception as e:  # noqa: BLE001 - a bad file is skipped, said in the log
+            log(f"skipped {r.key}: {e}")
+            continue
+        add(img, np.asarray(r.boxes, np.float32).reshape(-1, 4), i, KIND_REAL, _is_calibration(r.key))
+        if i % 500 == 0:
+            log(f"real {i}/{len(records)} {time.monotonic() - t0:.0f}s {sum(len(c) for c in crops)} crops")
+    backgrounds: list[Any] = [str(r.source) for r in load_records(data_root, ("negatives",), holdout=False)]
+    backgrounds += real_scene_backgrounds(data_root)
+    synth = SceneSynthesizer(backgrounds, seed=seed)
+    for j in range(n_synth):
+        w, h = HOLDOUT_SCENE_SIZES[j % len(HOLDOUT_SCENE_SIZES)]
+        sc = synth.sample(w, h)
+        gt = np.array([p.box.as_list() for p in sc.plates], np.float32).reshape(-1, 4)
+        add(sc.image, gt, len(records) + j, KIND_SYNTH, False)
+    log(f"candidates: {sum(len(c) for c in crops)} crops in {time.monotonic() - t0:.0f}s")
+    out = {k: np.asarray(v) for k, v in cols.items()}
+    out["crops"] = np.concatenate(crops)
+    out["calib_images"] = np.array(sorted(calib_plates), np.int64)
+    out["calib_plates"] = np.array([calib_plates[k] for k in sorted(calib_plates)], np.int64)
+    return out
+
+
+def _augment(x: npt.NDArray[np.uint8], rng: np.random.Generator) -> npt.NDArray[np.float32]:
+    """Photometric (gain, bias, per-channel tint, greyscale) and small shift/scale jitter; -> float [0, 1]."""
+    n, h, w, _ = x.shape
+    out = np.empty((n, h, w, 3), np.float32)
+    for i in range(n):
+        s = rng.uniform(0.9, 1.1)
+        tx, ty = rng.uniform(-0.06, 0.06) * w, rng.uniform(-0.1, 0.1) * h
+        m = np.array([[s, 0, (1 - s) * w / 2 + tx], [0, s, (1 - s) * h / 2 + ty]], np.float32)
+        img = cv2.warpAffine(x[i], m, (w, h), borderMode=cv2.BORDER_REFLECT)
+        f = img.astype(np.float32) / 255.0
+        if rng.random() < 0.15:
+            f = np.repeat(f.mean(2, keepdims=True), 3, 2)
+        f = f * rng.uniform(0.6, 1.4) * rng.uniform(0.9, 1.1, 3) + rng.uniform(-0.15, 0.15)
+        out[i] = f
+    return np.clip(out, 0, 1)
+
+
+def _probs(net: VerifierNet, crops: npt.NDArray[np.uint8], batch: int = 512) -> npt.NDArray[np.float32]:
+    net.eval()
+    out = []
+    with torch.no_grad():
+        for s in range(0, len(crops), batch):
+            x = torch.from_numpy(crops[s : s + batch].transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
+            out.append(torch.sigmoid(net(x)).numpy())
+    net.train()
+    return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)
+
+
+def fit_combination(
+    det_scores: npt.NDArray[np.float32], probs: npt.NDArray[np.float32], labels: npt.NDArray[Any], l2: float = 1e-3
+) -> tuple[float, float, float]:
+    """Logistic regression of ``labels`` on (logit detector score, logit verifier probability), Newton's
+    method with a small L2 penalty: the ``(a, b, c)`` of :func:`~platewise.detection.verifier.combine_scores`."""
+
+    def logit(p: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        q = np.clip(p.astype(np.float64), 1e-6, 1 - 1e-6)
+        return np.log(q / (1 - q))
+
+    x = np.stack([logit(det_scores), logit(probs), np.ones(len(probs))], 1)
+    y = labels.astype(np.float64)
+    beta = np.zeros(3)
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-x @ beta))
+        g = x.T @ (p - y) + l2 * beta
+        hess = (x * (p * (1 - p))[:, None]).T @ x + l2 * np.eye(3)
+        step = np.linalg.solve(hess, g)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return float(beta[0]), float(beta[1]), float(beta[2])
+
+
+def best_threshold(
+    scores: npt.NDArray[np.float32], labels: npt.NDArray[Any], n_plates: int
+) -> tuple[float, dict[str, float]]:
+    """The threshold with the best F1: precision over the candidates kept, recall over ``n_plates``."""
+    best = (0.5, {"f1": -1.0, "precision": 0.0, "recall": 0.0})
+    for t in np.arange(0.05, 0.96, 0.01):
+        kept = scores >= t
+        tp = int((kept & (labels == 1)).sum())
+        prec = tp / max(int(kept.sum()), 1)
+        rec = tp / max(n_plates, 1)
+        f1 = 2 * prec * rec / max(prec + rec, 1e-9)
+        if f1 > best[1]["f1"]:
+            best = (round(float(t), 2), {"f1": f1, "precision": prec, "recall": rec})
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Train the plate verifier for a detector.")
+    ap.add_argument("--out", required=True, help="run folder")
+    ap.add_argument("--detector", help="detector ONNX (default: shipped)")
+    ap.add_argument("--data-root", help="default: ../shared/data")
+    ap.add_argument("--synthetic", type=int, default=1500, help="synthetic scenes (default 1500)")
+    ap.add_argument("--minutes", type=float, default=20.0, help="training time limit")
+    ap.add_argument("--epochs", type=int, default=30, help="epochs limit")
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--candidate-threshold", type=float, default=0.1)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+
+    from platewise.data.sources import default_data_root
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    logf = (out / "log.jsonl").open("a", encoding="utf-8")
+
+    def log(msg: str, **kv: Any) -> None:
+        print(msg, flush=True)
+        logf.write(json.dumps({"t": round(time.time(), 1), "msg": msg, **kv}) + "\n")
+        logf.flush()
+
+    cache = out / "candidates.npz"
+    if cache.is_file():
+        data = dict(np.load(cache))
+        log(f"candidates from {cache}")
+    else:
+        root = Path(args.data_root) if args.data_root else default_data_root()
+        data = collect_candidates(args.detector, root, args.synthetic, args.seed, args.threads, log)
+        np.savez(cache, **data)
+    crops, label, calib = data["crops"], data["label"], data["calib"].astype(bool)
+    train_idx = np.flatnonzero(~calib)
+    pos, neg = train_idx[label[train_idx] == 1], train_idx[label[train_idx] == 0]
+    log(f"train: {len(pos)} plates, {len(neg)} not; calibration: {int(calib.sum())} crops")
+
+    net = VerifierNet()
+    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.01)
+    rng = np.random.default_rng(args.seed)
+    steps_per_epoch = max(1, 2 * min(len(pos), len(neg)) // args.batch)
+    total = steps_per_epoch * args.epochs
+    t0 = time.monotonic()
+    step = 0
+    half = args.batch // 2
+    while step < total and (time.monotonic() - t0) < args.minutes * 60:
+        progress = min(1.0, max(step / total, (time.monotonic() - t0) / (args.minutes * 60)))
+        lr = args.lr * 0.5 * (1 + math.cos(math.pi * progress))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        idx = np.concatenate([rng.choice(pos, half), rng.choice(neg, args.batch - half)])
+        x = torch.from_numpy(_augment(crops[idx], rng).transpose(0, 3, 1, 2).copy())
+        y = torch.from_numpy(label[idx].astype(np.float32))
+        loss = F.binary_cross_entropy_with_logits(net(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step += 1
+        if step % 100 == 0:
+            log(f"step {step}/{total} loss {loss.item():.4f} lr {lr:.2e}", step=step, loss=loss.item())
+
+    # Calibration on the held-back real candidates (the jittered labelled boxes have no detector score).
+    cal = np.flatnonzero(calib & (data["kind"] == KIND_REAL))
+    p_cal = _probs(net, crops[cal])
+    s_cal, y_cal = data["score"][cal].astype(np.float32), label[cal]
+    weights = fit_combination(s_cal, p_cal, y_cal)
+    n_plates = int(data["calib_plates"].sum())
+    cand = s_cal >= args.candidate_threshold
+    combined = combine_scores(s_cal[cand], p_cal[cand], weights)
+    thr, at = best_threshold(combined, y_cal[cand], n_plates)
+    det_thr, det_at = best_threshold(s_cal, y_cal, n_plates)
+    summary = {
+        "steps": step,
+        "minutes": round((time.monotonic() - t0) / 60, 1),
+        "train_plates": len(pos),
+        "train_not_plates": len(neg),
+        "calibration_candidates": len(cal),
+        "calibration_plates": n_plates,
+        "combine": weights,
+        "score_threshold": thr,
+        "candidate_threshold": args.candidate_threshold,
+        "calibration_at_threshold": at,
+        "detector_alone_best": {"threshold": det_thr, **det_at},
+    }
+    log("summary", **summary)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    export(net, out / "verifier.onnx", weights, args.candidate_threshold, thr)
+    log(f"wrote {out / 'verifier.onnx'}")
+    return 0
+
+
+def export(net: VerifierNet, path: Path, weights: tuple[float, float, float], candidate: float, thr: float) -> None:
+    """ONNX with the metadata :class:`~platewise.detection.verifier.PlateVerifier` reads."""
+    import warnings
+
+    import onnx
+
+    net.eval()
+    x = torch.zeros(1, 3, *SIZE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            net,
+            (x,),
+            str(path),
+            input_names=["crops"],
+            output_names=["logits"],
+            dynamic_axes={"crops": {0: "n"}, "logits": {0: "n"}},
+            opset_version=17,
+            dynamo=False,
+        )
+    meta = {
+        "kind": "verifier",
+        "input_size": list(SIZE),
+        "pad": list(PAD),
+        "color": "bgr",
+        "combine": list(weights),
+        "candidate_threshold": candidate,
+        "score_threshold": thr,
+        "version": "1",
+    }
+    model = onnx.load(str(path))
+    del model.metadata_props[:]
+    entry = model.metadata_props.add()
+    entry.key, entry.value = "platewise", json.dumps(meta)
+    onnx.save(model, str(path))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from platewise.detection.detector import PlateDetector
+from platewise.detection.verifier import DEFAULT_VERIFIER, PlateVerifier, combine_scores, verifier_crops
+from platewise.errors import InvalidInput, ModelNotFound
+
+
+def test_crops_of_an_inside_box_are_the_padded_region_resized() -> None:
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (200, 300, 3), dtype=np.uint8)
+    box = np.array([[100, 80, 196, 112]], np.float32)  # 96 x 32; padded 0.25 / 0.5 -> 144 x 64 at (76, 64)
+    got = verifier_crops(img, box, (32, 72), 0.25, 0.5)
+    want = cv2.resize(img[64:128, 76:220], (72, 32), interpolation=cv2.INTER_AREA)
+    assert got.shape == (1, 32, 72, 3) and got.dtype == np.uint8
+    assert np.abs(got[0].astype(int) - want.astype(int)).max() <= 1
+
+
+def test_crops_outside_the_image_are_black_and_odd_boxes_do_not_fail() -> None:
+    img = np.full((50, 80), 200, np.uint8)  # greyscale is accepted
+    boxes = np.array(
+        [
+            [-40, 10, 20, 30],  # partly outside on the left
+            [500, 500, 600, 540],  # wholly outside
+            [30, 20, 30, 20],  # zero size
+            [10, 10, 70, 40],
+        ],
+        np.float32,
+    )
+    got = verifier_crops(img, boxes, (16, 48), 0.25, 0.5)
+    assert got.shape == (4, 16, 48, 3)
+    assert got[0, :, :12].max() == 0 and got[0, 8, 40:].min() == 200
+    assert got[1].max() == 0
+    assert got[2].max() == 200
+    assert got[3, 8, 24].tolist() == [200, 200, 200]
+    assert verifier_crops(img, np.zeros((0, 4), np.float32), (16, 48), 0.25, 0.5).shape == (0, 16, 48, 3)
+
+
+def test_combine_scores_is_the_logistic_combination() -> None:
+    d = np.array([0.1, 0.5, 0.9], np.float32)
+    v = np.array([0.9, 0.5, 0.1], np.float32)
+    np.testing.assert_allclose(combine_scores(d, v, (1.0, 0.0, 0.0)), d, atol=1e-5)
+    np.testing.assert_allclose(combine_scores(d, v, (0.0, 1.0, 0.0)), v, atol=1e-5)
+    z = 2 * np.log(d / (1 - d)) + 0.5 * np.log(v / (1 - v)) - 1
+    np.testing.assert_allclose(combine_scores(d, v, (2.0, 0.5, -1.0)), 1 / (1 + np.exp(-z)), atol=1e-5)
+
+
+def test_fit_combination_recovers_the_coefficients_of_logistic_data() -> None:
+    pytest.importorskip("torch")
+    from platewise.detection.verifier_train import fit_combination
+
+    rng = np.random.default_rng(1)
+    d = rng.uniform(0.02, 0.98, 40000).astype(np.float32)
+    v = rng.uniform(0.02, 0.98, 40000).astype(np.float32)
+    truth = (1.5, 2.0, -0.5)
+    y = rng.random(40000) < combine_scores(d, v, truth)
+    a, b, c = fit_combination(d, v, y.astype(np.int64))
+    assert abs(a - 1.5) < 0.1 and abs(b - 2.0) < 0.1 and abs(c + 0.5) < 0.1
+
+
+def test_best_threshold_maximises_f1() -> None:
+    pytest.importorskip("torch")
+    from platewise.detection.verifier_train import best_threshold
+
+    scores = np.array([0.9, 0.8, 0.7, 0.3, 0.2], np.float32)
+    labels = np.array([1, 1, 0, 1, 0])
+    thr, at = best_threshold(scores, labels, n_plates=4)  # one plate never became a candidate
+    assert 0.2 < thr <= 0.3
+    assert at["recall"] == pytest.approx(0.75) and at["precision"] == pytest.approx(0.75)
+
+
+def test_verifier_probabilities_match_torch(tiny_verifier: Path) -> None:
+    torch = pytest.importorskip("torch")
+    from platewise.detection.verifier_train import VerifierNet
+
+    v = PlateVerifier(tiny_verifier, threads=1)
+    assert v.combine == (1.0, 0.5, 0.2) and v.candidate_threshold == 0.0 and v.score_threshold == 0.2
+    rng = np.random.default_rng(2)
+    img = rng.integers(0, 255, (120, 200, 3), dtype=np.uint8)
+    boxes = np.array([[10, 10, 90, 40], [50, 60, 190, 110]], np.float32)
+    p = v.probabilities(img, boxes)
+    torch.manual_seed(0)
+    net = VerifierNet(widths=(8, 8, 8, 8)).eval()
+    crops = verifier_crops(img, boxes, v.size, v.pad_x, v.pad_y)
+    with torch.no_grad():
+        want = torch.sigmoid(net(torch.from_numpy(crops.transpose(0, 3, 1, 2).astype(np.float32) / 255))).numpy()
+    np.testing.assert_allclose(p, want, atol=1e-4)
+    assert v.probabilities(img, np.zeros((0, 4), np.float32)).shape == (0,)
+    np.testing.assert_allclose(
+        v.rescore(img, boxes, np.array([0.3, 0.6], np.float32)),
+        combine_scores(np.array([0.3, 0.6], np.float32), p, v.combine),
+        atol=1e-5,
+    )
+
+
+def test_verifier_rejects_other_models_and_missing_files(tiny_onnx: Path, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="not a platewise plate verifier"):
+        PlateVerifier(tiny_onnx)
+    with pytest.raises(ModelNotFound):
+        PlateVerifier(tmp_path / "nope.onnx")
+
+
+def test_detector_with_a_verifier_keeps_rescored_candidates(tiny_onnx: Path, tiny_verifier: Path) -> None:
+    rng = np.random.default_rng(3)
+    img = rng.integers(0, 255, (360, 640, 3), dtype=np.uint8)
+    plain = PlateDetector(tiny_onnx, threads=1, score_threshold=0.0, verifier=False, corner_refine=False)
+    assert plain.verifier is None  # a custom detector gets no verifier unless given one
+    assert PlateDetector(tiny_onnx, threads=1).verifier is None
+    cand = plain.detect_raw([img])[0]
+    assert len(cand.scores) > 0, "the untrained tiny detector should give candidates"
+    det = PlateDetector(tiny_onnx, threads=1, verifier=tiny_verifier, corner_refine=False)
+    assert det.score_threshold == det.default_threshold == 0.2 and det.candidate_threshold == 0.0
+    got = det.detect_raw([img])[0]
+    want = det.verifier.rescore(img, cand.boxes, cand.scores)  # type: ignore[union-attr]
+    keep = np.sort(want[want >= 0.2])[::-1]
+    np.testing.assert_allclose(got.scores, keep, atol=1e-5)
+    assert (np.diff(got.scores) <= 0).all()
+
+
+@pytest.mark.skipif(not DEFAULT_VERIFIER.is_file(), reason="no shipped verifier")
+def test_shipped_detector_uses_the_shipped_verifier_unless_told_not_to() -> None:
+    assert PlateDetector(threads=1).verifier is not None
+    assert PlateDetector(threads=1, verifier=False).verifier is None
