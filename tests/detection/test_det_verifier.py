@@ -63,15 +63,21 @@ def test_fit_combination_recovers_the_coefficients_of_logistic_data() -> None:
     assert abs(a - 1.5) < 0.1 and abs(b - 2.0) < 0.1 and abs(c + 0.5) < 0.1
 
 
-def test_best_threshold_maximises_f1() -> None:
+def test_f1_threshold_picks_the_best_f1_of_the_evaluation_counts() -> None:
     pytest.importorskip("torch")
-    from platewise.detection.verifier_train import best_threshold
+    from platewise.detection.evaluate import DetectionCounts
+    from platewise.detection.verifier_train import f1_threshold
 
+    gt = np.array([[0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 10], [60, 0, 70, 10]], np.float32)
+    boxes = np.array([[0, 0, 10, 10], [20, 0, 30, 10], [100, 0, 110, 10], [40, 0, 50, 10], [120, 0, 130, 10]])
     scores = np.array([0.9, 0.8, 0.7, 0.3, 0.2], np.float32)
-    labels = np.array([1, 1, 0, 1, 0])
-    thr, at = best_threshold(scores, labels, n_plates=4)  # one plate never became a candidate
-    assert 0.2 < thr <= 0.3
-    assert at["recall"] == pytest.approx(0.75) and at["precision"] == pytest.approx(0.75)
+    counts = {}
+    for t in (0.1, 0.25, 0.5, 0.75):
+        counts[t] = DetectionCounts()
+        counts[t].add(boxes.astype(np.float32), scores, gt, t)
+    thr, at = f1_threshold(counts)  # 0.25: 3 of 4 plates, 3 of 4 detections (F1 0.75); 0.5: 2/4, 2/3
+    assert thr == 0.25
+    assert at["recall50"] == pytest.approx(0.75) and at["precision50"] == pytest.approx(0.75)
 
 
 def test_verifier_probabilities_match_torch(tiny_verifier: Path) -> None:

@@ -294,9 +294,10 @@ def test_default_pipeline_detector_threshold_is_below_the_detectors_own():
 
     if not DEFAULT_WEIGHTS.is_file():
         pytest.skip("no shipped detector weights")
-    own = PlateDetector(threads=1).score_threshold
-    assert own == pytest.approx(0.35)  # the metadata's, which the detector's own figures use
+    own = PlateDetector(threads=1, verifier=False).score_threshold
+    assert own == pytest.approx(0.35)  # the network's metadata (the detector's default adds the verifier)
     default = ALPR(threads=1)
+    assert default.detector.verifier is None  # type: ignore[attr-defined]
     assert default.detector.score_threshold == pytest.approx(0.3)  # type: ignore[attr-defined]
     # its own detector: no corner refinement or box blending (the pipeline does both, reading both views)
     assert default.detector.corner_refine is False and default.detector.box_blend == 0.0  # type: ignore[attr-defined]

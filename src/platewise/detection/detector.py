@@ -60,7 +60,8 @@ class PlateDetector:
             its ONNX file, True for the shipped one, False for none, None (default) for the shipped one when
             this is the shipped detector and the file is there (its score combination was fitted to this
             detector's scores). With a verifier, ``score_threshold`` applies to the combined score and defaults
-            to the verifier's metadata.
+            to the verifier's metadata. The verifier sees the network's boxes; corner refinement and box blending
+            apply to the detections it keeps.
         candidate_threshold: with a verifier, the network's score down to which candidates are rescored
             (None = the verifier's metadata).
     """
@@ -152,6 +153,8 @@ class PlateDetector:
                     merge_closeup(f, c, im.shape[:2], self.closeup_min_width, self.nms_threshold)
                     for f, c, im in zip(found, close, chunk, strict=True)
                 ]
+            if self.verifier is not None:  # before refinement: that costs ~1 ms per candidate
+                found = [self._verify(im, f) for im, f in zip(chunk, found, strict=True)]
             if self.corner_refine:
                 found = [
                     RawDetections(f.boxes, refine_corners(im, f.corners), f.scores) if len(f.scores) else f
@@ -161,8 +164,6 @@ class PlateDetector:
                 found = [
                     RawDetections(blend_boxes(f.boxes, f.corners, self.box_blend), f.corners, f.scores) for f in found
                 ]
-            if self.verifier is not None:
-                found = [self._verify(im, f) for im, f in zip(chunk, found, strict=True)]
             out += found
         return out
 

@@ -1,21 +1,26 @@
 """Trains the plate verifier (:mod:`platewise.detection.verifier`) for a detector, in one command:
 
-    python -m platewise.detection.verifier_train --out runs/verifier [--detector F.onnx] [--minutes 20]
-        -> runs/verifier/verifier.onnx (+ candidates.npz, log.jsonl, summary.json)
+    python -m platewise.detection.verifier_train --out runs/verifier [--detector F.onnx] [--steps 6000]
+        -> runs/verifier/verifier.onnx (+ verifier.pt, candidates.npz, log.jsonl, summary.json)
 
 1. Candidates. The detector (its network alone: no verifier) runs down to score 0.05 on the training side of
    openlpr-scenes, ro-dashcam, openalpr-dev and negatives (hold-out images are never read) and on synthetic
    scenes (``SceneSynthesizer`` over training-side backgrounds). A candidate overlapping a labelled plate by
-   IoU >= 0.5 is a plate, one under 0.25 with every plate is not, the rest are left out. Each labelled plate
-   also gives one jittered box of its own (plates the detector scored under 0.05 are plates too).
+   IoU >= 0.5 is a plate; one under 0.4 with every plate is not (fragments and loose duplicates of a plate
+   included: the evaluation counts those as false detections), the rest the CNN does not train on. Each
+   labelled plate also gives one jittered box of its own (plates the detector scored under 0.05 are plates
+   too).
 2. Split. Real images whose name hashes into 25% (salt ``verifier``) are the calibration part: the CNN
    never trains on them.
-3. The CNN (~60k parameters) trains on the rest: balanced batches of plates and not-plates, light
-   photometric and shift jitter, AdamW, cosine learning rate, for ``--minutes`` or ``--epochs``.
+3. The CNN (~120k parameters) trains on the rest: batches of half plates, a quarter not-plates and a quarter
+   hard not-plates (detector score >= ``--hard-score``: signs, logos, fragments), light
+   photometric and shift jitter, AdamW, cosine learning rate over ``--steps`` (``--minutes`` is only a
+   safety stop; a run it cuts short is not the reproducible one).
 4. Calibration, on the calibration part's real candidates only: a logistic regression of "is a plate" on
-   (logit detector score, logit verifier probability) gives the combination; the score threshold is the
-   one with the best F1 there (recall counted over all its labelled plates); the candidate threshold is
-   ``--candidate-threshold``.
+   (logit detector score, logit verifier probability) gives the combination. Then the detector with this
+   verifier runs on the calibration images as ``platewise eval detect`` does (candidates down to
+   ``--candidate-threshold``), and the score threshold is the one with the best F1 at IoU 0.5 there
+   (one detection per labelled plate, as the evaluation counts).
 5. Export: ONNX (uint8-range float input NCHW in [0, 1] -> one logit per crop) with the metadata
    :class:`~platewise.detection.verifier.PlateVerifier` reads.
 """
@@ -38,7 +43,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from platewise.detection.verifier import combine_scores, verifier_crops
+from platewise.detection.verifier import verifier_crops
 
 __all__ = ["VerifierNet", "collect_candidates", "fit_combination", "main"]
 
@@ -65,6 +70,7 @@ class VerifierNet(nn.Module):
             cin = w
         self.features = nn.Sequential(*layers)
         self.head = nn.Linear(2 * cin, 1)
+        self.widths = tuple(widths)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         f = self.features((x - 0.5) / 0.25)
@@ -94,38 +100,51 @@ def _jitter_box(box: npt.NDArray[np.float32], rng: np.random.Generator) -> npt.N
 
 
 def collect_candidates(
-    detector_path: str | None, data_root: Path, n_synth: int, seed: int, threads: int, log: Any = print
+    detector_path: str | None,
+    data_root: Path,
+    n_synth: int,
+    seed: int,
+    threads: int,
+    log: Any = print,
+    refined_boxes: bool = False,
 ) -> dict[str, npt.NDArray[Any]]:
     """The candidate crops and their labels (see the module docstring, step 1). Arrays: ``crops`` (N,h,w,3)
-    uint8, ``label`` (N,) 1/0, ``score`` (N,) detector score (-1 for the jittered labelled boxes), ``kind``
-    (real candidate / labelled box / synthetic), ``calib`` (N,) bool, ``image`` (N,) image index, and per
-    calibration image ``calib_plates`` (labelled plates in it)."""
+    uint8, ``iou`` (N,) best IoU with a labelled plate (1 for the jittered labelled boxes), ``score`` (N,)
+    detector score (-1 for the jittered labelled boxes), ``kind`` (real candidate / labelled box /
+    synthetic), ``calib`` (N,) bool, ``image`` (N,) image index, and per calibration image
+    ``calib_plates`` (labelled plates in it)."""
     from platewise.data.synthetic.backgrounds import real_scene_backgrounds
     from platewise.data.synthetic.scenes import SceneSynthesizer
     from platewise.detection.dataset import HOLDOUT_SCENE_SIZES, load_records
     from platewise.detection.detector import PlateDetector
     from platewise.imageio import load_image
 
-    det = PlateDetector(detector_path, threads=threads, score_threshold=0.05, verifier=False)
+    # The boxes the verifier sees at inference: the network's (it runs before corner refinement and blending).
+    det = PlateDetector(
+        detector_path,
+        threads=threads,
+        score_threshold=0.05,
+        verifier=False,
+        corner_refine=refined_boxes,
+        box_blend=0.5 if refined_boxes else 0.0,
+    )
     rng = np.random.default_rng(seed)
     crops: list[npt.NDArray[np.uint8]] = []
-    cols: dict[str, list[Any]] = {"label": [], "score": [], "kind": [], "calib": [], "image": []}
+    cols: dict[str, list[Any]] = {"iou": [], "score": [], "kind": [], "calib": [], "image": []}
     calib_plates: dict[int, int] = {}
 
     def add(img: npt.NDArray[np.uint8], gt: npt.NDArray[np.float32], idx: int, kind: int, calib: bool) -> None:
         raw = det.detect_raw([img])[0]
         iou = _iou(raw.boxes, gt).max(1) if len(gt) else np.zeros(len(raw.boxes), np.float32)
-        lab = np.where(iou >= 0.5, 1, np.where(iou < 0.25, 0, -1))
-        keep = lab >= 0
-        boxes = raw.boxes[keep]
+        boxes = raw.boxes
         extra = np.array([_jitter_box(b, rng) for b in gt], np.float32).reshape(-1, 4)
         all_boxes = np.concatenate([boxes, extra])
         if not len(all_boxes):
             return
         crops.append(verifier_crops(img, all_boxes, SIZE, *PAD))
         n, m = len(boxes), len(extra)
-        cols["label"] += [*lab[keep].tolist(), *[1] * m]
-        cols["score"] += [*raw.scores[keep].tolist(), *[-1.0] * m]
+        cols["iou"] += [*iou.tolist(), *[1.0] * m]
+        cols["score"] += [*raw.scores.tolist(), *[-1.0] * m]
         cols["kind"] += [kind] * n + [KIND_GT if kind == KIND_REAL else kind] * m
         cols["calib"] += [calib] * (n + m)
         cols["image"] += [idx] * (n + m)
@@ -211,20 +230,42 @@ def fit_combination(
     return float(beta[0]), float(beta[1]), float(beta[2])
 
 
-def best_threshold(
-    scores: npt.NDArray[np.float32], labels: npt.NDArray[Any], n_plates: int
-) -> tuple[float, dict[str, float]]:
-    """The threshold with the best F1: precision over the candidates kept, recall over ``n_plates``."""
-    best = (0.5, {"f1": -1.0, "precision": 0.0, "recall": 0.0})
-    for t in np.arange(0.05, 0.96, 0.01):
-        kept = scores >= t
-        tp = int((kept & (labels == 1)).sum())
-        prec = tp / max(int(kept.sum()), 1)
-        rec = tp / max(n_plates, 1)
-        f1 = 2 * prec * rec / max(prec + rec, 1e-9)
+def f1_threshold(counts: dict[float, Any]) -> tuple[float, dict[str, float]]:
+    """The threshold of ``{threshold: DetectionCounts}`` with the best F1 at IoU 0.5 (ties: the lower one)."""
+    best: tuple[float, dict[str, float]] = (0.5, {"f1": -1.0})
+    for t in sorted(counts):
+        m = counts[t].metrics()
+        r, p = float(m["recall50"]), float(m["precision50"])
+        f1 = 2 * p * r / (p + r) if p + r > 0 and not math.isnan(p) else 0.0
         if f1 > best[1]["f1"]:
-            best = (round(float(t), 2), {"f1": f1, "precision": prec, "recall": rec})
+            best = (t, {"f1": round(f1, 4), "recall50": round(r, 4), "precision50": round(p, 4)})
     return best
+
+
+def calibrate_threshold(
+    detector_path: str | None, verifier_path: Path, data_root: Path, threads: int
+) -> tuple[float, dict[str, float], tuple[float, dict[str, float]]]:
+    """Sweeps the final score threshold on the calibration images (see the module docstring, step 4).
+
+    Returns the best threshold with its recall/precision/F1, and the same for the detector alone (no
+    verifier) for comparison."""
+    from platewise.detection.dataset import load_records
+    from platewise.detection.detector import PlateDetector
+    from platewise.detection.evaluate import DetectionCounts
+
+    records = [r for r in load_records(data_root, REAL_FOLDERS[:3], holdout=False) if _is_calibration(r.key)]
+    grid = [round(float(t), 2) for t in np.arange(0.05, 0.96, 0.01)]
+    found: dict[str, dict[float, Any]] = {}
+    for name, verifier in (("verified", verifier_path), ("alone", False)):
+        det = PlateDetector(detector_path, threads=threads, score_threshold=0.05, verifier=verifier)
+        counts = {t: DetectionCounts() for t in grid}
+        for r in records:
+            raw = det.detect_raw([r.image()])[0]
+            for t, c in counts.items():
+                c.add(raw.boxes, raw.scores, np.asarray(r.boxes, np.float32).reshape(-1, 4), t)
+        found[name] = counts
+    thr, at = f1_threshold(found["verified"])
+    return thr, at, f1_threshold(found["alone"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -233,17 +274,36 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--detector", help="detector ONNX (default: shipped)")
     ap.add_argument("--data-root", help="default: ../shared/data")
     ap.add_argument("--synthetic", type=int, default=1500, help="synthetic scenes (default 1500)")
-    ap.add_argument("--minutes", type=float, default=20.0, help="training time limit")
-    ap.add_argument("--epochs", type=int, default=30, help="epochs limit")
+    ap.add_argument("--steps", type=int, default=6000, help="training steps (cosine learning rate over them)")
+    ap.add_argument("--minutes", type=float, default=60.0, help="safety stop (a run cut short is not reproducible)")
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--candidate-threshold", type=float, default=0.1)
+    ap.add_argument(
+        "--hard-score",
+        type=float,
+        default=0.2,
+        help="not-plates the detector scores this high fill a quarter of each batch",
+    )
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--refined-boxes",
+        action="store_true",
+        help="collect candidates with refined, blended boxes (the shipped verifier's training; inference "
+        "verifies the network's boxes)",
+    )
+    ap.add_argument(
+        "--recalibrate",
+        action="store_true",
+        help="only redo step 4's threshold sweep for the run's verifier.pt (the combination is kept)",
+    )
     args = ap.parse_args(argv)
 
     from platewise.data.sources import default_data_root
 
+    if args.recalibrate:
+        return _recalibrate(args)
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     out = Path(args.out)
@@ -261,27 +321,33 @@ def main(argv: list[str] | None = None) -> int:
         log(f"candidates from {cache}")
     else:
         root = Path(args.data_root) if args.data_root else default_data_root()
-        data = collect_candidates(args.detector, root, args.synthetic, args.seed, args.threads, log)
+        data = collect_candidates(
+            args.detector, root, args.synthetic, args.seed, args.threads, log, refined_boxes=args.refined_boxes
+        )
         np.savez(cache, **data)
-    crops, label, calib = data["crops"], data["label"], data["calib"].astype(bool)
+    crops, iou, calib = data["crops"], data["iou"], data["calib"].astype(bool)
+    label = (iou >= 0.5).astype(np.int64)
     train_idx = np.flatnonzero(~calib)
-    pos, neg = train_idx[label[train_idx] == 1], train_idx[label[train_idx] == 0]
-    log(f"train: {len(pos)} plates, {len(neg)} not; calibration: {int(calib.sum())} crops")
+    pos = train_idx[iou[train_idx] >= 0.5]
+    neg = train_idx[iou[train_idx] < 0.4]  # 0.4-0.5: too close to call
+    hard = neg[data["score"][neg] >= args.hard_score]
+    log(f"train: {len(pos)} plates, {len(neg)} not ({len(hard)} hard); calibration: {int(calib.sum())} crops")
 
     net = VerifierNet()
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.01)
     rng = np.random.default_rng(args.seed)
-    steps_per_epoch = max(1, 2 * min(len(pos), len(neg)) // args.batch)
-    total = steps_per_epoch * args.epochs
+    total = args.steps
     t0 = time.monotonic()
     step = 0
     half = args.batch // 2
     while step < total and (time.monotonic() - t0) < args.minutes * 60:
-        progress = min(1.0, max(step / total, (time.monotonic() - t0) / (args.minutes * 60)))
-        lr = args.lr * 0.5 * (1 + math.cos(math.pi * progress))
+        lr = args.lr * 0.5 * (1 + math.cos(math.pi * step / total))
         for g in opt.param_groups:
             g["lr"] = lr
-        idx = np.concatenate([rng.choice(pos, half), rng.choice(neg, args.batch - half)])
+        quarter = (args.batch - half) // 2
+        idx = np.concatenate(
+            [rng.choice(pos, half), rng.choice(neg, args.batch - half - quarter), rng.choice(hard, quarter)]
+        )
         x = torch.from_numpy(_augment(crops[idx], rng).transpose(0, 3, 1, 2).copy())
         y = torch.from_numpy(label[idx].astype(np.float32))
         loss = F.binary_cross_entropy_with_logits(net(x), y)
@@ -292,33 +358,48 @@ def main(argv: list[str] | None = None) -> int:
         if step % 100 == 0:
             log(f"step {step}/{total} loss {loss.item():.4f} lr {lr:.2e}", step=step, loss=loss.item())
 
+    torch.save({"state_dict": net.state_dict(), "widths": list(net.widths), "steps": step}, out / "verifier.pt")
     # Calibration on the held-back real candidates (the jittered labelled boxes have no detector score).
     cal = np.flatnonzero(calib & (data["kind"] == KIND_REAL))
     p_cal = _probs(net, crops[cal])
-    s_cal, y_cal = data["score"][cal].astype(np.float32), label[cal]
-    weights = fit_combination(s_cal, p_cal, y_cal)
-    n_plates = int(data["calib_plates"].sum())
-    cand = s_cal >= args.candidate_threshold
-    combined = combine_scores(s_cal[cand], p_cal[cand], weights)
-    thr, at = best_threshold(combined, y_cal[cand], n_plates)
-    det_thr, det_at = best_threshold(s_cal, y_cal, n_plates)
+    weights = fit_combination(data["score"][cal].astype(np.float32), p_cal, label[cal])
+    export(net, out / "verifier.onnx", weights, args.candidate_threshold, 0.5)
+    root = Path(args.data_root) if args.data_root else default_data_root()
+    thr, at, (det_thr, det_at) = calibrate_threshold(args.detector, out / "verifier.onnx", root, args.threads)
+    export(net, out / "verifier.onnx", weights, args.candidate_threshold, thr)
     summary = {
         "steps": step,
         "minutes": round((time.monotonic() - t0) / 60, 1),
         "train_plates": len(pos),
         "train_not_plates": len(neg),
         "calibration_candidates": len(cal),
-        "calibration_plates": n_plates,
         "combine": weights,
-        "score_threshold": thr,
         "candidate_threshold": args.candidate_threshold,
-        "calibration_at_threshold": at,
-        "detector_alone_best": {"threshold": det_thr, **det_at},
+        "score_threshold": thr,
+        "calibration_images_at_threshold": at,
+        "calibration_images_detector_alone": {"best_threshold": det_thr, **det_at},
     }
     log("summary", **summary)
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-    export(net, out / "verifier.onnx", weights, args.candidate_threshold, thr)
     log(f"wrote {out / 'verifier.onnx'}")
+    return 0
+
+
+def _recalibrate(args: argparse.Namespace) -> int:
+    from platewise.data.sources import default_data_root
+    from platewise.runtime.onnx import OnnxModel
+
+    out = Path(args.out)
+    ck = torch.load(out / "verifier.pt", map_location="cpu")
+    net = VerifierNet(tuple(ck["widths"]))
+    net.load_state_dict(ck["state_dict"])
+    meta = OnnxModel(out / "verifier.onnx", threads=1).metadata
+    weights = (float(meta["combine"][0]), float(meta["combine"][1]), float(meta["combine"][2]))
+    root = Path(args.data_root) if args.data_root else default_data_root()
+    thr, at, (det_thr, det_at) = calibrate_threshold(args.detector, out / "verifier.onnx", root, args.threads)
+    export(net, out / "verifier.onnx", weights, float(meta["candidate_threshold"]), thr)
+    res = {"score_threshold": thr, "at": at, "detector_alone": {"best_threshold": det_thr, **det_at}}
+    print(json.dumps(res))
     return 0
 
 

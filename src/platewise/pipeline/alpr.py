@@ -111,6 +111,13 @@ class ALPR:
             ``benchmarks/synthetic_e2e.py --detector-threshold T``). With the fifth session's reader 0.25 read
             one and two plates more than 0.3 with 0.11 and 0.08 false reads per image. Ignored with
             ``detector=``.
+        detector_verifier: the default detector's plate verifier (``PlateDetector(verifier=...)``): False (the
+            default), True for the shipped one, or an ONNX file; ``detector_threshold`` then applies to the
+            combined score. Off because it made the pipeline worse: on openalpr-dev's training side, with the
+            shipped verifier, 176-178 of 181 plates at thresholds 0.5-0.2 with 0.11-0.27 false reads per image,
+            against 177 with 0.08 without it (``platewise eval e2e --split train --verifier on
+            --detector-threshold T``). The verifier raises the score of signs and lettering, which the reader
+            then reads; the reader already drops the junk the verifier removes.
         box_blend: the box reported for a plate straightened with its corners is moved this share of the way
             toward the bounding box of those (refined) corners (:func:`platewise.detection.refine.blend_boxes`;
             0 = the detector's box). The crops read are not affected. A detector passed in should not blend its
@@ -142,7 +149,7 @@ class ALPR:
         fuse_views: bool = True,
         reread_below: float = 0.9,
         detector_threshold: float | None = DEFAULT_DETECTOR_THRESHOLD,
-        detector_verifier: str | Path | bool | None = None,
+        detector_verifier: str | Path | bool | None = False,
     ) -> None:
         if region is not None:
             formats_for(region)  # validates, raising ValueError with the known regions
