@@ -18,9 +18,10 @@
    safety stop; a run it cuts short is not the reproducible one).
 4. Calibration, on the calibration part's real candidates only: a logistic regression of "is a plate" on
    (logit detector score, logit verifier probability) gives the combination. Then the detector with this
-   verifier runs on the calibration images as ``platewise eval detect`` does (candidates down to
-   ``--candidate-threshold``), and the score threshold is the one with the best F1 at IoU 0.5 there
-   (one detection per labelled plate, as the evaluation counts).
+   verifier runs on the calibration images as ``platewise eval detect`` does, once per candidate threshold of
+   ``--candidate-thresholds`` (the network score down to which candidates are verified), and the candidate
+   and score thresholds with the best F1 at IoU 0.5 there are kept (one detection per labelled plate, as
+   the evaluation counts).
 5. Export: ONNX (uint8-range float input NCHW in [0, 1] -> one logit per crop) with the metadata
    :class:`~platewise.detection.verifier.PlateVerifier` reads.
 """
@@ -243,29 +244,47 @@ def f1_threshold(counts: dict[float, Any]) -> tuple[float, dict[str, float]]:
 
 
 def calibrate_threshold(
-    detector_path: str | None, verifier_path: Path, data_root: Path, threads: int
-) -> tuple[float, dict[str, float], tuple[float, dict[str, float]]]:
-    """Sweeps the final score threshold on the calibration images (see the module docstring, step 4).
+    detector_path: str | None,
+    verifier_path: Path,
+    data_root: Path,
+    threads: int,
+    candidates: tuple[float, ...] = (0.1,),
+) -> dict[str, Any]:
+    """Sweeps the candidate and final score thresholds on the calibration images (module docstring, step 4).
 
-    Returns the best threshold with its recall/precision/F1, and the same for the detector alone (no
-    verifier) for comparison."""
+    Returns ``candidate_threshold`` and ``score_threshold`` with the best F1 at IoU 0.5 (``at``: its recall,
+    precision and F1), the best F1 per candidate threshold, and the detector alone's best for comparison."""
     from platewise.detection.dataset import load_records
     from platewise.detection.detector import PlateDetector
     from platewise.detection.evaluate import DetectionCounts
 
     records = [r for r in load_records(data_root, REAL_FOLDERS[:3], holdout=False) if _is_calibration(r.key)]
+    images = [(r.image(), np.asarray(r.boxes, np.float32).reshape(-1, 4)) for r in records]
     grid = [round(float(t), 2) for t in np.arange(0.05, 0.96, 0.01)]
-    found: dict[str, dict[float, Any]] = {}
-    for name, verifier in (("verified", verifier_path), ("alone", False)):
-        det = PlateDetector(detector_path, threads=threads, score_threshold=0.05, verifier=verifier)
+
+    def sweep(det: PlateDetector) -> tuple[float, dict[str, float]]:
         counts = {t: DetectionCounts() for t in grid}
-        for r in records:
-            raw = det.detect_raw([r.image()])[0]
+        for img, gt in images:
+            raw = det.detect_raw([img])[0]
             for t, c in counts.items():
-                c.add(raw.boxes, raw.scores, np.asarray(r.boxes, np.float32).reshape(-1, 4), t)
-        found[name] = counts
-    thr, at = f1_threshold(found["verified"])
-    return thr, at, f1_threshold(found["alone"])
+                c.add(raw.boxes, raw.scores, gt, t)
+        return f1_threshold(counts)
+
+    alone = sweep(PlateDetector(detector_path, threads=threads, score_threshold=0.05, verifier=False))
+    per_candidate = {}
+    for cand in candidates:
+        det = PlateDetector(
+            detector_path, threads=threads, score_threshold=0.05, verifier=verifier_path, candidate_threshold=cand
+        )
+        per_candidate[cand] = sweep(det)
+    best = max(per_candidate, key=lambda c: per_candidate[c][1]["f1"])
+    return {
+        "candidate_threshold": best,
+        "score_threshold": per_candidate[best][0],
+        "at": per_candidate[best][1],
+        "per_candidate_threshold": {str(c): {"score_threshold": t, **m} for c, (t, m) in per_candidate.items()},
+        "detector_alone": {"best_threshold": alone[0], **alone[1]},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -278,7 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--minutes", type=float, default=60.0, help="safety stop (a run cut short is not reproducible)")
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--candidate-threshold", type=float, default=0.1)
+    ap.add_argument(
+        "--candidate-thresholds",
+        default="0.1,0.15,0.2,0.25,0.3,0.35",
+        help="network scores down to which candidates are verified: the one with the best calibration F1 is kept",
+    )
     ap.add_argument(
         "--hard-score",
         type=float,
@@ -296,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--recalibrate",
         action="store_true",
-        help="only redo step 4's threshold sweep for the run's verifier.pt (the combination is kept)",
+        help="only redo step 4's threshold sweeps for the run's verifier.pt (the combination is kept)",
     )
     args = ap.parse_args(argv)
 
@@ -331,6 +354,10 @@ def main(argv: list[str] | None = None) -> int:
     pos = train_idx[iou[train_idx] >= 0.5]
     neg = train_idx[iou[train_idx] < 0.4]  # 0.4-0.5: too close to call
     hard = neg[data["score"][neg] >= args.hard_score]
+    if not len(pos) or not len(neg):
+        raise SystemExit(f"need both plates and not-plates to train on: {len(pos)} and {len(neg)} found")
+    if not len(hard):
+        hard = neg
     log(f"train: {len(pos)} plates, {len(neg)} not ({len(hard)} hard); calibration: {int(calib.sum())} crops")
 
     net = VerifierNet()
@@ -363,10 +390,12 @@ def main(argv: list[str] | None = None) -> int:
     cal = np.flatnonzero(calib & (data["kind"] == KIND_REAL))
     p_cal = _probs(net, crops[cal])
     weights = fit_combination(data["score"][cal].astype(np.float32), p_cal, label[cal])
-    export(net, out / "verifier.onnx", weights, args.candidate_threshold, 0.5)
+    export(net, out / "verifier.onnx", weights, 0.1, 0.5)
     root = Path(args.data_root) if args.data_root else default_data_root()
-    thr, at, (det_thr, det_at) = calibrate_threshold(args.detector, out / "verifier.onnx", root, args.threads)
-    export(net, out / "verifier.onnx", weights, args.candidate_threshold, thr)
+    cal_res = calibrate_threshold(
+        args.detector, out / "verifier.onnx", root, args.threads, _floats(args.candidate_thresholds)
+    )
+    export(net, out / "verifier.onnx", weights, cal_res["candidate_threshold"], cal_res["score_threshold"])
     summary = {
         "steps": step,
         "minutes": round((time.monotonic() - t0) / 60, 1),
@@ -374,15 +403,22 @@ def main(argv: list[str] | None = None) -> int:
         "train_not_plates": len(neg),
         "calibration_candidates": len(cal),
         "combine": weights,
-        "candidate_threshold": args.candidate_threshold,
-        "score_threshold": thr,
-        "calibration_images_at_threshold": at,
-        "calibration_images_detector_alone": {"best_threshold": det_thr, **det_at},
+        **cal_res,
     }
     log("summary", **summary)
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     log(f"wrote {out / 'verifier.onnx'}")
     return 0
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        out = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise SystemExit(f"--candidate-thresholds {text!r}: expected numbers separated by commas") from None
+    if not out or not all(0.0 <= v <= 1.0 for v in out):
+        raise SystemExit(f"--candidate-thresholds {text!r}: give one or more values in [0, 1]")
+    return out
 
 
 def _recalibrate(args: argparse.Namespace) -> int:
@@ -396,10 +432,12 @@ def _recalibrate(args: argparse.Namespace) -> int:
     meta = OnnxModel(out / "verifier.onnx", threads=1).metadata
     weights = (float(meta["combine"][0]), float(meta["combine"][1]), float(meta["combine"][2]))
     root = Path(args.data_root) if args.data_root else default_data_root()
-    thr, at, (det_thr, det_at) = calibrate_threshold(args.detector, out / "verifier.onnx", root, args.threads)
-    export(net, out / "verifier.onnx", weights, float(meta["candidate_threshold"]), thr)
-    res = {"score_threshold": thr, "at": at, "detector_alone": {"best_threshold": det_thr, **det_at}}
-    print(json.dumps(res))
+    cal_res = calibrate_threshold(
+        args.detector, out / "verifier.onnx", root, args.threads, _floats(args.candidate_thresholds)
+    )
+    export(net, out / "verifier.onnx", weights, cal_res["candidate_threshold"], cal_res["score_threshold"])
+    (out / "recalibrated.json").write_text(json.dumps(cal_res, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(cal_res))
     return 0
 
 

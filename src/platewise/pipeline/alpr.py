@@ -115,9 +115,9 @@ class ALPR:
             default), True for the shipped one, or an ONNX file; ``detector_threshold`` then applies to the
             combined score. Off because it made the pipeline worse: on openalpr-dev's training side, with the
             shipped verifier, 178 / 176 / 176 / 174 of 181 plates at thresholds 0.2 / 0.3 / 0.5 / 0.7 with 0.27 /
-            0.22 / 0.11 / 0.05 false reads per image, against 177 with 0.08 without it (``platewise eval e2e --split train --verifier on
-            --detector-threshold T``). The verifier raises the score of signs and lettering, which the reader
-            then reads; the reader already drops the junk the verifier removes.
+            0.22 / 0.11 / 0.05 false reads per image, against 177 with 0.08 without it (``platewise eval e2e
+            --split train --verifier on --detector-threshold T``). The verifier raises the score of signs and
+            lettering, which the reader then reads; the reader already drops the junk the verifier removes.
         box_blend: the box reported for a plate straightened with its corners is moved this share of the way
             toward the bounding box of those (refined) corners (:func:`platewise.detection.refine.blend_boxes`;
             0 = the detector's box). The crops read are not affected. A detector passed in should not blend its
