@@ -47,6 +47,7 @@ def main() -> None:
     ap.add_argument("--tag", default="", help="suffix of the result file")
     ap.add_argument("--corner-refine", choices=("default", "on", "off"), default="default", help="ALPR(corner_refine=)")
     ap.add_argument("--detector-threshold", type=float, default=None, help="ALPR(detector_threshold=)")
+    ap.add_argument("--verifier", help="ALPR(detector_verifier=): on, off or an ONNX file (default: the pipeline's)")
     args = ap.parse_args()
 
     from platewise.data.sources import default_data_root
@@ -59,6 +60,8 @@ def main() -> None:
     kw: dict[str, object] = {} if args.corner_refine == "default" else {"corner_refine": args.corner_refine == "on"}
     if args.detector_threshold is not None:
         kw["detector_threshold"] = args.detector_threshold
+    if args.verifier is not None:
+        kw["detector_verifier"] = {"on": True, "off": False}.get(args.verifier, args.verifier)
     alpr = ALPR(detector_path=args.detector, reader_path=args.reader, threads=args.threads, **kw)
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # plates, detected, read
     false_pos = 0

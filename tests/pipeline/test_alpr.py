@@ -291,14 +291,22 @@ def test_unsure_plates_are_read_again_in_four_more_views():
 
 def test_default_pipeline_detector_threshold_is_below_the_detectors_own():
     from platewise.detection.detector import DEFAULT_WEIGHTS, PlateDetector
+    from platewise.detection.verifier import DEFAULT_VERIFIER
 
-    if not DEFAULT_WEIGHTS.is_file():
-        pytest.skip("no shipped detector weights")
+    if not DEFAULT_WEIGHTS.is_file() or not DEFAULT_VERIFIER.is_file():
+        pytest.skip("no shipped detector or verifier weights")
     own = PlateDetector(threads=1, verifier=False).score_threshold
     assert own == pytest.approx(0.35)  # the network's metadata (the detector's default adds the verifier)
+    verified = PlateDetector(threads=1)
+    assert verified.verifier is not None and verified.score_threshold > 0.2
     default = ALPR(threads=1)
-    assert default.detector.verifier is None  # type: ignore[attr-defined]
-    assert default.detector.score_threshold == pytest.approx(0.3)  # type: ignore[attr-defined]
+    # the shipped verifier, at 0.2 on its combined score
+    assert default.detector.verifier is not None  # type: ignore[attr-defined]
+    assert default.detector.score_threshold == pytest.approx(0.2)  # type: ignore[attr-defined]
     # its own detector: no corner refinement or box blending (the pipeline does both, reading both views)
     assert default.detector.corner_refine is False and default.detector.box_blend == 0.0  # type: ignore[attr-defined]
-    assert ALPR(threads=1, detector_threshold=None).detector.score_threshold == pytest.approx(own)  # type: ignore[attr-defined]
+    plain = ALPR(threads=1, detector_verifier=False).detector
+    assert plain.verifier is None and plain.score_threshold == pytest.approx(0.3)  # type: ignore[attr-defined]
+    custom = ALPR(threads=1, detector_path=DEFAULT_WEIGHTS).detector  # a detector file given: no verifier
+    assert custom.verifier is None and custom.score_threshold == pytest.approx(0.3)  # type: ignore[attr-defined]
+    assert ALPR(threads=1, detector_threshold=0.5).detector.score_threshold == 0.5  # type: ignore[attr-defined]

@@ -53,7 +53,7 @@ def configure(p: argparse.ArgumentParser) -> None:
         "--detector-threshold",
         type=float,
         default=None,
-        help="score threshold of the detector (default: the pipeline's, 0.3)",
+        help="score threshold of the detector (default: the pipeline's, 0.2 with the verifier, 0.3 without)",
     )
     p.add_argument(
         "--verifier",

@@ -35,7 +35,8 @@ class BatchResult:
 
 
 DEFAULT_MIN_CONFIDENCE = 0.15
-DEFAULT_DETECTOR_THRESHOLD = 0.3
+DEFAULT_DETECTOR_THRESHOLD = 0.2  # on the verifier's combined score
+DETECTOR_THRESHOLD_WITHOUT_VERIFIER = 0.3  # on the detector network's score
 
 
 def choose_candidate(text: PlateText, region: str | None) -> tuple[str, float, str | None]:
@@ -102,22 +103,22 @@ class ALPR:
             37 with 0.02 against 0.10 (``benchmarks/view_fusion.py``). With the new views weighing one each
             (measured at detector threshold 0.35): 434, 173 and 37 plates against 435, 173 and 38. Costs a
             second, small OCR batch for the unsure plates.
-        detector_threshold: score threshold of the default detector (None = the one in its metadata, 0.35,
-            which the detector's own figures use). The pipeline uses 0.3: the reader then drops most of the
-            extra detections (too few characters, too unsure), while plates the detector scores 0.3-0.35 are
-            read. With the shipped reader: openalpr-dev's training side 177 of 181 plates against 173 at 0.35
-            (false reads per image 0.08 against 0.05), its hold-out 39 of 41 at both (0.02 against 0), the
-            synthetic hold-out scenes 454 of 749 against 441 (``platewise eval e2e --detector-threshold T``,
-            ``benchmarks/synthetic_e2e.py --detector-threshold T``). With the fifth session's reader 0.25 read
-            one and two plates more than 0.3 with 0.11 and 0.08 false reads per image. Ignored with
-            ``detector=``.
-        detector_verifier: the default detector's plate verifier (``PlateDetector(verifier=...)``): False (the
-            default), True for the shipped one, or an ONNX file; ``detector_threshold`` then applies to the
-            combined score. Off because it made the pipeline worse: on openalpr-dev's training side, with the
-            shipped verifier, 178 / 176 / 176 / 174 of 181 plates at thresholds 0.2 / 0.3 / 0.5 / 0.7 with 0.27 /
-            0.22 / 0.11 / 0.05 false reads per image, against 177 with 0.08 without it (``platewise eval e2e
-            --split train --verifier on --detector-threshold T``). The verifier raises the score of signs and
-            lettering, which the reader then reads; the reader already drops the junk the verifier removes.
+        detector_threshold: score threshold of the default detector. None: 0.2 on the combined score when the
+            plate verifier is on (the default), 0.3 on the network's score when it is off. Without the verifier
+            0.3 was chosen over the network's own 0.35: the reader then drops most of the extra detections (too
+            few characters, too unsure), while plates the detector scores 0.3-0.35 are read. With the shipped
+            reader: openalpr-dev's training side 177 of 181 plates against 173 at 0.35 (false reads per image
+            0.08 against 0.05), its hold-out 39 of 41 at both (0.02 against 0), the synthetic hold-out scenes
+            454 of 749 against 441 (``platewise eval e2e --detector-threshold T``, ``benchmarks/synthetic_e2e.py
+            --detector-threshold T``). Ignored with ``detector=``.
+        detector_verifier: the default detector's plate verifier (``PlateDetector(verifier=...)``): None (the
+            default) for the shipped one with the shipped detector, True for the shipped one, False for none,
+            or an ONNX file. Chosen on openalpr-dev's training side (``platewise eval e2e --split train
+            --verifier on --detector-threshold T``): 178 / 176 / 176 of 181 plates at T = 0.2 / 0.3 / 0.48 with
+            0.05 / 0.04 / 0.03 false reads per image, against 177 with 0.08 without the verifier at 0.3; on the
+            synthetic hold-out scenes 455 of 749 plates at 0.2 with 0.02 false reads per image against 454 with
+            0.05 (``benchmarks/synthetic_e2e.py --verifier on|off``). Then measured on openalpr-dev's
+            hold-out: 39 of 41 plates either way, 0 false reads per image against 0.02.
         box_blend: the box reported for a plate straightened with its corners is moved this share of the way
             toward the bounding box of those (refined) corners (:func:`platewise.detection.refine.blend_boxes`;
             0 = the detector's box). The crops read are not affected. A detector passed in should not blend its
@@ -148,8 +149,8 @@ class ALPR:
         box_blend: float = 0.5,
         fuse_views: bool = True,
         reread_below: float = 0.9,
-        detector_threshold: float | None = DEFAULT_DETECTOR_THRESHOLD,
-        detector_verifier: str | Path | bool | None = False,
+        detector_threshold: float | None = None,
+        detector_verifier: str | Path | bool | None = None,
     ) -> None:
         if region is not None:
             formats_for(region)  # validates, raising ValueError with the known regions
@@ -171,11 +172,20 @@ class ALPR:
             from platewise.detection.detector import PlateDetector
 
             # the pipeline refines corners (reading the plate both ways) and blends boxes itself (below)
+            from platewise.detection.verifier import DEFAULT_VERIFIER
+
+            verified = (
+                detector_path is None and DEFAULT_VERIFIER.is_file()
+                if detector_verifier is None
+                else detector_verifier is not False
+            )
+            if detector_threshold is None:
+                detector_threshold = DEFAULT_DETECTOR_THRESHOLD if verified else DETECTOR_THRESHOLD_WITHOUT_VERIFIER
             detector = PlateDetector(
                 path=detector_path,
                 threads=threads,
                 score_threshold=detector_threshold,
-                verifier=detector_verifier,
+                verifier=verified if detector_verifier is None else detector_verifier,
                 corner_refine=False,
                 box_blend=0.0,
             )
