@@ -64,6 +64,11 @@ class PlateDetector:
             apply to the detections it keeps.
         candidate_threshold: with a verifier, the network's score down to which candidates are rescored
             (None = the verifier's metadata).
+
+    Attributes:
+        default_threshold: the threshold used when ``score_threshold`` is None: the verifier's, or without one
+            the network's metadata's.
+        verifier: the :class:`~platewise.detection.verifier.PlateVerifier` in use, or None.
     """
 
     def __init__(
