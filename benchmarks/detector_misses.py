@@ -29,7 +29,7 @@ def main() -> None:
     from platewise.imageio import load_image
 
     root = default_data_root()
-    det = PlateDetector(args.model, threads=2, score_threshold=0.05)
+    det = PlateDetector(args.model, threads=2, score_threshold=0.05, verifier=False)  # the network alone
     thr = det.default_threshold
     h_in, w_in = det.input_size
     out: dict[str, Any] = {"threshold": thr}
