@@ -17,9 +17,9 @@ from platewise.detection.evaluate import box_intersection_matrix
 from platewise.detection.preprocess import Letterbox, fitted_size, letterbox, to_input_tensor
 from platewise.detection.refine import blend_boxes, refine_corners
 from platewise.detection.verifier import DEFAULT_VERIFIER, PlateVerifier
-from platewise.errors import InvalidImage, InvalidInput, ModelNotFound
+from platewise.errors import InvalidImage, InvalidInput
 from platewise.imageio import as_bgr
-from platewise.runtime.onnx import OnnxModel
+from platewise.runtime.onnx import load_model
 from platewise.types import BBox, Corners, Detection
 
 __all__ = ["DEFAULT_WEIGHTS", "PlateDetector", "merge_closeup"]
@@ -88,13 +88,10 @@ class PlateDetector:
         verifier: str | Path | bool | None = None,
         candidate_threshold: float | None = None,
     ) -> None:
-        p = Path(path) if path is not None else DEFAULT_WEIGHTS
-        if not p.is_file():
-            raise ModelNotFound(f"detector model {p} not found")
-        self.model = OnnxModel(p, threads=threads)
+        self.model = load_model(
+            DEFAULT_WEIGHTS if path is None else path, kind="detector", name="detector", threads=threads
+        )
         meta = self.model.metadata
-        if meta.get("kind") != "detector":
-            raise InvalidInput(f"{p} is not a platewise detector (metadata kind {meta.get('kind')!r})")
         self.strides = tuple(int(s) for s in meta["strides"])
         self.reg_max = int(meta["reg_max"])
         self.mean = tuple(float(v) for v in meta["mean"])

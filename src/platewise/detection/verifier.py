@@ -24,8 +24,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from platewise.errors import InvalidInput, ModelNotFound
-from platewise.runtime.onnx import OnnxModel
+from platewise.runtime.onnx import load_model
 
 __all__ = ["DEFAULT_VERIFIER", "PlateVerifier", "combine_scores", "verifier_crops"]
 
@@ -91,13 +90,9 @@ class PlateVerifier:
     """
 
     def __init__(self, path: str | Path | None = None, threads: int | None = None, batch_size: int = 64) -> None:
-        p = Path(path) if path is not None else DEFAULT_VERIFIER
-        if not p.is_file():
-            raise ModelNotFound(f"verifier model {p} not found")
-        self.model = OnnxModel(p, threads=threads)
+        path = DEFAULT_VERIFIER if path is None else path
+        self.model = load_model(path, kind="verifier", name="plate verifier", threads=threads)
         meta = self.model.metadata
-        if meta.get("kind") != "verifier":
-            raise InvalidInput(f"{p} is not a platewise plate verifier (metadata kind {meta.get('kind')!r})")
         self.size = (int(meta["input_size"][0]), int(meta["input_size"][1]))
         self.pad_x, self.pad_y = float(meta["pad"][0]), float(meta["pad"][1])
         a, b, c = (float(v) for v in meta["combine"])

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from platewise.errors import ModelNotFound
+from platewise.errors import InvalidInput, ModelNotFound
 
 __all__ = ["METADATA_KEY", "OnnxModel", "default_threads"]
 
@@ -65,3 +65,19 @@ class OnnxModel:
         """Runs the graph on positional inputs (in the graph's input order); returns the outputs in order."""
         feed = {name: np.ascontiguousarray(x) for name, x in zip(self.input_names, inputs, strict=False)}
         return list(self.session.run(self.output_names, feed))
+
+
+def load_model(path: str | Path, *, kind: str, name: str, threads: int | None = None) -> OnnxModel:
+    """An :class:`OnnxModel` whose metadata says it is a platewise ``kind`` model.
+
+    Raises:
+        ModelNotFound: no such file ("<name> model <path> not found").
+        InvalidInput: another kind of model ("<path> is not a platewise <name> ...").
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ModelNotFound(f"{name} model {p} not found")
+    model = OnnxModel(p, threads=threads)
+    if model.metadata.get("kind") != kind:
+        raise InvalidInput(f"{p} is not a platewise {name} (metadata kind {model.metadata.get('kind')!r})")
+    return model
