@@ -1,4 +1,5 @@
-"""Expanding the PATH arguments of the CLI: files, directories (recursive), globs, and ``-`` for stdin."""
+"""Parsing CLI inputs: the PATH arguments (files, directories (recursive), globs, and ``-`` for stdin) and
+the ``--verifier`` option."""
 
 from __future__ import annotations
 
@@ -8,9 +9,14 @@ from pathlib import Path
 from platewise.errors import InvalidInput
 from platewise.imageio import IMAGE_EXTENSIONS
 
-__all__ = ["STDIN", "expand_paths"]
+__all__ = ["STDIN", "expand_paths", "verifier_option"]
 
 STDIN = "-"
+
+
+def verifier_option(value: str) -> str | bool:
+    """``--verifier on|off|FILE`` as ``PlateDetector(verifier=...)`` takes it: True, False or the file."""
+    return {"on": True, "off": False}.get(value, value)
 
 
 def expand_paths(args: list[str]) -> list[str]:

@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
+    from platewise.cli._inputs import verifier_option
     from platewise.data.sources import read_scenes_csv
     from platewise.data.splits import is_holdout
     from platewise.detection.detector import PlateDetector
@@ -90,15 +91,12 @@ def run(args: argparse.Namespace) -> int:
         if not 0.0 <= args.box_blend <= 1.0:
             raise InvalidInput("--box-blend must be in [0, 1]")
         extra["box_blend"] = args.box_blend
-    verifier: str | bool | None = None
-    if args.verifier is not None:
-        verifier = {"on": True, "off": False}.get(args.verifier, args.verifier)
+    verifier = None if args.verifier is None else verifier_option(args.verifier)
     # Scores down to 0.05 for AP and --sweep (with a verifier: of the candidates of normal use).
     det = PlateDetector(
         args.model, threads=args.threads, input_size=size, score_threshold=0.05, verifier=verifier, **extra
     )
-    default_threshold = det.default_threshold
-    threshold = args.score_threshold if args.score_threshold is not None else default_threshold
+    threshold = args.score_threshold if args.score_threshold is not None else det.default_threshold
     if args.synthetic:
         return _run_synthetic(args, det, threshold)
     if not args.labels:

@@ -22,10 +22,18 @@ from platewise.imageio import as_bgr
 from platewise.runtime.onnx import load_model
 from platewise.types import BBox, Corners, Detection
 
-__all__ = ["DEFAULT_WEIGHTS", "PlateDetector", "merge_closeup"]
+__all__ = ["DEFAULT_WEIGHTS", "PlateDetector", "merge_closeup", "resolve_verifier"]
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "detector.onnx"
 MIN_SIDE = 2
+
+
+def resolve_verifier(path: str | Path | None, verifier: str | Path | bool | None) -> str | Path | bool:
+    """The verifier a detector of ``path`` (None = shipped) gets for ``verifier=``: None means the shipped one
+    (True) with the shipped detector when its file is there, else none (False); other values are kept."""
+    if verifier is None:
+        return path is None and DEFAULT_VERIFIER.is_file()
+    return verifier
 
 
 class PlateDetector:
@@ -102,8 +110,7 @@ class PlateDetector:
             raise InvalidInput(f"input_size {size}: expected (h, w), positive multiples of {max(self.strides)}")
         self.input_size: tuple[int, int] = (size[0], size[1])
         self.verifier: PlateVerifier | None = None
-        if verifier is None:
-            verifier = path is None and DEFAULT_VERIFIER.is_file()
+        verifier = resolve_verifier(path, verifier)
         if verifier is not False:
             self.verifier = PlateVerifier(None if verifier is True else verifier, threads=threads)
         default_threshold = meta["score_threshold"] if self.verifier is None else self.verifier.score_threshold

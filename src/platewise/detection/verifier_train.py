@@ -29,7 +29,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import sys
@@ -44,6 +43,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from platewise.data.splits import hash_fraction
+from platewise.detection.evaluate import box_iou_matrix
 from platewise.detection.verifier import verifier_crops
 
 __all__ = ["VerifierNet", "collect_candidates", "fit_combination", "main"]
@@ -80,16 +81,8 @@ class VerifierNet(nn.Module):
 
 
 def _is_calibration(key: str, fraction: float = 0.25) -> bool:
-    h = int.from_bytes(hashlib.sha1(("verifier" + key).encode("utf-8")).digest()[:8], "big")
-    return (h / 2**64) < fraction
-
-
-def _iou(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    from platewise.detection.evaluate import box_iou_matrix
-
-    if not len(a) or not len(b):
-        return np.zeros((len(a), len(b)), np.float32)
-    return np.asarray(box_iou_matrix(a, b), np.float32)
+    # a plain hash: is_holdout would keep every key under a train/ folder on the training side
+    return hash_fraction(key, "verifier") < fraction
 
 
 def _jitter_box(box: npt.NDArray[np.float32], rng: np.random.Generator) -> npt.NDArray[np.float32]:
@@ -112,8 +105,7 @@ def collect_candidates(
     """The candidate crops and their labels (see the module docstring, step 1). Arrays: ``crops`` (N,h,w,3)
     uint8, ``iou`` (N,) best IoU with a labelled plate (1 for the jittered labelled boxes), ``score`` (N,)
     detector score (-1 for the jittered labelled boxes), ``kind`` (real candidate / labelled box /
-    synthetic), ``calib`` (N,) bool, ``image`` (N,) image index, and per calibration image
-    ``calib_plates`` (labelled plates in it)."""
+    synthetic), ``calib`` (N,) bool, ``image`` (N,) image index."""
     from platewise.data.synthetic.backgrounds import real_scene_backgrounds
     from platewise.data.synthetic.scenes import SceneSynthesizer
     from platewise.detection.dataset import HOLDOUT_SCENE_SIZES, load_records
@@ -132,11 +124,10 @@ def collect_candidates(
     rng = np.random.default_rng(seed)
     crops: list[npt.NDArray[np.uint8]] = []
     cols: dict[str, list[Any]] = {"iou": [], "score": [], "kind": [], "calib": [], "image": []}
-    calib_plates: dict[int, int] = {}
 
     def add(img: npt.NDArray[np.uint8], gt: npt.NDArray[np.float32], idx: int, kind: int, calib: bool) -> None:
         raw = det.detect_raw([img])[0]
-        iou = _iou(raw.boxes, gt).max(1) if len(gt) else np.zeros(len(raw.boxes), np.float32)
+        iou = box_iou_matrix(raw.boxes, gt).max(1) if len(gt) else np.zeros(len(raw.boxes))
         boxes = raw.boxes
         extra = np.array([_jitter_box(b, rng) for b in gt], np.float32).reshape(-1, 4)
         all_boxes = np.concatenate([boxes, extra])
@@ -149,8 +140,6 @@ def collect_candidates(
         cols["kind"] += [kind] * n + [KIND_GT if kind == KIND_REAL else kind] * m
         cols["calib"] += [calib] * (n + m)
         cols["image"] += [idx] * (n + m)
-        if calib:
-            calib_plates[idx] = len(gt)
 
     t0 = time.monotonic()
     records = load_records(data_root, REAL_FOLDERS, holdout=False)
@@ -174,8 +163,6 @@ def collect_candidates(
     log(f"candidates: {sum(len(c) for c in crops)} crops in {time.monotonic() - t0:.0f}s")
     out = {k: np.asarray(v) for k, v in cols.items()}
     out["crops"] = np.concatenate(crops)
-    out["calib_images"] = np.array(sorted(calib_plates), np.int64)
-    out["calib_plates"] = np.array([calib_plates[k] for k in sorted(calib_plates)], np.int64)
     return out
 
 
@@ -325,8 +312,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from platewise.data.sources import default_data_root
 
+    root = Path(args.data_root) if args.data_root else default_data_root()
     if args.recalibrate:
-        return _recalibrate(args)
+        return _recalibrate(args, root)
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     out = Path(args.out)
@@ -343,7 +331,6 @@ def main(argv: list[str] | None = None) -> int:
         data = dict(np.load(cache))
         log(f"candidates from {cache}")
     else:
-        root = Path(args.data_root) if args.data_root else default_data_root()
         data = collect_candidates(
             args.detector, root, args.synthetic, args.seed, args.threads, log, refined_boxes=args.refined_boxes
         )
@@ -390,12 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     cal = np.flatnonzero(calib & (data["kind"] == KIND_REAL))
     p_cal = _probs(net, crops[cal])
     weights = fit_combination(data["score"][cal].astype(np.float32), p_cal, label[cal])
-    export(net, out / "verifier.onnx", weights, 0.1, 0.5)
-    root = Path(args.data_root) if args.data_root else default_data_root()
-    cal_res = calibrate_threshold(
-        args.detector, out / "verifier.onnx", root, args.threads, _floats(args.candidate_thresholds)
-    )
-    export(net, out / "verifier.onnx", weights, cal_res["candidate_threshold"], cal_res["score_threshold"])
+    cal_res = _calibrate_and_export(net, weights, out / "verifier.onnx", root, args)
     summary = {
         "steps": step,
         "minutes": round((time.monotonic() - t0) / 60, 1),
@@ -421,8 +403,18 @@ def _floats(text: str) -> tuple[float, ...]:
     return out
 
 
-def _recalibrate(args: argparse.Namespace) -> int:
-    from platewise.data.sources import default_data_root
+def _calibrate_and_export(
+    net: VerifierNet, weights: tuple[float, float, float], path: Path, root: Path, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Step 4's threshold sweeps with ``net`` and ``weights`` (exported to ``path`` first, to be swept), then
+    ``path`` written again with the chosen thresholds; returns :func:`calibrate_threshold`'s result."""
+    export(net, path, weights, 0.1, 0.5)
+    cal_res = calibrate_threshold(args.detector, path, root, args.threads, _floats(args.candidate_thresholds))
+    export(net, path, weights, cal_res["candidate_threshold"], cal_res["score_threshold"])
+    return cal_res
+
+
+def _recalibrate(args: argparse.Namespace, root: Path) -> int:
     from platewise.runtime.onnx import OnnxModel
 
     out = Path(args.out)
@@ -431,11 +423,7 @@ def _recalibrate(args: argparse.Namespace) -> int:
     net.load_state_dict(ck["state_dict"])
     meta = OnnxModel(out / "verifier.onnx", threads=1).metadata
     weights = (float(meta["combine"][0]), float(meta["combine"][1]), float(meta["combine"][2]))
-    root = Path(args.data_root) if args.data_root else default_data_root()
-    cal_res = calibrate_threshold(
-        args.detector, out / "verifier.onnx", root, args.threads, _floats(args.candidate_thresholds)
-    )
-    export(net, out / "verifier.onnx", weights, cal_res["candidate_threshold"], cal_res["score_threshold"])
+    cal_res = _calibrate_and_export(net, weights, out / "verifier.onnx", root, args)
     (out / "recalibrated.json").write_text(json.dumps(cal_res, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(cal_res))
     return 0

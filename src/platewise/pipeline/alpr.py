@@ -169,23 +169,19 @@ class ALPR:
         if not 0.0 <= box_blend <= 1.0:
             raise ValueError(f"box_blend must be in [0, 1], got {box_blend}")
         if detector is None:
-            from platewise.detection.detector import PlateDetector
+            from platewise.detection.detector import PlateDetector, resolve_verifier
 
-            # the pipeline refines corners (reading the plate both ways) and blends boxes itself (below)
-            from platewise.detection.verifier import DEFAULT_VERIFIER
-
-            verified = (
-                detector_path is None and DEFAULT_VERIFIER.is_file()
-                if detector_verifier is None
-                else detector_verifier is not False
-            )
+            verifier = resolve_verifier(detector_path, detector_verifier)
             if detector_threshold is None:
-                detector_threshold = DEFAULT_DETECTOR_THRESHOLD if verified else DETECTOR_THRESHOLD_WITHOUT_VERIFIER
+                detector_threshold = (
+                    DETECTOR_THRESHOLD_WITHOUT_VERIFIER if verifier is False else DEFAULT_DETECTOR_THRESHOLD
+                )
+            # the pipeline refines corners (reading the plate both ways) and blends boxes itself (below)
             detector = PlateDetector(
                 path=detector_path,
                 threads=threads,
                 score_threshold=detector_threshold,
-                verifier=verified if detector_verifier is None else detector_verifier,
+                verifier=verifier,
                 corner_refine=False,
                 box_blend=0.0,
             )

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from platewise.errors import InvalidInput, ModelNotFound
 
-__all__ = ["METADATA_KEY", "OnnxModel", "default_threads"]
+__all__ = ["METADATA_KEY", "OnnxModel", "default_threads", "load_model"]
 
 METADATA_KEY = "platewise"
 
