@@ -3,7 +3,8 @@
 #
 # Usage: benchmarks/accuracy.sh [ocr] [detect] [corners] [e2e]        (no argument: all four)
 # Environment: READER=file.onnx DETECTOR=file.onnx (default: the shipped weights), VERIFIER=on|off|file.onnx
-# (the detector's plate verifier; default: the shipped one with the shipped detector), TAG=name (suffix of the
+# (the detector's plate verifier; default: the shipped one with the shipped detector), CORNER_NET=on|off|file.onnx
+# (the detector's corner network; same default), TAG=name (suffix of the
 # result files, e.g. TAG=int8), DATA=../shared/data, PLATEWISE_THREADS (ONNX Runtime threads).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,7 @@ parts=("$@")
 reader=(); [ -n "${READER:-}" ] && reader=(--model "$READER")
 detector=(); [ -n "${DETECTOR:-}" ] && detector=(--model "$DETECTOR")
 [ -n "${VERIFIER:-}" ] && detector+=(--verifier "$VERIFIER")
+[ -n "${CORNER_NET:-}" ] && detector+=(--corner-net "$CORNER_NET")
 mkdir -p "$OUT"
 # show FILE KEY [KEY ...]: the value of KEY in a result file, or a dict of the KEYs
 show() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); k=sys.argv[2:]; print(d[k[0]] if len(k) == 1 else {x: d[x] for x in k})" "$@"; }
@@ -38,6 +40,7 @@ for part in "${parts[@]}"; do
       done ;;
     e2e)
       e2e=(); [ -n "${READER:-}" ] && e2e+=(--reader "$READER"); [ -n "${DETECTOR:-}" ] && e2e+=(--detector "$DETECTOR")
+      [ -n "${VERIFIER:-}" ] && e2e+=(--verifier "$VERIFIER"); [ -n "${CORNER_NET:-}" ] && e2e+=(--corner-net "$CORNER_NET")
       $PW eval e2e --labels "$DATA/openalpr-dev/labels.csv" --split holdout --json "${e2e[@]}" > "$OUT/e2e_eval_openalpr-dev_holdout$SUFFIX.json"
       echo "e2e: $(show "$OUT/e2e_eval_openalpr-dev_holdout$SUFFIX.json" overall regions)" ;;
     *) echo "unknown part $part (ocr, detect, corners, e2e)" >&2; exit 2 ;;

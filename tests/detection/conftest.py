@@ -41,3 +41,39 @@ def _one_torch_thread() -> None:
     except ImportError:
         return
     torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def tiny_data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data root of three scene folders of synthetic scenes (training side and the verifier's calibration part
+    both present, no hold-out images) and one negative; built once per session."""
+    pytest.importorskip("torch")
+    import cv2
+    import numpy as np
+
+    from platewise.data.splits import is_holdout
+    from platewise.data.synthetic.scenes import SceneSynthesizer
+    from platewise.detection.verifier_train import _is_calibration
+
+    root = tmp_path_factory.mktemp("data")
+    rng = np.random.default_rng(0)
+    synth = SceneSynthesizer([rng.integers(0, 255, (360, 640, 3), dtype=np.uint8)], seed=0)
+    for folder in ("openlpr-scenes", "ro-dashcam", "openalpr-dev"):
+        (root / folder).mkdir(parents=True)
+        rows, calib, train = ["image,region,x,y,w,h,plate"], 0, 0
+        for i in range(40):
+            key = f"{folder}/s{i}.png"
+            if is_holdout(key) or (calib >= 2 and _is_calibration(key)) or (train >= 3 and not _is_calibration(key)):
+                continue
+            calib += _is_calibration(key)
+            train += not _is_calibration(key)
+            sc = synth.sample(320, 192)
+            cv2.imwrite(str(root / key), sc.image)
+            for p in sc.plates:
+                b = p.box
+                rows.append(f"s{i}.png,eu,{b.x1:.0f},{b.y1:.0f},{b.width:.0f},{b.height:.0f},")
+        (root / folder / "labels.csv").write_text("\n".join(rows) + "\n")
+    (root / "negatives").mkdir()
+    cv2.imwrite(str(root / "negatives" / "n0.png"), rng.integers(0, 255, (192, 320, 3), dtype=np.uint8))
+    (root / "negatives" / "labels.csv").write_text("image\nn0.png\n")
+    return root

@@ -134,42 +134,13 @@ def test_shipped_detector_uses_the_shipped_verifier_unless_told_not_to() -> None
     assert PlateDetector(threads=1, verifier=False).verifier is None
 
 
-def _tiny_data_root(root: Path) -> None:
-    """Three scene folders of synthetic scenes (training side and calibration part both present) + negatives."""
-    from platewise.data.splits import is_holdout
-    from platewise.data.synthetic.scenes import SceneSynthesizer
-    from platewise.detection.verifier_train import _is_calibration
-
-    rng = np.random.default_rng(0)
-    synth = SceneSynthesizer([rng.integers(0, 255, (360, 640, 3), dtype=np.uint8)], seed=0)
-    for folder in ("openlpr-scenes", "ro-dashcam", "openalpr-dev"):
-        (root / folder).mkdir(parents=True)
-        rows, calib, train = ["image,region,x,y,w,h,plate"], 0, 0
-        for i in range(40):
-            key = f"{folder}/s{i}.png"
-            if is_holdout(key) or (calib >= 2 and _is_calibration(key)) or (train >= 3 and not _is_calibration(key)):
-                continue
-            calib += _is_calibration(key)
-            train += not _is_calibration(key)
-            sc = synth.sample(320, 192)
-            cv2.imwrite(str(root / key), sc.image)
-            for p in sc.plates:
-                b = p.box
-                rows.append(f"s{i}.png,eu,{b.x1:.0f},{b.y1:.0f},{b.width:.0f},{b.height:.0f},")
-        (root / folder / "labels.csv").write_text("\n".join(rows) + "\n")
-    (root / "negatives").mkdir()
-    cv2.imwrite(str(root / "negatives" / "n0.png"), rng.integers(0, 255, (192, 320, 3), dtype=np.uint8))
-    (root / "negatives" / "labels.csv").write_text("image\nn0.png\n")
-
-
-def test_verifier_training_command_writes_a_calibrated_verifier(tmp_path: Path) -> None:
+def test_verifier_training_command_writes_a_calibrated_verifier(tmp_path: Path, tiny_data_root: Path) -> None:
     pytest.importorskip("torch")
     import json
 
     from platewise.detection.verifier_train import main
 
-    root = tmp_path / "data"
-    _tiny_data_root(root)
+    root = tiny_data_root
     out = tmp_path / "run"
     args = ["--out", str(out), "--data-root", str(root), "--synthetic", "2", "--steps", "3", "--batch", "8"]
     assert main([*args, "--candidate-thresholds", "0.05,0.3"]) == 0

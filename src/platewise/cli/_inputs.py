@@ -15,7 +15,8 @@ STDIN = "-"
 
 
 def verifier_option(value: str) -> str | bool:
-    """``--verifier on|off|FILE`` as ``PlateDetector(verifier=...)`` takes it: True, False or the file."""
+    """``--verifier on|off|FILE`` (or ``--corner-net``) as ``PlateDetector(verifier=...)`` takes it: True,
+    False or the file."""
     return {"on": True, "off": False}.get(value, value)
 
 

@@ -54,6 +54,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="plate verifier: on (the shipped one), off, or an ONNX file (default: the shipped one with the "
         "shipped detector, none with --model)",
     )
+    parser.add_argument(
+        "--corner-net",
+        help="corner network: on (the shipped one), off, or an ONNX file (default: the shipped one with the "
+        "shipped detector, none with --model)",
+    )
     parser.add_argument("--threads", type=int, help="ONNX Runtime threads")
     parser.add_argument("--limit", type=int, default=0, help="evaluate at most this many images")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -92,9 +97,16 @@ def run(args: argparse.Namespace) -> int:
             raise InvalidInput("--box-blend must be in [0, 1]")
         extra["box_blend"] = args.box_blend
     verifier = None if args.verifier is None else verifier_option(args.verifier)
+    corner_net = None if args.corner_net is None else verifier_option(args.corner_net)
     # Scores down to 0.05 for AP and --sweep (with a verifier: of the candidates of normal use).
     det = PlateDetector(
-        args.model, threads=args.threads, input_size=size, score_threshold=0.05, verifier=verifier, **extra
+        args.model,
+        threads=args.threads,
+        input_size=size,
+        score_threshold=0.05,
+        verifier=verifier,
+        corner_net=corner_net,
+        **extra,
     )
     threshold = args.score_threshold if args.score_threshold is not None else det.default_threshold
     if args.synthetic:
@@ -126,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
         "labels": str(args.labels),
         "model": str(det.model.path),
         "verifier": str(det.verifier.model.path) if det.verifier is not None else None,
+        "corner_net": str(det.corner_net.model.path) if det.corner_net is not None else None,
         "input_size": list(det.input_size),
         "score_threshold": threshold,
         "ms_per_image": round(1000 * elapsed / len(samples), 2),
@@ -178,6 +191,7 @@ def _run_synthetic(args: argparse.Namespace, det: object, threshold: float) -> i
         "labels": f"synthetic:{args.synth_source}:{args.synthetic}:seed{args.seed}",
         "model": str(det.model.path),  # type: ignore[attr-defined]
         "verifier": str(det.verifier.model.path) if det.verifier is not None else None,  # type: ignore[attr-defined]
+        "corner_net": str(det.corner_net.model.path) if det.corner_net is not None else None,  # type: ignore[attr-defined]
         "input_size": list(det.input_size),  # type: ignore[attr-defined]
         "score_threshold": threshold,
         "ms_per_image": round(1000 * elapsed / max(1, args.synthetic), 2),

@@ -62,6 +62,12 @@ def configure(p: argparse.ArgumentParser) -> None:
         "detector)",
     )
     p.add_argument(
+        "--corner-net",
+        default=None,
+        help="the detector's corner network: on, off or an ONNX file (default: the shipped one with the shipped "
+        "detector)",
+    )
+    p.add_argument(
         "--box-blend",
         type=float,
         default=None,
@@ -107,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         **({} if args.box_blend is None else {"box_blend": args.box_blend}),
         **({} if args.detector_threshold is None else {"detector_threshold": args.detector_threshold}),
         **({} if args.verifier is None else {"detector_verifier": verifier_option(args.verifier)}),
+        **({} if args.corner_net is None else {"detector_corner_net": verifier_option(args.corner_net)}),
     )
     res = evaluate_e2e(alpr, samples, load_image, region_from_labels=args.region == "labels")
     for e in res["errors"]:

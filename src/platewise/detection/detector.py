@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from platewise.detection.corner_net import DEFAULT_CORNER_NET, CornerNet
 from platewise.detection.decode import RawDetections, decode_batch, nms
 from platewise.detection.evaluate import box_intersection_matrix
 from platewise.detection.preprocess import Letterbox, fitted_size, letterbox, to_input_tensor
@@ -22,7 +23,7 @@ from platewise.imageio import as_bgr
 from platewise.runtime.onnx import load_model
 from platewise.types import BBox, Corners, Detection
 
-__all__ = ["DEFAULT_WEIGHTS", "PlateDetector", "merge_closeup", "resolve_verifier"]
+__all__ = ["DEFAULT_WEIGHTS", "PlateDetector", "merge_closeup", "resolve_corner_net", "resolve_verifier"]
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "detector.onnx"
 MIN_SIDE = 2
@@ -34,6 +35,14 @@ def resolve_verifier(path: str | Path | None, verifier: str | Path | bool | None
     if verifier is None:
         return path is None and DEFAULT_VERIFIER.is_file()
     return verifier
+
+
+def resolve_corner_net(path: str | Path | None, corner_net: str | Path | bool | None) -> str | Path | bool:
+    """As :func:`resolve_verifier`, for ``corner_net=``: None means the shipped corner network with the shipped
+    detector when its file is there."""
+    if corner_net is None:
+        return path is None and DEFAULT_CORNER_NET.is_file()
+    return corner_net
 
 
 class PlateDetector:
@@ -72,11 +81,16 @@ class PlateDetector:
             apply to the detections it keeps.
         candidate_threshold: with a verifier, the network's score down to which candidates are rescored
             (None = the verifier's metadata).
+        corner_net: the corner network that looks again at each kept detection's corners
+            (:mod:`platewise.detection.corner_net`): a path to its ONNX file, True for the shipped one, False for
+            none, None (default) for the shipped one with the shipped detector when the file is there. Its
+            corners replace the network's; ``corner_refine`` then snaps them to the plate's edges.
 
     Attributes:
         default_threshold: the threshold used when ``score_threshold`` is None: the verifier's, or without one
             the network's metadata's.
         verifier: the :class:`~platewise.detection.verifier.PlateVerifier` in use, or None.
+        corner_net: the :class:`~platewise.detection.corner_net.CornerNet` in use, or None.
     """
 
     def __init__(
@@ -95,6 +109,7 @@ class PlateDetector:
         box_blend: float = 0.5,
         verifier: str | Path | bool | None = None,
         candidate_threshold: float | None = None,
+        corner_net: str | Path | bool | None = None,
     ) -> None:
         self.model = load_model(
             DEFAULT_WEIGHTS if path is None else path, kind="detector", name="detector", threads=threads
@@ -113,6 +128,10 @@ class PlateDetector:
         verifier = resolve_verifier(path, verifier)
         if verifier is not False:
             self.verifier = PlateVerifier(None if verifier is True else verifier, threads=threads)
+        self.corner_net: CornerNet | None = None
+        corner_net = resolve_corner_net(path, corner_net)
+        if corner_net is not False:
+            self.corner_net = CornerNet(None if corner_net is True else corner_net, threads=threads)
         default_threshold = meta["score_threshold"] if self.verifier is None else self.verifier.score_threshold
         self.score_threshold = float(default_threshold if score_threshold is None else score_threshold)
         self.nms_threshold = float(meta["nms_threshold"] if nms_threshold is None else nms_threshold)
@@ -164,6 +183,11 @@ class PlateDetector:
                 ]
             if self.verifier is not None:  # before refinement: that costs ~1 ms per candidate
                 found = [self._verify(im, f) for im, f in zip(chunk, found, strict=True)]
+            if self.corner_net is not None:
+                found = [
+                    RawDetections(f.boxes, self.corner_net.predict(im, f.boxes), f.scores) if len(f.scores) else f
+                    for f, im in zip(found, chunk, strict=True)
+                ]
             if self.corner_refine:
                 found = [
                     RawDetections(f.boxes, refine_corners(im, f.corners), f.scores) if len(f.scores) else f

@@ -101,15 +101,20 @@ def collect_candidates(
     threads: int,
     log: Any = print,
     refined_boxes: bool = False,
+    size: tuple[int, int] = SIZE,
+    distractor_prob: float = 0.0,
 ) -> dict[str, npt.NDArray[Any]]:
     """The candidate crops and their labels (see the module docstring, step 1). Arrays: ``crops`` (N,h,w,3)
     uint8, ``iou`` (N,) best IoU with a labelled plate (1 for the jittered labelled boxes), ``score`` (N,)
     detector score (-1 for the jittered labelled boxes), ``kind`` (real candidate / labelled box /
-    synthetic), ``calib`` (N,) bool, ``image`` (N,) image index."""
+    synthetic), ``calib`` (N,) bool, ``image`` (N,) image index. Crops are ``size`` (h, w); a synthetic
+    scene gets 1-3 lines of unlabelled text (:func:`~platewise.detection.synth.paste_distractors`) with
+    probability ``distractor_prob``."""
     from platewise.data.synthetic.backgrounds import real_scene_backgrounds
     from platewise.data.synthetic.scenes import SceneSynthesizer
     from platewise.detection.dataset import HOLDOUT_SCENE_SIZES, load_records
     from platewise.detection.detector import PlateDetector
+    from platewise.detection.synth import paste_distractors
     from platewise.imageio import load_image
 
     # The boxes the verifier sees at inference: the network's (it runs before corner refinement and blending).
@@ -133,7 +138,7 @@ def collect_candidates(
         all_boxes = np.concatenate([boxes, extra])
         if not len(all_boxes):
             return
-        crops.append(verifier_crops(img, all_boxes, SIZE, *PAD))
+        crops.append(verifier_crops(img, all_boxes, size, *PAD))
         n, m = len(boxes), len(extra)
         cols["iou"] += [*iou.tolist(), *[1.0] * m]
         cols["score"] += [*raw.scores.tolist(), *[-1.0] * m]
@@ -159,7 +164,10 @@ def collect_candidates(
         w, h = HOLDOUT_SCENE_SIZES[j % len(HOLDOUT_SCENE_SIZES)]
         sc = synth.sample(w, h)
         gt = np.array([p.box.as_list() for p in sc.plates], np.float32).reshape(-1, 4)
-        add(sc.image, gt, len(records) + j, KIND_SYNTH, False)
+        img = sc.image
+        if distractor_prob > 0 and rng.random() < distractor_prob:
+            img = paste_distractors(rng, img, int(rng.integers(1, 4)), avoid=gt)
+        add(img, gt, len(records) + j, KIND_SYNTH, False)
     log(f"candidates: {sum(len(c) for c in crops)} crops in {time.monotonic() - t0:.0f}s")
     out = {k: np.asarray(v) for k, v in cols.items()}
     out["crops"] = np.concatenate(crops)
@@ -297,6 +305,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--size", default="32x96", help="crop size HxW (default 32x96)")
+    ap.add_argument("--widths", default="16,32,48,64", help="the CNN's stage widths (default 16,32,48,64)")
+    ap.add_argument(
+        "--distractor-prob",
+        type=float,
+        default=0.0,
+        help="share of the synthetic scenes that get unlabelled text (watermarks, words, numbers) drawn in",
+    )
     ap.add_argument(
         "--refined-boxes",
         action="store_true",
@@ -313,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     from platewise.data.sources import default_data_root
 
     root = Path(args.data_root) if args.data_root else default_data_root()
+    size = _size(args.size)
+    widths = tuple(int(v) for v in _floats(args.widths, "--widths", upper=None))
     if args.recalibrate:
         return _recalibrate(args, root)
     torch.manual_seed(args.seed)
@@ -332,10 +350,21 @@ def main(argv: list[str] | None = None) -> int:
         log(f"candidates from {cache}")
     else:
         data = collect_candidates(
-            args.detector, root, args.synthetic, args.seed, args.threads, log, refined_boxes=args.refined_boxes
+            args.detector,
+            root,
+            args.synthetic,
+            args.seed,
+            args.threads,
+            log,
+            refined_boxes=args.refined_boxes,
+            size=size,
+            distractor_prob=args.distractor_prob,
         )
         np.savez(cache, **data)
     crops, iou, calib = data["crops"], data["iou"], data["calib"].astype(bool)
+    if crops.shape[1:3] != size:
+        have = f"{crops.shape[1]}x{crops.shape[2]}"
+        raise SystemExit(f"{cache} holds {have} crops, not --size {args.size}: give a new --out")
     label = (iou >= 0.5).astype(np.int64)
     train_idx = np.flatnonzero(~calib)
     pos = train_idx[iou[train_idx] >= 0.5]
@@ -347,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         hard = neg
     log(f"train: {len(pos)} plates, {len(neg)} not ({len(hard)} hard); calibration: {int(calib.sum())} crops")
 
-    net = VerifierNet()
+    net = VerifierNet(widths)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.01)
     rng = np.random.default_rng(args.seed)
     total = args.steps
@@ -372,12 +401,15 @@ def main(argv: list[str] | None = None) -> int:
         if step % 100 == 0:
             log(f"step {step}/{total} loss {loss.item():.4f} lr {lr:.2e}", step=step, loss=loss.item())
 
-    torch.save({"state_dict": net.state_dict(), "widths": list(net.widths), "steps": step}, out / "verifier.pt")
+    torch.save(
+        {"state_dict": net.state_dict(), "widths": list(net.widths), "size": list(size), "steps": step},
+        out / "verifier.pt",
+    )
     # Calibration on the held-back real candidates (the jittered labelled boxes have no detector score).
     cal = np.flatnonzero(calib & (data["kind"] == KIND_REAL))
     p_cal = _probs(net, crops[cal])
     weights = fit_combination(data["score"][cal].astype(np.float32), p_cal, label[cal])
-    cal_res = _calibrate_and_export(net, weights, out / "verifier.onnx", root, args)
+    cal_res = _calibrate_and_export(net, weights, out / "verifier.onnx", root, args, size)
     summary = {
         "steps": step,
         "minutes": round((time.monotonic() - t0) / 60, 1),
@@ -393,24 +425,40 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _floats(text: str) -> tuple[float, ...]:
+def _floats(text: str, flag: str = "--candidate-thresholds", upper: float | None = 1.0) -> tuple[float, ...]:
     try:
         out = tuple(float(v) for v in text.split(",") if v.strip())
     except ValueError:
-        raise SystemExit(f"--candidate-thresholds {text!r}: expected numbers separated by commas") from None
-    if not out or not all(0.0 <= v <= 1.0 for v in out):
-        raise SystemExit(f"--candidate-thresholds {text!r}: give one or more values in [0, 1]")
+        raise SystemExit(f"{flag} {text!r}: expected numbers separated by commas") from None
+    if not out or not all(v > 0.0 if upper is None else 0.0 <= v <= upper for v in out):
+        rng = "positive" if upper is None else f"in [0, {upper:g}]"
+        raise SystemExit(f"{flag} {text!r}: give one or more values, {rng}")
     return out
 
 
+def _size(text: str) -> tuple[int, int]:
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise SystemExit(f"--size {text!r}: expected HxW, e.g. 32x96") from None
+    if h < 16 or w < 16:
+        raise SystemExit(f"--size {text!r}: both sides must be at least 16 pixels (four stride-2 stages)")
+    return h, w
+
+
 def _calibrate_and_export(
-    net: VerifierNet, weights: tuple[float, float, float], path: Path, root: Path, args: argparse.Namespace
+    net: VerifierNet,
+    weights: tuple[float, float, float],
+    path: Path,
+    root: Path,
+    args: argparse.Namespace,
+    size: tuple[int, int],
 ) -> dict[str, Any]:
     """Step 4's threshold sweeps with ``net`` and ``weights`` (exported to ``path`` first, to be swept), then
     ``path`` written again with the chosen thresholds; returns :func:`calibrate_threshold`'s result."""
-    export(net, path, weights, 0.1, 0.5)
+    export(net, path, weights, 0.1, 0.5, size)
     cal_res = calibrate_threshold(args.detector, path, root, args.threads, _floats(args.candidate_thresholds))
-    export(net, path, weights, cal_res["candidate_threshold"], cal_res["score_threshold"])
+    export(net, path, weights, cal_res["candidate_threshold"], cal_res["score_threshold"], size)
     return cal_res
 
 
@@ -423,20 +471,28 @@ def _recalibrate(args: argparse.Namespace, root: Path) -> int:
     net.load_state_dict(ck["state_dict"])
     meta = OnnxModel(out / "verifier.onnx", threads=1).metadata
     weights = (float(meta["combine"][0]), float(meta["combine"][1]), float(meta["combine"][2]))
-    cal_res = _calibrate_and_export(net, weights, out / "verifier.onnx", root, args)
+    size = (int(ck.get("size", SIZE)[0]), int(ck.get("size", SIZE)[1]))
+    cal_res = _calibrate_and_export(net, weights, out / "verifier.onnx", root, args, size)
     (out / "recalibrated.json").write_text(json.dumps(cal_res, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(cal_res))
     return 0
 
 
-def export(net: VerifierNet, path: Path, weights: tuple[float, float, float], candidate: float, thr: float) -> None:
+def export(
+    net: VerifierNet,
+    path: Path,
+    weights: tuple[float, float, float],
+    candidate: float,
+    thr: float,
+    size: tuple[int, int] = SIZE,
+) -> None:
     """ONNX with the metadata :class:`~platewise.detection.verifier.PlateVerifier` reads."""
     import warnings
 
     import onnx
 
     net.eval()
-    x = torch.zeros(1, 3, *SIZE)
+    x = torch.zeros(1, 3, *size)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
@@ -451,7 +507,7 @@ def export(net: VerifierNet, path: Path, weights: tuple[float, float, float], ca
         )
     meta = {
         "kind": "verifier",
-        "input_size": list(SIZE),
+        "input_size": list(size),
         "pad": list(PAD),
         "color": "bgr",
         "combine": list(weights),

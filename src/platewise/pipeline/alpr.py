@@ -119,6 +119,9 @@ class ALPR:
             synthetic hold-out scenes 455 of 749 plates at 0.2 with 0.02 false reads per image against 454 with
             0.05 (``benchmarks/synthetic_e2e.py --verifier on|off``). Then measured on openalpr-dev's
             hold-out: 39 of 41 plates either way, 0 false reads per image against 0.02.
+        detector_corner_net: the default detector's corner network (``PlateDetector(corner_net=...)``): None
+            (the default) for the shipped one with the shipped detector, True, False or an ONNX file. The plate
+            is straightened with its corners (and, with ``corner_refine``, with those snapped to its edges).
         box_blend: the box reported for a plate straightened with its corners is moved this share of the way
             toward the bounding box of those (refined) corners (:func:`platewise.detection.refine.blend_boxes`;
             0 = the detector's box). The crops read are not affected. A detector passed in should not blend its
@@ -151,6 +154,7 @@ class ALPR:
         reread_below: float = 0.9,
         detector_threshold: float | None = None,
         detector_verifier: str | Path | bool | None = None,
+        detector_corner_net: str | Path | bool | None = None,
     ) -> None:
         if region is not None:
             formats_for(region)  # validates, raising ValueError with the known regions
@@ -182,6 +186,7 @@ class ALPR:
                 threads=threads,
                 score_threshold=detector_threshold,
                 verifier=verifier,
+                corner_net=detector_corner_net,
                 corner_refine=False,
                 box_blend=0.0,
             )

@@ -1,0 +1,345 @@
+"""Trains the corner network (:mod:`platewise.detection.corner_net`) in one command:
+
+    python -m platewise.detection.corner_train --out runs/corners [--detector F.onnx] [--steps 8000]
+        -> runs/corners/corners.onnx (+ corners.pt, samples.npz, log.jsonl, summary.json)
+
+1. Samples. Synthetic plates with exact corners on training-side backgrounds (hold-out images are never
+   read): half the scenes from ``SceneSynthesizer`` (over the negatives and the parts of real scenes away
+   from their plates), half from the built-in renderer pasted into negatives
+   (:func:`~platewise.detection.synth.paste_plates`), the two sources of ``platewise eval detect
+   --synthetic``. The detector's network (no verifier, no refinement) runs on each scene; every detection
+   with IoU >= 0.5 with a plate's box gives a crop around the detected box, and each plate gives
+   ``--jitter`` more crops around its own box, moved and resized at random (the boxes a detector could
+   give). Targets: the plate's corners in crop coordinates.
+2. The CNN (~0.4M parameters) trains on them: the loss is the mean distance of the predicted corners to the
+   true ones divided by the plate's width, in image pixels (the ``platewise eval detect`` corner error),
+   with photometric jitter and horizontal flips (corner order swapped); AdamW, cosine learning rate over
+   ``--steps``. ``--val`` scenes drawn after the training ones (other random draws, same backgrounds) give
+   the error it reaches.
+3. Export: ONNX (float input NCHW in [0, 1], BGR -> (N, 8) corner coordinates as fractions of the crop's
+   width and height) with the metadata :class:`~platewise.detection.corner_net.CornerNet` reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import torch
+from torch import nn
+
+from platewise.detection.corner_net import corner_crops, corner_regions
+from platewise.detection.evaluate import box_iou_matrix
+
+__all__ = ["CornerRegressor", "collect_samples", "corner_loss", "main"]
+
+SIZE = (48, 144)
+PAD = (0.15, 0.3)
+
+
+class CornerRegressor(nn.Module):
+    """A plain CNN: a stem and four stride-2 stages of two 3x3 convolutions, then two linear layers on the
+    flattened last feature map (position matters here: no global pooling) -> 8 coordinates (x, y of TL, TR,
+    BR, BL as fractions of the crop). Input (N, 3, H, W) in [0, 1]; normalization is inside."""
+
+    def __init__(
+        self, size: tuple[int, int] = SIZE, widths: tuple[int, ...] = (16, 32, 64, 96), pad: tuple[float, float] = PAD
+    ) -> None:
+        super().__init__()
+
+        def block(cin: int, cout: int, stride: int) -> nn.Sequential:
+            return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU())
+
+        layers: list[nn.Module] = [block(3, widths[0], 1)]
+        cin = widths[0]
+        for w in widths:
+            layers += [block(cin, w, 2), block(w, w, 1)]
+            cin = w
+        self.features = nn.Sequential(*layers)
+        fh, fw = size[0], size[1]
+        for _ in widths:
+            fh, fw = (fh + 1) // 2, (fw + 1) // 2
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(cin * fh * fw, 256), nn.ReLU(), nn.Linear(256, 8))
+        # start at the corners of the box the crop was grown from
+        px, py = pad[0] / (1 + 2 * pad[0]), pad[1] / (1 + 2 * pad[1])
+        start = torch.tensor([px, py, 1 - px, py, 1 - px, 1 - py, px, 1 - py])
+        final = self.head[-1]
+        assert isinstance(final, nn.Linear)
+        nn.init.zeros_(final.weight)
+        with torch.no_grad():
+            final.bias.copy_(start)
+        self.widths = tuple(widths)
+        self.size = tuple(size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.head(self.features((x - 0.5) / 0.25))
+        return out
+
+
+def corner_loss(pred: torch.Tensor, target: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """Mean corner distance / plate width: ``pred`` and ``target`` (N, 8) in crop fractions, ``scale`` (N, 2)
+    the crop region's width and height divided by the plate's width."""
+    d = (pred - target).view(-1, 4, 2) * scale[:, None, :]
+    return torch.sqrt((d * d).sum(2) + 1e-8).mean()
+
+
+def _jitter(box: npt.NDArray[np.float32], rng: np.random.Generator) -> npt.NDArray[np.float32]:
+    x1, y1, x2, y2 = (float(v) for v in box)
+    w, h = x2 - x1, y2 - y1
+    dx = rng.normal(0, 0.06, 2) * w
+    dy = rng.normal(0, 0.12, 2) * h
+    return np.array([x1 + dx[0], y1 + dy[0], x2 + dx[1], y2 + dy[1]], np.float32)
+
+
+def collect_samples(
+    detector_path: str | None,
+    data_root: Path,
+    n_scenes: int,
+    seed: int,
+    threads: int,
+    jitter: int = 2,
+    log: Any = print,
+) -> dict[str, npt.NDArray[Any]]:
+    """Step 1 of the module docstring: ``crops`` (N,h,w,3) uint8, ``target`` (N,8) float32 corner fractions,
+    ``scale`` (N,2) float32 region width and height over plate width, ``source`` (N,) 0 scenes / 1 built-in."""
+    from platewise.data.synthetic.backgrounds import real_scene_backgrounds
+    from platewise.data.synthetic.scenes import SceneSynthesizer
+    from platewise.detection.dataset import HOLDOUT_SCENE_SIZES, load_records
+    from platewise.detection.detector import PlateDetector
+    from platewise.detection.synth import paste_plates
+
+    det = PlateDetector(
+        detector_path, threads=threads, score_threshold=0.2, verifier=False, corner_refine=False, box_blend=0.0
+    )
+    rng = np.random.default_rng(seed)
+    negatives = load_records(data_root, ("negatives",), holdout=False)
+    if not negatives:
+        raise SystemExit(f"no training-side negatives under {data_root}/negatives")
+    backgrounds: list[Any] = [str(r.source) for r in negatives]
+    backgrounds += real_scene_backgrounds(data_root)
+    synth = SceneSynthesizer(backgrounds, seed=seed)
+    cols: dict[str, list[Any]] = {"crops": [], "target": [], "scale": [], "source": []}
+    t0 = time.monotonic()
+    for j in range(n_scenes):
+        if j % 2 == 0:
+            w, h = HOLDOUT_SCENE_SIZES[(j // 2) % len(HOLDOUT_SCENE_SIZES)]
+            sc = synth.sample(w, h)
+            img = sc.image
+            quads = np.array([p.corners for p in sc.plates], np.float32).reshape(-1, 4, 2)
+        else:
+            bg = negatives[int(rng.integers(len(negatives)))].image()
+            img, quads = paste_plates(rng, bg, int(rng.integers(1, 4)))
+        if not len(quads):
+            continue
+        gt = np.concatenate([quads.min(1), quads.max(1)], 1)
+        raw = det.detect_raw([img])[0]
+        boxes, which = [], []
+        if len(raw.boxes):
+            iou = box_iou_matrix(raw.boxes, gt)
+            for k in range(len(raw.boxes)):
+                g = int(iou[k].argmax())
+                if iou[k, g] >= 0.5:
+                    boxes.append(raw.boxes[k])
+                    which.append(g)
+        for g in range(len(gt)):
+            for _ in range(jitter):
+                boxes.append(_jitter(gt[g], rng))
+                which.append(g)
+        b = np.asarray(boxes, np.float32).reshape(-1, 4)
+        regions = corner_regions(b, *PAD)
+        cols["crops"].append(corner_crops(img, regions, SIZE))
+        r = regions.astype(np.float32)
+        q = quads[which]
+        rw, rh = r[:, 2] - r[:, 0], r[:, 3] - r[:, 1]
+        cols["target"].append(((q - r[:, None, :2]) / np.stack([rw, rh], 1)[:, None, :]).reshape(-1, 8))
+        pw = (np.linalg.norm(q[:, 1] - q[:, 0], axis=1) + np.linalg.norm(q[:, 2] - q[:, 3], axis=1)) / 2
+        cols["scale"].append(np.stack([rw, rh], 1) / np.maximum(pw, 1.0)[:, None])
+        cols["source"].append(np.full(len(b), j % 2, np.int8))
+        if j % 500 == 0:
+            n = sum(len(c) for c in cols["crops"])
+            log(f"scene {j}/{n_scenes} {time.monotonic() - t0:.0f}s {n} crops")
+    return {
+        k: np.concatenate(v).astype(np.float32 if k in ("target", "scale") else v[0].dtype) for k, v in cols.items()
+    }
+
+
+def _augment(x: npt.NDArray[np.uint8], rng: np.random.Generator) -> npt.NDArray[np.float32]:
+    """Photometric jitter (gain, bias, tint, greyscale, blur, noise); -> float [0, 1]."""
+    out = x.astype(np.float32) / 255.0
+    n = len(out)
+    grey = rng.random(n) < 0.15
+    out[grey] = out[grey].mean(3, keepdims=True)
+    for i in np.flatnonzero(rng.random(n) < 0.25):
+        k = int(rng.choice([3, 5]))
+        out[i] = cv2.GaussianBlur(out[i], (k, k), 0)
+    out = out * rng.uniform(0.5, 1.5, (n, 1, 1, 1)) * rng.uniform(0.9, 1.1, (n, 1, 1, 3))
+    out += rng.uniform(-0.2, 0.2, (n, 1, 1, 1))
+    noisy = rng.random(n) < 0.3
+    out[noisy] += rng.normal(0, 0.03, out[noisy].shape)
+    return np.clip(out, 0, 1).astype(np.float32)
+
+
+_FLIP = [2, 3, 0, 1, 6, 7, 4, 5]  # TL<->TR, BR<->BL (x, y pairs)
+
+
+def _flip(x: npt.NDArray[np.float32], t: npt.NDArray[np.float32], mask: npt.NDArray[np.bool_]) -> None:
+    x[mask] = x[mask][:, :, ::-1]
+    tf = t[mask][:, _FLIP]
+    tf[:, 0::2] = 1.0 - tf[:, 0::2]
+    t[mask] = tf
+
+
+def evaluate(net: CornerRegressor, data: dict[str, npt.NDArray[Any]], batch: int = 256) -> dict[str, float]:
+    """Mean corner error / plate width of ``net`` on ``data``: ``mean``, ``median`` and per source (``scenes``,
+    ``builtin``; a source without crops is left out), and the number of ``crops``."""
+    net.eval()
+    errs = []
+    with torch.no_grad():
+        for s in range(0, len(data["crops"]), batch):
+            x = torch.from_numpy(data["crops"][s : s + batch].transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
+            d = (net(x) - torch.from_numpy(data["target"][s : s + batch])).view(-1, 4, 2)
+            d = d * torch.from_numpy(data["scale"][s : s + batch])[:, None, :]
+            errs.append(torch.sqrt((d * d).sum(2)).mean(1).numpy())
+    net.train()
+    e = np.concatenate(errs) if errs else np.zeros(0)
+    src = data["source"]
+    out: dict[str, float] = {"crops": len(e)}
+    for name, part in (("mean", e), ("scenes", e[src == 0]), ("builtin", e[src == 1])):
+        if len(part):
+            out[name] = round(float(part.mean()), 4)
+    if len(e):
+        out["median"] = round(float(np.median(e)), 4)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Train the corner network for a detector.")
+    ap.add_argument("--out", required=True, help="run folder")
+    ap.add_argument("--detector", help="detector ONNX (default: shipped)")
+    ap.add_argument("--data-root", help="default: ../shared/data")
+    ap.add_argument("--scenes", type=int, default=6000, help="synthetic training scenes (default 6000)")
+    ap.add_argument("--val", type=int, default=400, help="synthetic validation scenes (default 400)")
+    ap.add_argument("--jitter", type=int, default=2, help="jittered boxes per plate (default 2)")
+    ap.add_argument("--steps", type=int, default=8000, help="training steps (cosine learning rate over them)")
+    ap.add_argument("--minutes", type=float, default=90.0, help="safety stop (a run cut short is not reproducible)")
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+
+    from platewise.data.sources import default_data_root
+
+    root = Path(args.data_root) if args.data_root else default_data_root()
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    logf = (out / "log.jsonl").open("a", encoding="utf-8")
+
+    def log(msg: str, **kv: Any) -> None:
+        print(msg, flush=True)
+        logf.write(json.dumps({"t": round(time.time(), 1), "msg": msg, **kv}) + "\n")
+        logf.flush()
+
+    def samples(name: str, n: int, seed: int, jitter: int) -> dict[str, npt.NDArray[Any]]:
+        cache = out / f"{name}.npz"
+        if cache.is_file():
+            log(f"{name} from {cache}")
+            return dict(np.load(cache))
+        data = collect_samples(args.detector, root, n, seed, args.threads, jitter, log)
+        np.savez(cache, **data)
+        return data
+
+    data = samples("samples", args.scenes, args.seed, args.jitter)
+    val = samples("val", args.val, args.seed + 1000, 0)  # detections only, as at inference
+    log(f"train: {len(data['crops'])} crops; validation: {len(val['crops'])}")
+
+    net = CornerRegressor()
+    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.01)
+    rng = np.random.default_rng(args.seed)
+    t0 = time.monotonic()
+    step = 0
+    n = len(data["crops"])
+    while step < args.steps and (time.monotonic() - t0) < args.minutes * 60:
+        lr = args.lr * 0.5 * (1 + math.cos(math.pi * step / args.steps))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        idx = rng.integers(0, n, args.batch)
+        x = _augment(data["crops"][idx], rng)
+        t = data["target"][idx].copy()
+        _flip(x, t, rng.random(args.batch) < 0.5)
+        xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+        loss = corner_loss(net(xt), torch.from_numpy(t), torch.from_numpy(data["scale"][idx]))
+        opt.zero_grad()
+        loss.backward()  # type: ignore[no-untyped-call]
+        opt.step()
+        step += 1
+        if step % 100 == 0:
+            log(f"step {step}/{args.steps} loss {loss.item():.4f} lr {lr:.2e}", step=step, loss=loss.item())
+        if step % 2000 == 0:
+            log(f"step {step} validation", step=step, **evaluate(net, val))
+            torch.save({"state_dict": net.state_dict(), "step": step}, out / "corners.pt")
+
+    torch.save(
+        {"state_dict": net.state_dict(), "widths": list(net.widths), "size": list(SIZE), "steps": step},
+        out / "corners.pt",
+    )
+    summary = {
+        "steps": step,
+        "minutes": round((time.monotonic() - t0) / 60, 1),
+        "train_crops": n,
+        "validation": evaluate(net, val),
+    }
+    export(net, out / "corners.onnx")
+    log("summary", **summary)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    log(f"wrote {out / 'corners.onnx'}")
+    return 0
+
+
+def export(net: CornerRegressor, path: Path, iterations: int = 1) -> None:
+    """ONNX with the metadata :class:`~platewise.detection.corner_net.CornerNet` reads."""
+    import warnings
+
+    import onnx
+
+    net.eval()
+    x = torch.zeros(1, 3, *SIZE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            net,
+            (x,),
+            str(path),
+            input_names=["crops"],
+            output_names=["corners"],
+            dynamic_axes={"crops": {0: "n"}, "corners": {0: "n"}},
+            opset_version=17,
+            dynamo=False,
+        )
+    meta = {
+        "kind": "corners",
+        "input_size": list(SIZE),
+        "pad": list(PAD),
+        "color": "bgr",
+        "iterations": iterations,
+        "version": "1",
+    }
+    model = onnx.load(str(path))
+    del model.metadata_props[:]
+    entry = model.metadata_props.add()
+    entry.key, entry.value = "platewise", json.dumps(meta)
+    onnx.save(model, str(path))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
