@@ -6,7 +6,8 @@ decode included) and batch-8 throughput, for one or more input sizes.
 Writes benchmarks/results/detector_speed.json. Latency and throughput are those of the default detector (the
 main pass plus the close-up pass at half size, corners refined), and, timed alternately in the same run, of
 the main pass alone (``closeup_scale=0``), without corner refinement (batch 1) and without the plate verifier
-(``verifier=False``; the shipped detector uses the shipped verifier); the letterbox / network /
+(``verifier=False``; the shipped detector uses the shipped verifier) and without the corner network
+(``corner_net=False``; likewise); the letterbox / network /
 decode breakdown is of the main pass. The decode time is given with the default corner voting and, for
 comparison in the same run, without it. ``batch1_cpu_ms`` is the process CPU time per image (all threads), a
 figure that other jobs on a shared machine disturb less than wall-clock latency. Frames are ro-dashcam
@@ -52,12 +53,15 @@ def bench(
     main_only = PlateDetector(model, threads=threads, input_size=size, batch_size=8, closeup_scale=0.0)
     raw_corners = PlateDetector(model, threads=threads, input_size=size, batch_size=8, corner_refine=False)
     unverified = PlateDetector(model, threads=threads, input_size=size, batch_size=8, verifier=False)
+    no_corner_net = PlateDetector(model, threads=threads, input_size=size, batch_size=8, corner_net=False)
     for f in frames[:3]:
+        no_corner_net.detect([f])
         det.detect([f])
         main_only.detect([f])
         raw_corners.detect([f])
         unverified.detect([f])
     lat_unverified: list[float] = []
+    lat_no_corner_net: list[float] = []
     lat, lat_main, lat_raw, cpu, pre, net, post, post_plain = [], [], [], [], [], [], [], []
     for i in range(repeats):
         f = frames[i % len(frames)]
@@ -74,6 +78,9 @@ def bench(
         t0 = time.perf_counter()
         unverified.detect([f])
         lat_unverified.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        no_corner_net.detect([f])
+        lat_no_corner_net.append(time.perf_counter() - t0)
         # the same work in parts, for the breakdown
         t0 = time.perf_counter()
         img, lb = letterbox(f, det.input_size)
@@ -119,7 +126,9 @@ def bench(
         "batch1_median_ms_without_closeup_pass": ms(lat_main),
         "batch1_median_ms_without_corner_refinement": ms(lat_raw),
         "batch1_median_ms_without_verifier": ms(lat_unverified),
+        "batch1_median_ms_without_corner_net": ms(lat_no_corner_net),
         "verifier": str(det.verifier.model.path) if det.verifier is not None else None,
+        "corner_net": str(det.corner_net.model.path) if det.corner_net is not None else None,
         "batch1_p90_ms": round(1000 * float(np.percentile(lat, 90)), 2),
         "batch1_cpu_ms": ms(cpu),
         "batch1_letterbox_ms": ms(pre),

@@ -100,13 +100,14 @@ def main() -> int:
         res[f"{k}_ms"] = statistics.median(v)
     res["e2e_ms_per_image"] = _median_ms(lambda: alpr.read(img), args.runs)
     # what the views cost: the most confident view, fused views, fused views + re-reading (the default), and
-    # the default without the detector's plate verifier (at its own threshold, 0.3), timed in turn in one
-    # loop (ms per frame and the read stage's ms, medians)
+    # the default without the detector's plate verifier (at its own threshold, 0.3) and without its corner
+    # network, timed in turn in one loop (ms per frame and the read stage's ms, medians)
     settings = {
         "most_confident": ALPR(threads=args.threads, fuse_views=False),
         "fused": ALPR(threads=args.threads, reread_below=0),
         "fused_reread": alpr,
         "fused_reread_without_verifier": ALPR(threads=args.threads, detector_verifier=False),
+        "fused_reread_without_corner_net": ALPR(threads=args.threads, detector_corner_net=False),
     }
     views: dict[str, dict[str, list[float]]] = {k: {"total": [], "read": []} for k in settings}
     for _ in range(args.runs):

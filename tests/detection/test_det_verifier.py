@@ -143,6 +143,7 @@ def test_verifier_training_command_writes_a_calibrated_verifier(tmp_path: Path, 
     root = tiny_data_root
     out = tmp_path / "run"
     args = ["--out", str(out), "--data-root", str(root), "--synthetic", "2", "--steps", "3", "--batch", "8"]
+    args += ["--size", "24x72", "--widths", "8,8,8,8", "--strong-augment", "--distractor-prob", "1"]
     assert main([*args, "--candidate-thresholds", "0.05,0.3"]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["steps"] == 3 and summary["candidate_threshold"] in (0.05, 0.3)
@@ -151,7 +152,13 @@ def test_verifier_training_command_writes_a_calibrated_verifier(tmp_path: Path, 
     assert v.candidate_threshold == summary["candidate_threshold"]
     assert v.score_threshold == summary["score_threshold"]
     assert v.combine == pytest.approx(tuple(summary["combine"]))
+    assert v.size == (24, 72)
     assert (out / "verifier.pt").is_file() and (out / "candidates.npz").is_file()
     # recalibrating alone reuses the trained weights (verifier.pt) and sweeps again
     assert main(["--out", str(out), "--data-root", str(root), "--recalibrate", "--candidate-thresholds", "0.3"]) == 0
     assert PlateVerifier(out / "verifier.onnx", threads=1).candidate_threshold == 0.3
+    assert PlateVerifier(out / "verifier.onnx", threads=1).size == (24, 72)
+    with pytest.raises(SystemExit, match="--size"):  # the cached candidates are 24x72
+        main([*args[:4], "--size", "32x96"])
+    with pytest.raises(SystemExit, match="--widths"):
+        main(["--out", str(tmp_path / "other"), "--widths", "8,x"])

@@ -174,8 +174,10 @@ def collect_candidates(
     return out
 
 
-def _augment(x: npt.NDArray[np.uint8], rng: np.random.Generator) -> npt.NDArray[np.float32]:
-    """Photometric (gain, bias, per-channel tint, greyscale) and small shift/scale jitter; -> float [0, 1]."""
+def _augment(x: npt.NDArray[np.uint8], rng: np.random.Generator, strong: bool = False) -> npt.NDArray[np.float32]:
+    """Photometric (gain, bias, per-channel tint, greyscale) and small shift/scale jitter; -> float [0, 1].
+    ``strong`` adds what night dashcam frames look like: a stronger tint (red light), lower contrast, blur
+    and noise."""
     n, h, w, _ = x.shape
     out = np.empty((n, h, w, 3), np.float32)
     for i in range(n):
@@ -183,10 +185,19 @@ def _augment(x: npt.NDArray[np.uint8], rng: np.random.Generator) -> npt.NDArray[
         tx, ty = rng.uniform(-0.06, 0.06) * w, rng.uniform(-0.1, 0.1) * h
         m = np.array([[s, 0, (1 - s) * w / 2 + tx], [0, s, (1 - s) * h / 2 + ty]], np.float32)
         img = cv2.warpAffine(x[i], m, (w, h), borderMode=cv2.BORDER_REFLECT)
+        if strong and rng.random() < 0.3:
+            k = int(rng.choice([3, 5]))
+            img = cv2.GaussianBlur(img, (k, k), 0)
         f = img.astype(np.float32) / 255.0
         if rng.random() < 0.15:
             f = np.repeat(f.mean(2, keepdims=True), 3, 2)
-        f = f * rng.uniform(0.6, 1.4) * rng.uniform(0.9, 1.1, 3) + rng.uniform(-0.15, 0.15)
+        tint = rng.uniform(0.7, 1.3, 3) if strong and rng.random() < 0.5 else rng.uniform(0.9, 1.1, 3)
+        f = f * rng.uniform(0.6, 1.4) * tint + rng.uniform(-0.15, 0.15)
+        if strong and rng.random() < 0.3:  # washed out: toward the crop's mean
+            a = rng.uniform(0.2, 0.6)
+            f = (1 - a) * f + a * f.mean((0, 1), keepdims=True)
+        if strong and rng.random() < 0.3:
+            f = f + rng.normal(0, rng.uniform(0.01, 0.05), f.shape)
         out[i] = f
     return np.clip(out, 0, 1)
 
@@ -308,6 +319,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", default="32x96", help="crop size HxW (default 32x96)")
     ap.add_argument("--widths", default="16,32,48,64", help="the CNN's stage widths (default 16,32,48,64)")
     ap.add_argument(
+        "--strong-augment",
+        action="store_true",
+        help="also blur, tint strongly, wash out and add noise to the crops (night dashcam frames)",
+    )
+    ap.add_argument(
         "--distractor-prob",
         type=float,
         default=0.0,
@@ -391,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         idx = np.concatenate(
             [rng.choice(pos, half), rng.choice(neg, args.batch - half - quarter), rng.choice(hard, quarter)]
         )
-        x = torch.from_numpy(_augment(crops[idx], rng).transpose(0, 3, 1, 2).copy())
+        x = torch.from_numpy(_augment(crops[idx], rng, args.strong_augment).transpose(0, 3, 1, 2).copy())
         y = torch.from_numpy(label[idx].astype(np.float32))
         loss = F.binary_cross_entropy_with_logits(net(x), y)
         opt.zero_grad()
