@@ -12,7 +12,7 @@ from platewise.errors import InvalidInput, ModelNotFound
 
 @pytest.fixture(scope="module")
 def tiny_corner_net(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An untrained CornerRegressor: it answers the corners of the box its crop was grown from."""
+    """An untrained CornerRegressor exported to ONNX."""
     torch = pytest.importorskip("torch")
     from platewise.detection.corner_train import CornerRegressor, export
 
@@ -46,7 +46,7 @@ def test_crops_outside_the_image_are_black_with_the_same_geometry() -> None:
     assert corner_crops(img, np.zeros((0, 4), np.int64), (25, 40)).shape == (0, 25, 40, 3)
 
 
-def test_untrained_net_answers_its_box_corners_and_matches_torch(tiny_corner_net: Path) -> None:
+def test_corner_net_maps_the_networks_crop_fractions_to_image_pixels(tiny_corner_net: Path) -> None:
     torch = pytest.importorskip("torch")
     from platewise.detection.corner_train import CornerRegressor
 
@@ -56,14 +56,20 @@ def test_untrained_net_answers_its_box_corners_and_matches_torch(tiny_corner_net
     boxes = np.array([[40, 50, 200, 100], [10, 150, 90, 180]], np.float32)
     got = net.predict(img, boxes)
     assert got.shape == (2, 4, 2) and got.dtype == np.float32
-    want = np.stack([boxes[:, [0, 1]], boxes[:, [2, 1]], boxes[:, [2, 3]], boxes[:, [0, 3]]], 1)
-    np.testing.assert_allclose(got, want, atol=1.0)  # the regions are rounded outward to whole pixels
     torch.manual_seed(0)
     ref = CornerRegressor(widths=(8, 8, 8, 8)).eval()
-    crops = corner_crops(img, corner_regions(boxes, net.pad_x, net.pad_y), net.size)
+    regions = corner_regions(boxes, net.pad_x, net.pad_y)
+    crops = corner_crops(img, regions, net.size)
     with torch.no_grad():
-        uv = ref(torch.from_numpy(crops.transpose(0, 3, 1, 2).astype(np.float32) / 255)).numpy()
-    np.testing.assert_allclose(net._run(crops), uv, atol=1e-5)
+        uv = ref(torch.from_numpy(crops.transpose(0, 3, 1, 2).astype(np.float32) / 255)).numpy().reshape(-1, 4, 2)
+    assert ((uv > 0) & (uv < 1)).all()  # soft-argmax: inside the crop
+    r = regions.astype(np.float32)
+    want = r[:, None, :2] + uv * (r[:, None, 2:] - r[:, None, :2])
+    np.testing.assert_allclose(got, want, atol=1e-3)
+    again = net.predict(img, boxes, iterations=2)  # the second look crops around the first answer
+    second = corner_regions(np.concatenate([got.min(1), got.max(1)], 1), net.pad_x, net.pad_y)
+    r2 = second.astype(np.float32)
+    assert (again >= r2[:, None, :2] - 1e-3).all() and (again <= r2[:, None, 2:] + 1e-3).all()
     assert net.predict(img, np.zeros((0, 4), np.float32)).shape == (0, 4, 2)
     edge = net.predict(img, np.array([[300, 200, 340, 260]], np.float32))  # reaches past the image
     assert edge[..., 0].max() <= 320 and edge[..., 1].max() <= 240

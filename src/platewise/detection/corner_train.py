@@ -11,7 +11,7 @@
    with IoU >= 0.5 with a plate's box gives a crop around the detected box, and each plate gives
    ``--jitter`` more crops around its own box, moved and resized at random (the boxes a detector could
    give). Targets: the plate's corners in crop coordinates.
-2. The CNN (~0.4M parameters) trains on them: the loss is the mean distance of the predicted corners to the
+2. The CNN (277k parameters: :class:`CornerRegressor`) trains on them: the loss is the mean distance of the predicted corners to the
    true ones divided by the plate's width, in image pixels (the ``platewise eval detect`` corner error),
    with photometric jitter and horizontal flips (corner order swapped); AdamW, cosine learning rate over
    ``--steps``. ``--val`` scenes drawn after the training ones (other random draws, same backgrounds) give
@@ -34,6 +34,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from platewise.detection.corner_net import corner_crops, corner_regions
@@ -46,42 +47,48 @@ PAD = (0.15, 0.3)
 
 
 class CornerRegressor(nn.Module):
-    """A plain CNN: a stem and four stride-2 stages of two 3x3 convolutions, then two linear layers on the
-    flattened last feature map (position matters here: no global pooling) -> 8 coordinates (x, y of TL, TR,
-    BR, BL as fractions of the crop). Input (N, 3, H, W) in [0, 1]; normalization is inside."""
+    """A small encoder-decoder CNN with integral (soft-argmax) corner regression: a stem and four stride-2
+    stages of two 3x3 convolutions (strides 2-16), a top-down path back to stride 4 (FPN-like: upsample and
+    add), four heatmaps there, one per corner (TL, TR, BR, BL), and each corner the expectation of its
+    heatmap's softmax -> (N, 8) x, y as fractions of the crop's width and height. Input (N, 3, H, W) in
+    [0, 1]; normalization is inside. Localising by heatmaps is translation-equivariant and learns far faster
+    than a linear layer on flattened features (the first design: 8.6% of the plate width after 2,000 steps)."""
 
-    def __init__(
-        self, size: tuple[int, int] = SIZE, widths: tuple[int, ...] = (16, 32, 64, 96), pad: tuple[float, float] = PAD
-    ) -> None:
+    def __init__(self, widths: tuple[int, ...] = (24, 48, 64, 96), neck: int = 48) -> None:
         super().__init__()
 
         def block(cin: int, cout: int, stride: int) -> nn.Sequential:
             return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU())
 
-        layers: list[nn.Module] = [block(3, widths[0], 1)]
-        cin = widths[0]
+        self.stem = block(3, 16, 1)
+        stages: list[nn.Module] = []
+        cin = 16
         for w in widths:
-            layers += [block(cin, w, 2), block(w, w, 1)]
+            stages.append(nn.Sequential(block(cin, w, 2), block(w, w, 1)))
             cin = w
-        self.features = nn.Sequential(*layers)
-        fh, fw = size[0], size[1]
-        for _ in widths:
-            fh, fw = (fh + 1) // 2, (fw + 1) // 2
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(cin * fh * fw, 256), nn.ReLU(), nn.Linear(256, 8))
-        # start at the corners of the box the crop was grown from
-        px, py = pad[0] / (1 + 2 * pad[0]), pad[1] / (1 + 2 * pad[1])
-        start = torch.tensor([px, py, 1 - px, py, 1 - px, 1 - py, px, 1 - py])
-        final = self.head[-1]
-        assert isinstance(final, nn.Linear)
-        nn.init.zeros_(final.weight)
-        with torch.no_grad():
-            final.bias.copy_(start)
+        self.stages = nn.ModuleList(stages)
+        self.lateral = nn.ModuleList([nn.Conv2d(w, neck, 1) for w in widths[1:]])  # strides 4, 8, 16
+        self.smooth = block(neck, neck, 1)
+        self.heat = nn.Conv2d(neck, 4, 3, 1, 1)
         self.widths = tuple(widths)
-        self.size = tuple(size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out: torch.Tensor = self.head(self.features((x - 0.5) / 0.25))
-        return out
+        f = self.stem((x - 0.5) / 0.25)
+        feats = []
+        for stage in self.stages:
+            f = stage(f)
+            feats.append(f)
+        top = self.lateral[-1](feats[-1])
+        for lat, feat in zip(reversed(self.lateral[:-1]), reversed(feats[1:-1]), strict=True):
+            top = lat(feat) + F.interpolate(top, size=feat.shape[2:], mode="nearest")
+        heat = self.heat(self.smooth(top))  # (N, 4, h, w) at stride 4
+        n, _, h, w = heat.shape
+        p = torch.softmax(heat.reshape(n, 4, h * w), 2).reshape(n, 4, h, w)
+        xs = (torch.arange(w, dtype=x.dtype) + 0.5) / w
+        ys = (torch.arange(h, dtype=x.dtype) + 0.5) / h
+        cx = (p.sum(2) * xs).sum(2)  # (N, 4)
+        cy = (p.sum(3) * ys).sum(2)
+        return torch.stack([cx, cy], 2).reshape(n, 8)
 
 
 def corner_loss(pred: torch.Tensor, target: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
