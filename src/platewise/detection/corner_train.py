@@ -14,9 +14,8 @@
 2. The CNN (:class:`CornerRegressor`, 277k parameters) trains on them: the loss is the mean distance of
    the predicted corners to the true ones divided by the plate's width, in image pixels (the ``platewise
    eval detect`` corner error), with photometric jitter and horizontal flips (corner order swapped); AdamW,
-   cosine learning rate over
-   ``--steps``. ``--val`` scenes drawn after the training ones (other random draws, same backgrounds) give
-   the error it reaches.
+   cosine learning rate over ``--steps``. ``--val`` scenes drawn after the training ones (other random
+   draws, same backgrounds) give the error it reaches.
 3. Export: ONNX (float input NCHW in [0, 1], BGR -> (N, 8) corner coordinates as fractions of the crop's
    width and height) with the metadata :class:`~platewise.detection.corner_net.CornerNet` reads.
 """
