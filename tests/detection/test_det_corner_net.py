@@ -141,3 +141,21 @@ def test_corner_training_command_writes_a_corner_net(tmp_path: Path, tiny_data_r
     net = CornerNet(out / "corners.onnx", threads=1)
     assert net.size == (48, 144) and net.iterations == 1
     assert (out / "corners.pt").is_file() and (out / "samples.npz").is_file()
+
+
+def test_surround_draws_around_the_plate_and_keeps_the_plate() -> None:
+    pytest.importorskip("torch")
+    from platewise.detection.corner_train import add_surround
+
+    rng = np.random.default_rng(4)
+    img = np.full((200, 300, 3), 128, np.uint8)
+    img[80:120, 100:200] = rng.integers(0, 255, (40, 100, 3), dtype=np.uint8)  # the "plate"
+    quad = np.array([[100, 80], [200, 80], [200, 120], [100, 120]], np.float32)
+    changed_outside = 0
+    for _ in range(20):
+        out = add_surround(rng, img, quad)
+        assert out.shape == img.shape and out.dtype == np.uint8
+        np.testing.assert_array_equal(out[82:118, 102:198], img[82:118, 102:198])  # the plate stays on top
+        changed_outside += int((out[60:140, 80:220].astype(int) != 128).any(2).sum() > 100 * 40 + 200)
+        assert (out[:10, :10] == 128).all()  # far away: untouched
+    assert changed_outside >= 18  # a recess or a frame every time

@@ -7,10 +7,11 @@
    read): half the scenes from ``SceneSynthesizer`` (over the negatives and the parts of real scenes away
    from their plates), half from the built-in renderer pasted into negatives
    (:func:`~platewise.detection.synth.paste_plates`), the two sources of ``platewise eval detect
-   --synthetic``. The detector's network (no verifier, no refinement) runs on each scene; every detection
-   with IoU >= 0.5 with a plate's box gives a crop around the detected box, and each plate gives
-   ``--jitter`` more crops around its own box, moved and resized at random (the boxes a detector could
-   give). Targets: the plate's corners in crop coordinates.
+   --synthetic``; ``--surround-prob`` of the plates get a recess or a frame around them
+   (:func:`add_surround`), as plates on cars have. The detector's network (no verifier, no refinement)
+   runs on each scene; every detection with IoU >= 0.5 with a plate's box gives a crop around the detected
+   box, and each plate gives ``--jitter`` more crops around its own box, moved and resized at random (the
+   boxes a detector could give). Targets: the plate's corners in crop coordinates.
 2. The CNN (:class:`CornerRegressor`, 277k parameters) trains on them: the loss is the mean distance of
    the predicted corners to the true ones divided by the plate's width, in image pixels (the ``platewise
    eval detect`` corner error), with photometric jitter and horizontal flips (corner order swapped); AdamW,
@@ -98,6 +99,58 @@ def corner_loss(pred: torch.Tensor, target: torch.Tensor, scale: torch.Tensor) -
     return torch.sqrt((d * d).sum(2) + 1e-8).mean()
 
 
+def add_surround(
+    rng: np.random.Generator, image: npt.NDArray[np.uint8], quad: npt.NDArray[np.float32]
+) -> npt.NDArray[np.uint8]:
+    """``image`` with what surrounds a plate on a car drawn around the plate ``quad`` (4,2), the plate kept on
+    top: a recess (a larger quadrilateral, often a trapezoid, darker or lighter than the background, with
+    a shaded edge) or a plate frame (a thin band of one colour). Real plates sit in these; a corner network
+    trained on plates pasted flat onto backgrounds took the recess's outline for the plate's."""
+    img = image.copy()
+    h, w = img.shape[:2]
+    q = np.asarray(quad, np.float64)
+    c = q.mean(0)
+    ux = (q[1] - q[0] + q[2] - q[3]) / 2  # along the plate, one width
+    uy = (q[3] - q[0] + q[2] - q[1]) / 2  # across it, one height
+    if rng.random() < 0.65:  # recess: grown by 10-50% of the width and 20-120% of the height, unevenly
+        gx = rng.uniform(0.1, 0.5, 4) / 2
+        gy = rng.uniform(0.2, 1.2, 4) / 2
+        top_x = 1.0 + (rng.uniform(-0.3, 0.3) if rng.random() < 0.5 else 0.0)  # a trapezoid sometimes
+        signs = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float64)
+        outer = np.array(
+            [
+                c + signs[k, 0] * ux * (0.5 + gx[k]) * (top_x if k < 2 else 1.0) + signs[k, 1] * uy * (0.5 + gy[k])
+                for k in range(4)
+            ]
+        )
+        x0, y0 = np.clip(np.floor(outer.min(0)).astype(int), 0, [w, h])
+        x1, y1 = np.clip(np.ceil(outer.max(0)).astype(int) + 1, 0, [w, h])
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return img
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillConvexPoly(mask, np.round((outer - [x0, y0]) * 16).astype(np.int32), 255, cv2.LINE_AA, shift=4)
+        k = max(1, int(np.linalg.norm(uy) * rng.uniform(0.05, 0.3))) * 2 + 1
+        soft = cv2.GaussianBlur(mask, (k, k), 0).astype(np.float32)[..., None] / 255.0
+        roi = img[y0:y1, x0:x1].astype(np.float32)
+        if rng.random() < 0.5:  # shade the background
+            fill = roi * rng.uniform(0.25, 0.8) if rng.random() < 0.7 else roi * 0.5 + 255 * rng.uniform(0.2, 0.5)
+        else:  # a painted or plastic surface
+            fill = np.broadcast_to(rng.uniform(0, 255, 3).astype(np.float32), roi.shape) + rng.normal(0, 6, roi.shape)
+        img[y0:y1, x0:x1] = np.clip(roi * (1 - soft) + fill * soft, 0, 255).astype(np.uint8)
+    else:  # frame: a band of 4-15% of the plate height around it
+        t = rng.uniform(0.04, 0.15) + 0.02
+        outer = np.array(
+            [c + sx * ux * (0.5 + t) + sy * uy * (0.5 + 2 * t) for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+        )
+        colour = tuple(float(v) for v in (rng.uniform(0, 60, 3) if rng.random() < 0.5 else rng.uniform(150, 255, 3)))
+        cv2.fillConvexPoly(img, np.round(outer * 16).astype(np.int32), colour, cv2.LINE_AA, shift=4)
+    # the plate back on top
+    pm = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(pm, np.round(q * 16).astype(np.int32), 255, cv2.LINE_AA, shift=4)
+    a = pm.astype(np.float32)[..., None] / 255.0
+    return np.clip(image * a + img * (1 - a), 0, 255).astype(np.uint8)
+
+
 def _jitter(box: npt.NDArray[np.float32], rng: np.random.Generator) -> npt.NDArray[np.float32]:
     x1, y1, x2, y2 = (float(v) for v in box)
     w, h = x2 - x1, y2 - y1
@@ -114,6 +167,7 @@ def collect_samples(
     threads: int,
     jitter: int = 2,
     log: Any = print,
+    surround_prob: float = 0.0,
 ) -> dict[str, npt.NDArray[Any]]:
     """Step 1 of the module docstring: ``crops`` (N,h,w,3) uint8, ``target`` (N,8) float32 corner fractions,
     ``scale`` (N,2) float32 region width and height over plate width, ``source`` (N,) 0 scenes / 1 built-in."""
@@ -146,6 +200,9 @@ def collect_samples(
             img, quads = paste_plates(rng, bg, int(rng.integers(1, 4)))
         if not len(quads):
             continue
+        for q in quads:
+            if rng.random() < surround_prob:
+                img = add_surround(rng, img, q)
         gt = np.concatenate([quads.min(1), quads.max(1)], 1)
         raw = det.detect_raw([img])[0]
         boxes, which = [], []
@@ -235,6 +292,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scenes", type=int, default=6000, help="synthetic training scenes (default 6000)")
     ap.add_argument("--val", type=int, default=400, help="synthetic validation scenes (default 400)")
     ap.add_argument("--jitter", type=int, default=2, help="jittered boxes per plate (default 2)")
+    ap.add_argument(
+        "--surround-prob",
+        type=float,
+        default=0.5,
+        help="share of the plates drawn in a recess or a frame (add_surround; default 0.5)",
+    )
     ap.add_argument("--steps", type=int, default=8000, help="training steps (cosine learning rate over them)")
     ap.add_argument("--minutes", type=float, default=90.0, help="safety stop (a run cut short is not reproducible)")
     ap.add_argument("--batch", type=int, default=64)
@@ -262,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         if cache.is_file():
             log(f"{name} from {cache}")
             return dict(np.load(cache))
-        data = collect_samples(args.detector, root, n, seed, args.threads, jitter, log)
+        data = collect_samples(args.detector, root, n, seed, args.threads, jitter, log, args.surround_prob)
         np.savez(cache, **data)
         return data
 
