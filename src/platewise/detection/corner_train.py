@@ -40,6 +40,8 @@ from torch import nn
 
 from platewise.detection.corner_net import corner_crops, corner_regions
 from platewise.detection.evaluate import box_iou_matrix
+from platewise.training.export import export_crop_model
+from platewise.training.runlog import printing_log
 
 __all__ = ["CornerRegressor", "collect_samples", "corner_loss", "main"]
 
@@ -313,12 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    logf = (out / "log.jsonl").open("a", encoding="utf-8")
-
-    def log(msg: str, **kv: Any) -> None:
-        print(msg, flush=True)
-        logf.write(json.dumps({"t": round(time.time(), 1), "msg": msg, **kv}) + "\n")
-        logf.flush()
+    log = printing_log(out)
 
     def samples(name: str, n: int, seed: int, jitter: int) -> dict[str, npt.NDArray[Any]]:
         cache = out / f"{name}.npz"
@@ -378,24 +375,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def export(net: CornerRegressor, path: Path, iterations: int = 1) -> None:
     """ONNX with the metadata :class:`~platewise.detection.corner_net.CornerNet` reads."""
-    import warnings
-
-    import onnx
-
-    net.eval()
-    x = torch.zeros(1, 3, *SIZE)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            net,
-            (x,),
-            str(path),
-            input_names=["crops"],
-            output_names=["corners"],
-            dynamic_axes={"crops": {0: "n"}, "corners": {0: "n"}},
-            opset_version=17,
-            dynamo=False,
-        )
     meta = {
         "kind": "corners",
         "input_size": list(SIZE),
@@ -404,11 +383,7 @@ def export(net: CornerRegressor, path: Path, iterations: int = 1) -> None:
         "iterations": iterations,
         "version": "1",
     }
-    model = onnx.load(str(path))
-    del model.metadata_props[:]
-    entry = model.metadata_props.add()
-    entry.key, entry.value = "platewise", json.dumps(meta)
-    onnx.save(model, str(path))
+    export_crop_model(net, path, SIZE, "corners", meta)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,8 @@ from torch import nn
 from platewise.data.splits import hash_fraction
 from platewise.detection.evaluate import box_iou_matrix
 from platewise.detection.verifier import verifier_crops
+from platewise.training.export import export_crop_model
+from platewise.training.runlog import printing_log
 
 __all__ = ["VerifierNet", "collect_candidates", "fit_combination", "main"]
 
@@ -353,12 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    logf = (out / "log.jsonl").open("a", encoding="utf-8")
-
-    def log(msg: str, **kv: Any) -> None:
-        print(msg, flush=True)
-        logf.write(json.dumps({"t": round(time.time(), 1), "msg": msg, **kv}) + "\n")
-        logf.flush()
+    log = printing_log(out)
 
     cache = out / "candidates.npz"
     if cache.is_file():
@@ -503,24 +500,6 @@ def export(
     size: tuple[int, int] = SIZE,
 ) -> None:
     """ONNX with the metadata :class:`~platewise.detection.verifier.PlateVerifier` reads."""
-    import warnings
-
-    import onnx
-
-    net.eval()
-    x = torch.zeros(1, 3, *size)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            net,
-            (x,),
-            str(path),
-            input_names=["crops"],
-            output_names=["logits"],
-            dynamic_axes={"crops": {0: "n"}, "logits": {0: "n"}},
-            opset_version=17,
-            dynamo=False,
-        )
     meta = {
         "kind": "verifier",
         "input_size": list(size),
@@ -531,11 +510,7 @@ def export(
         "score_threshold": thr,
         "version": "1",
     }
-    model = onnx.load(str(path))
-    del model.metadata_props[:]
-    entry = model.metadata_props.add()
-    entry.key, entry.value = "platewise", json.dumps(meta)
-    onnx.save(model, str(path))
+    export_crop_model(net, path, size, "logits", meta)
 
 
 if __name__ == "__main__":

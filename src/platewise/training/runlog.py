@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunLog", "plot_curves"]
+__all__ = ["RunLog", "plot_curves", "printing_log"]
 
 
 class RunLog:
@@ -27,6 +28,18 @@ class RunLog:
         if not self.path.exists():
             return []
         return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def printing_log(run_dir: str | Path) -> Callable[..., None]:
+    """``log(msg, **values)``: prints ``msg`` and appends ``{"time", "msg", **values}`` to the run's
+    ``log.jsonl`` (:class:`RunLog`)."""
+    run = RunLog(run_dir)
+
+    def log(msg: str, **kv: Any) -> None:
+        print(msg, flush=True)
+        run.write(msg=msg, **kv)
+
+    return log
 
 
 def plot_curves(log_path: str | Path, out_png: str | Path, keys: tuple[str, ...] | None = None) -> Path:

@@ -1,0 +1,39 @@
+"""ONNX export of the small crop networks (the plate verifier, the corner network): NCHW float crops in,
+one named output, the platewise metadata attached (:mod:`platewise.runtime.onnx`)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+__all__ = ["export_crop_model"]
+
+
+def export_crop_model(net: Any, path: Path, size: tuple[int, int], output: str, meta: dict[str, Any]) -> None:
+    """Exports ``net`` (a torch module taking (N, 3, h, w) crops, ``size`` = (h, w)) to ``path`` (opset 17,
+    dynamic batch; input ``crops``, output ``output``) with ``meta`` as the ``platewise`` metadata property."""
+    import onnx
+    import torch
+
+    from platewise.runtime.onnx import METADATA_KEY
+
+    net.eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            net,
+            (torch.zeros(1, 3, *size),),
+            str(path),
+            input_names=["crops"],
+            output_names=[output],
+            dynamic_axes={"crops": {0: "n"}, output: {0: "n"}},
+            opset_version=17,
+            dynamo=False,
+        )
+    model = onnx.load(str(path))
+    del model.metadata_props[:]
+    entry = model.metadata_props.add()
+    entry.key, entry.value = METADATA_KEY, json.dumps(meta)
+    onnx.save(model, str(path))
