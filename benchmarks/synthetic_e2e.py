@@ -50,7 +50,7 @@ def main() -> None:
     ap.add_argument("--verifier", help="ALPR(detector_verifier=): on, off or an ONNX file (default: the pipeline's)")
     args = ap.parse_args()
 
-    from platewise.cli._inputs import verifier_option
+    from platewise.cli._inputs import on_off_or_file
     from platewise.data.sources import default_data_root
     from platewise.detection.dataset import holdout_synthetic_scenes
     from platewise.pipeline.alpr import ALPR
@@ -62,7 +62,7 @@ def main() -> None:
     if args.detector_threshold is not None:
         kw["detector_threshold"] = args.detector_threshold
     if args.verifier is not None:
-        kw["detector_verifier"] = verifier_option(args.verifier)
+        kw["detector_verifier"] = on_off_or_file(args.verifier)
     alpr = ALPR(detector_path=args.detector, reader_path=args.reader, threads=args.threads, **kw)
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # plates, detected, read
     false_pos = 0

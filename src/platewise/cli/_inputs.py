@@ -1,5 +1,5 @@
 """Parsing CLI inputs: the PATH arguments (files, directories (recursive), globs, and ``-`` for stdin) and
-the ``--verifier`` option."""
+the ``--verifier`` and ``--corner-net`` options."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from pathlib import Path
 from platewise.errors import InvalidInput
 from platewise.imageio import IMAGE_EXTENSIONS
 
-__all__ = ["STDIN", "expand_paths", "verifier_option"]
+__all__ = ["STDIN", "expand_paths", "on_off_or_file"]
 
 STDIN = "-"
 
 
-def verifier_option(value: str) -> str | bool:
-    """``--verifier on|off|FILE`` (or ``--corner-net``) as ``PlateDetector(verifier=...)`` takes it: True,
-    False or the file."""
+def on_off_or_file(value: str) -> str | bool:
+    """``--verifier on|off|FILE`` or ``--corner-net on|off|FILE`` as ``PlateDetector(verifier=...,
+    corner_net=...)`` takes it: True, False or the file."""
     return {"on": True, "off": False}.get(value, value)
 
 

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from platewise.cli._inputs import verifier_option
+    from platewise.cli._inputs import on_off_or_file
     from platewise.data.sources import read_scenes_csv
     from platewise.data.splits import is_holdout
     from platewise.detection.detector import PlateDetector
@@ -96,8 +96,8 @@ def run(args: argparse.Namespace) -> int:
         if not 0.0 <= args.box_blend <= 1.0:
             raise InvalidInput("--box-blend must be in [0, 1]")
         extra["box_blend"] = args.box_blend
-    verifier = None if args.verifier is None else verifier_option(args.verifier)
-    corner_net = None if args.corner_net is None else verifier_option(args.corner_net)
+    verifier = None if args.verifier is None else on_off_or_file(args.verifier)
+    corner_net = None if args.corner_net is None else on_off_or_file(args.corner_net)
     # Scores down to 0.05 for AP and --sweep (with a verifier: of the candidates of normal use).
     det = PlateDetector(
         args.model,

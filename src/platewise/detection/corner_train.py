@@ -43,7 +43,7 @@ from platewise.detection.evaluate import box_iou_matrix
 from platewise.training.export import export_crop_model
 from platewise.training.runlog import printing_log
 
-__all__ = ["CornerRegressor", "collect_samples", "corner_loss", "main"]
+__all__ = ["CornerRegressor", "add_surround", "collect_samples", "corner_distances", "corner_loss", "main"]
 
 SIZE = (48, 144)
 PAD = (0.15, 0.3)
@@ -94,11 +94,16 @@ class CornerRegressor(nn.Module):
         return torch.stack([cx, cy], 2).reshape(n, 8)
 
 
-def corner_loss(pred: torch.Tensor, target: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    """Mean corner distance / plate width: ``pred`` and ``target`` (N, 8) in crop fractions, ``scale`` (N, 2)
-    the crop region's width and height divided by the plate's width."""
+def corner_distances(pred: torch.Tensor, target: torch.Tensor, scale: torch.Tensor, eps: float = 0.0) -> torch.Tensor:
+    """(N, 4) corner distances / plate width: ``pred`` and ``target`` (N, 8) in crop fractions, ``scale`` (N, 2)
+    the crop region's width and height divided by the plate's width (``eps`` keeps the gradient finite at 0)."""
     d = (pred - target).view(-1, 4, 2) * scale[:, None, :]
-    return torch.sqrt((d * d).sum(2) + 1e-8).mean()
+    return torch.sqrt((d * d).sum(2) + eps)
+
+
+def corner_loss(pred: torch.Tensor, target: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """Mean corner distance / plate width (:func:`corner_distances`), the training loss."""
+    return corner_distances(pred, target, scale, eps=1e-8).mean()
 
 
 def add_surround(
@@ -271,9 +276,10 @@ def evaluate(net: CornerRegressor, data: dict[str, npt.NDArray[Any]], batch: int
     with torch.no_grad():
         for s in range(0, len(data["crops"]), batch):
             x = torch.from_numpy(data["crops"][s : s + batch].transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
-            d = (net(x) - torch.from_numpy(data["target"][s : s + batch])).view(-1, 4, 2)
-            d = d * torch.from_numpy(data["scale"][s : s + batch])[:, None, :]
-            errs.append(torch.sqrt((d * d).sum(2)).mean(1).numpy())
+            target = torch.from_numpy(data["target"][s : s + batch])
+            errs.append(
+                corner_distances(net(x), target, torch.from_numpy(data["scale"][s : s + batch])).mean(1).numpy()
+            )
     net.train()
     e = np.concatenate(errs) if errs else np.zeros(0)
     src = data["source"]

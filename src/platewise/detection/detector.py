@@ -29,20 +29,24 @@ DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "detector
 MIN_SIDE = 2
 
 
+def _resolve_companion(path: str | Path | None, value: str | Path | bool | None, shipped: Path) -> str | Path | bool:
+    """None means the ``shipped`` companion model (True) with the shipped detector (``path`` None) when its file
+    is there, else none (False); other values are kept."""
+    if value is None:
+        return path is None and shipped.is_file()
+    return value
+
+
 def resolve_verifier(path: str | Path | None, verifier: str | Path | bool | None) -> str | Path | bool:
     """The verifier a detector of ``path`` (None = shipped) gets for ``verifier=``: None means the shipped one
     (True) with the shipped detector when its file is there, else none (False); other values are kept."""
-    if verifier is None:
-        return path is None and DEFAULT_VERIFIER.is_file()
-    return verifier
+    return _resolve_companion(path, verifier, DEFAULT_VERIFIER)
 
 
 def resolve_corner_net(path: str | Path | None, corner_net: str | Path | bool | None) -> str | Path | bool:
     """As :func:`resolve_verifier`, for ``corner_net=``: None means the shipped corner network with the shipped
     detector when its file is there."""
-    if corner_net is None:
-        return path is None and DEFAULT_CORNER_NET.is_file()
-    return corner_net
+    return _resolve_companion(path, corner_net, DEFAULT_CORNER_NET)
 
 
 class PlateDetector:

@@ -348,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
 
     root = Path(args.data_root) if args.data_root else default_data_root()
     size = _size(args.size)
-    widths = tuple(int(v) for v in _floats(args.widths, "--widths", upper=None))
+    widths = _widths(args.widths)
     if args.recalibrate:
         return _recalibrate(args, root)
     torch.manual_seed(args.seed)
@@ -438,14 +438,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _floats(text: str, flag: str = "--candidate-thresholds", upper: float | None = 1.0) -> tuple[float, ...]:
+def _floats(text: str) -> tuple[float, ...]:
     try:
         out = tuple(float(v) for v in text.split(",") if v.strip())
     except ValueError:
-        raise SystemExit(f"{flag} {text!r}: expected numbers separated by commas") from None
-    if not out or not all(v > 0.0 if upper is None else 0.0 <= v <= upper for v in out):
-        rng = "positive" if upper is None else f"in [0, {upper:g}]"
-        raise SystemExit(f"{flag} {text!r}: give one or more values, {rng}")
+        raise SystemExit(f"--candidate-thresholds {text!r}: expected numbers separated by commas") from None
+    if not out or not all(0.0 <= v <= 1.0 for v in out):
+        raise SystemExit(f"--candidate-thresholds {text!r}: give one or more values in [0, 1]")
+    return out
+
+
+def _widths(text: str) -> tuple[int, ...]:
+    try:
+        out = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise SystemExit(f"--widths {text!r}: expected whole numbers separated by commas, e.g. 16,32,48,64") from None
+    if not out or min(out) < 1:
+        raise SystemExit(f"--widths {text!r}: give one or more positive whole numbers")
     return out
 
 
