@@ -46,8 +46,20 @@ def merged_labels(folder: Path, extra: list[dict[str, str]], out: Path) -> None:
 
 
 def evaluate(labels: Path, root: Path, extra_args: list[str]) -> dict[str, float]:
-    cmd = [sys.executable, "-m", "platewise", "eval", "detect", "--labels", str(labels), "--root", str(root),
-           "--holdout", "--json", *extra_args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "platewise",
+        "eval",
+        "detect",
+        "--labels",
+        str(labels),
+        "--root",
+        str(root),
+        "--holdout",
+        "--json",
+        *extra_args,
+    ]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     overall = json.loads(out)["overall"]
     return {k: round(float(overall[k]), 4) for k in KEYS}

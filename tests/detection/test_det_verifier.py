@@ -162,3 +162,48 @@ def test_verifier_training_command_writes_a_calibrated_verifier(tmp_path: Path, 
         main([*args[:4], "--size", "32x96"])
     with pytest.raises(SystemExit, match="--widths"):
         main(["--out", str(tmp_path / "other"), "--widths", "8,x"])
+
+
+def test_read_audit_keeps_the_chosen_verdicts_as_corner_boxes(tmp_path: Path) -> None:
+    from platewise.detection.verifier_train import read_audit
+
+    f = tmp_path / "audit.csv"
+    f.write_text(
+        "folder,image,region,x,y,w,h,verdict\n"
+        "ro-dashcam,train/a.jpg,ro,10,20,30,8,plate\n"
+        "ro-dashcam,train/a.jpg,ro,100,20,40,10,unsure\n"
+        "openlpr-scenes,images/train/1.jpg,world,1,2,3,4,plate\n"
+    )
+    plates = read_audit(f)
+    assert set(plates) == {"ro-dashcam/train/a.jpg", "openlpr-scenes/images/train/1.jpg"}
+    assert plates["ro-dashcam/train/a.jpg"].tolist() == [[10, 20, 40, 28]]
+    both = read_audit(f, ("plate", "unsure"))
+    assert both["ro-dashcam/train/a.jpg"].shape == (2, 4)
+
+
+def test_verifier_training_with_an_audit_and_cross_fitted_negatives(tmp_path: Path, tiny_data_root: Path) -> None:
+    """--audit adds unlabelled plates to the calibration's plates; --pu-ignore trains two cross-fitted verifiers
+    and leaves out the unlabelled candidates they call plates."""
+    pytest.importorskip("torch")
+    import csv
+    import json
+
+    from platewise.detection.verifier_train import _is_calibration, main
+
+    # the audit "finds" a plate in a calibration image: a copy of a labelled one, shifted by half its width
+    rows = list(csv.DictReader((tiny_data_root / "ro-dashcam" / "labels.csv").open()))
+    row = next(r for r in rows if _is_calibration(f"ro-dashcam/{r['image']}"))
+    x, y, w, h = (float(row[k]) for k in ("x", "y", "w", "h"))
+    audit = tmp_path / "audit.csv"
+    audit.write_text(f"folder,image,region,x,y,w,h,verdict\nro-dashcam,{row['image']},eu,{x + w},{y},{w},{h},plate\n")
+    out = tmp_path / "run"
+    args = ["--out", str(out), "--data-root", str(tiny_data_root), "--synthetic", "2", "--steps", "4", "--batch", "8"]
+    args += ["--size", "24x72", "--widths", "8,8,8,8", "--candidate-thresholds", "0.05"]
+    assert main([*args, "--audit", str(audit), "--pu-ignore", "0.0"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["audited_plates"] == 1
+    assert set(summary["at_labels"]) == {"f1", "recall50", "precision50"}
+    log = (out / "log.jsonl").read_text()
+    assert "cross-fit fold 0" in log and "cross-fit fold 1" in log
+    # with P = 0 every unlabelled real candidate is flagged, except the negatives folder's (it has no plates)
+    assert "left out" in log

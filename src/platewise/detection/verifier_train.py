@@ -109,7 +109,8 @@ def collect_candidates(
     """The candidate crops and their labels (see the module docstring, step 1). Arrays: ``crops`` (N,h,w,3)
     uint8, ``iou`` (N,) best IoU with a labelled plate (1 for the jittered labelled boxes), ``score`` (N,)
     detector score (-1 for the jittered labelled boxes), ``kind`` (real candidate / labelled box /
-    synthetic), ``calib`` (N,) bool, ``image`` (N,) image index. Crops are ``size`` (h, w); a synthetic
+    synthetic), ``calib`` (N,) bool, ``image`` (N,) image index, ``key`` (N,) its key, ``box`` (N, 4)
+    the candidate's box. Crops are ``size`` (h, w); a synthetic
     scene gets 1-3 lines of unlabelled text (:func:`~platewise.detection.synth.paste_distractors`) with
     probability ``distractor_prob``."""
     from platewise.data.synthetic.backgrounds import real_scene_backgrounds
@@ -130,9 +131,11 @@ def collect_candidates(
     )
     rng = np.random.default_rng(seed)
     crops: list[npt.NDArray[np.uint8]] = []
-    cols: dict[str, list[Any]] = {"iou": [], "score": [], "kind": [], "calib": [], "image": []}
+    cols: dict[str, list[Any]] = {"iou": [], "score": [], "kind": [], "calib": [], "image": [], "key": [], "box": []}
 
-    def add(img: npt.NDArray[np.uint8], gt: npt.NDArray[np.float32], idx: int, kind: int, calib: bool) -> None:
+    def add(
+        img: npt.NDArray[np.uint8], gt: npt.NDArray[np.float32], idx: int, kind: int, calib: bool, key: str
+    ) -> None:
         raw = det.detect_raw([img])[0]
         iou = box_iou_matrix(raw.boxes, gt).max(1) if len(gt) else np.zeros(len(raw.boxes))
         boxes = raw.boxes
@@ -147,6 +150,8 @@ def collect_candidates(
         cols["kind"] += [kind] * n + [KIND_GT if kind == KIND_REAL else kind] * m
         cols["calib"] += [calib] * (n + m)
         cols["image"] += [idx] * (n + m)
+        cols["key"] += [key] * (n + m)
+        cols["box"] += all_boxes.tolist()
 
     t0 = time.monotonic()
     records = load_records(data_root, REAL_FOLDERS, holdout=False)
@@ -156,7 +161,7 @@ def collect_candidates(
         except Exception as e:  # noqa: BLE001 - a bad file is skipped, said in the log
             log(f"skipped {r.key}: {e}")
             continue
-        add(img, np.asarray(r.boxes, np.float32).reshape(-1, 4), i, KIND_REAL, _is_calibration(r.key))
+        add(img, np.asarray(r.boxes, np.float32).reshape(-1, 4), i, KIND_REAL, _is_calibration(r.key), r.key)
         if i % 500 == 0:
             log(f"real {i}/{len(records)} {time.monotonic() - t0:.0f}s {sum(len(c) for c in crops)} crops")
     backgrounds: list[Any] = [str(r.source) for r in load_records(data_root, ("negatives",), holdout=False)]
@@ -169,7 +174,7 @@ def collect_candidates(
         img = sc.image
         if distractor_prob > 0 and rng.random() < distractor_prob:
             img = paste_distractors(rng, img, int(rng.integers(1, 4)), avoid=gt)
-        add(img, gt, len(records) + j, KIND_SYNTH, False)
+        add(img, gt, len(records) + j, KIND_SYNTH, False, f"synthetic/{j}")
     log(f"candidates: {sum(len(c) for c in crops)} crops in {time.monotonic() - t0:.0f}s")
     out = {k: np.asarray(v) for k, v in cols.items()}
     out["crops"] = np.concatenate(crops)
@@ -243,12 +248,24 @@ def f1_threshold(counts: dict[float, Any]) -> tuple[float, dict[str, float]]:
     """The threshold of ``{threshold: DetectionCounts}`` with the best F1 at IoU 0.5 (ties: the lower one)."""
     best: tuple[float, dict[str, float]] = (0.5, {"f1": -1.0})
     for t in sorted(counts):
-        m = counts[t].metrics()
-        r, p = float(m["recall50"]), float(m["precision50"])
-        f1 = 2 * p * r / (p + r) if p + r > 0 and not math.isnan(p) else 0.0
-        if f1 > best[1]["f1"]:
-            best = (t, {"f1": round(f1, 4), "recall50": round(r, 4), "precision50": round(p, 4)})
+        m = _f1_at(counts[t])
+        if m["f1"] > best[1]["f1"]:
+            best = (t, m)
     return best
+
+
+def read_audit(path: str | Path, verdicts: tuple[str, ...] = ("plate",)) -> dict[str, npt.NDArray[np.float32]]:
+    """Plates a by-eye audit found without a label (``benchmarks/label_audit/*.csv``: folder, image, region,
+    x, y, w, h, verdict), as ``{image key: (K, 4) boxes x1, y1, x2, y2}`` for the rows of ``verdicts``."""
+    import csv
+
+    out: dict[str, list[list[float]]] = {}
+    with Path(path).open(newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if r["verdict"] in verdicts:
+                x, y, w, h = (float(r[k]) for k in ("x", "y", "w", "h"))
+                out.setdefault(f"{r['folder']}/{r['image']}", []).append([x, y, x + w, y + h])
+    return {k: np.asarray(v, np.float32).reshape(-1, 4) for k, v in out.items()}
 
 
 def calibrate_threshold(
@@ -257,26 +274,36 @@ def calibrate_threshold(
     data_root: Path,
     threads: int,
     candidates: tuple[float, ...] = (0.1,),
+    extra: dict[str, npt.NDArray[np.float32]] | None = None,
 ) -> dict[str, Any]:
     """Sweeps the candidate and final score thresholds on the calibration images (module docstring, step 4).
 
     Returns ``candidate_threshold`` and ``score_threshold`` with the best F1 at IoU 0.5 (``at``: its recall,
-    precision and F1), the best F1 per candidate threshold, and the detector alone's best for comparison."""
+    precision and F1), the best F1 per candidate threshold, and the detector alone's best for comparison.
+    With ``extra`` (unlabelled plates found by an audit, :func:`read_audit`) the plates are the labelled ones
+    plus those, and ``at_labels`` gives the chosen thresholds' figures against the labels alone."""
     from platewise.detection.dataset import load_records
     from platewise.detection.detector import PlateDetector
     from platewise.detection.evaluate import DetectionCounts
 
     records = [r for r in load_records(data_root, REAL_FOLDERS[:3], holdout=False) if _is_calibration(r.key)]
-    images = [(r.image(), np.asarray(r.boxes, np.float32).reshape(-1, 4)) for r in records]
+    extra = extra or {}
+    images = []
+    for r in records:
+        gt = np.asarray(r.boxes, np.float32).reshape(-1, 4)
+        images.append((r.image(), gt, np.concatenate([gt, extra.get(r.key, np.zeros((0, 4), np.float32))])))
     grid = [round(float(t), 2) for t in np.arange(0.05, 0.96, 0.01)]
 
-    def sweep(det: PlateDetector) -> tuple[float, dict[str, float]]:
+    def sweep(det: PlateDetector) -> tuple[float, dict[str, float], dict[str, float]]:
         counts = {t: DetectionCounts() for t in grid}
-        for img, gt in images:
+        plain = {t: DetectionCounts() for t in grid}
+        for img, gt, full in images:
             raw = det.detect_raw([img])[0]
-            for t, c in counts.items():
-                c.add(raw.boxes, raw.scores, gt, t)
-        return f1_threshold(counts)
+            for t in grid:
+                counts[t].add(raw.boxes, raw.scores, full, t)
+                plain[t].add(raw.boxes, raw.scores, gt, t)
+        t, m = f1_threshold(counts)
+        return t, m, _f1_at(plain[t])
 
     alone = sweep(PlateDetector(detector_path, threads=threads, score_threshold=0.05, verifier=False))
     per_candidate = {}
@@ -286,13 +313,24 @@ def calibrate_threshold(
         )
         per_candidate[cand] = sweep(det)
     best = max(per_candidate, key=lambda c: per_candidate[c][1]["f1"])
-    return {
+    out = {
         "candidate_threshold": best,
         "score_threshold": per_candidate[best][0],
         "at": per_candidate[best][1],
-        "per_candidate_threshold": {str(c): {"score_threshold": t, **m} for c, (t, m) in per_candidate.items()},
+        "per_candidate_threshold": {str(c): {"score_threshold": t, **m} for c, (t, m, _) in per_candidate.items()},
         "detector_alone": {"best_threshold": alone[0], **alone[1]},
     }
+    if extra:
+        out["audited_plates"] = int(sum(len(v) for v in extra.values()))
+        out["at_labels"] = per_candidate[best][2]
+    return out
+
+
+def _f1_at(counts: Any) -> dict[str, float]:
+    m = counts.metrics()
+    r, p = float(m["recall50"]), float(m["precision50"])
+    f1 = 2 * p * r / (p + r) if p + r > 0 and not math.isnan(p) else 0.0
+    return {"f1": round(f1, 4), "recall50": round(r, 4), "precision50": round(p, 4)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -336,6 +374,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="collect candidates with refined, blended boxes (the shipped verifier's training; inference "
         "verifies the network's boxes)",
+    )
+    ap.add_argument(
+        "--audit",
+        help="a label audit CSV of the calibration images (benchmarks/label_audit/calibration_unlabelled.csv): its "
+        "'plate' rows count as plates in the calibration (combination and thresholds)",
+    )
+    ap.add_argument(
+        "--pu-ignore",
+        type=float,
+        default=None,
+        metavar="P",
+        help="cross-fit two verifiers on halves of the real images and leave out of training the unlabelled "
+        "candidates the other half's verifier gives a plate probability >= P (unlabelled plates)",
     )
     ap.add_argument(
         "--recalibrate",
@@ -389,10 +440,77 @@ def main(argv: list[str] | None = None) -> int:
         hard = neg
     log(f"train: {len(pos)} plates, {len(neg)} not ({len(hard)} hard); calibration: {int(calib.sum())} crops")
 
+    if args.pu_ignore is not None:
+        ignored = _crossfit_ignore(data, label, pos, neg, hard, args, widths, log)
+        neg, hard = np.setdiff1d(neg, ignored), np.setdiff1d(hard, ignored)
+        log(
+            f"left out {len(ignored)} unlabelled candidates the other fold's verifier calls plates: "
+            f"{len(neg)} not-plates ({len(hard)} hard) remain"
+        )
+    t0 = time.monotonic()
+    net, step = _train(crops, label, pos, neg, hard, args, widths, args.steps, args.seed, log)
+    torch.save(
+        {"state_dict": net.state_dict(), "widths": list(net.widths), "size": list(size), "steps": step},
+        out / "verifier.pt",
+    )
+    # Calibration on the held-back real candidates (the jittered labelled boxes have no detector score).
+    cal = np.flatnonzero(calib & (data["kind"] == KIND_REAL))
+    p_cal = _probs(net, crops[cal])
+    weights = fit_combination(data["score"][cal].astype(np.float32), p_cal, _calibration_labels(data, label, cal, args))
+    cal_res = _calibrate_and_export(net, weights, out / "verifier.onnx", root, args, size)
+    summary = {
+        "steps": step,
+        "minutes": round((time.monotonic() - t0) / 60, 1),
+        "train_plates": len(pos),
+        "train_not_plates": len(neg),
+        "calibration_candidates": len(cal),
+        "combine": weights,
+        **cal_res,
+    }
+    log("summary", **summary)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    log(f"wrote {out / 'verifier.onnx'}")
+    return 0
+
+
+def _calibration_labels(
+    data: dict[str, npt.NDArray[Any]],
+    label: npt.NDArray[np.int64],
+    cal: npt.NDArray[np.int64],
+    args: argparse.Namespace,
+) -> npt.NDArray[np.int64]:
+    """``label[cal]``, with ``--audit``'s unlabelled plates counted as plates too."""
+    out = label[cal].copy()
+    if not args.audit:
+        return out
+    if "box" not in data:
+        raise SystemExit("the run's candidates.npz has no boxes (collected by an older version): give a new --out")
+    extra = read_audit(args.audit)
+    for j, i in enumerate(cal):
+        e = extra.get(str(data["key"][i]))
+        if e is not None and box_iou_matrix(data["box"][i][None].astype(np.float32), e).max() >= 0.5:
+            out[j] = 1
+    return out
+
+
+def _train(
+    crops: npt.NDArray[np.uint8],
+    label: npt.NDArray[np.int64],
+    pos: npt.NDArray[np.int64],
+    neg: npt.NDArray[np.int64],
+    hard: npt.NDArray[np.int64],
+    args: argparse.Namespace,
+    widths: tuple[int, ...],
+    total: int,
+    seed: int,
+    log: Any,
+) -> tuple[VerifierNet, int]:
+    """Step 3: the CNN trained ``total`` steps on batches of half ``pos``, a quarter ``neg`` and a quarter
+    ``hard`` (indices into ``crops``); returns it and the steps made."""
+    torch.manual_seed(seed)
     net = VerifierNet(widths)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.01)
-    rng = np.random.default_rng(args.seed)
-    total = args.steps
+    rng = np.random.default_rng(seed)
     t0 = time.monotonic()
     step = 0
     half = args.batch // 2
@@ -413,29 +531,50 @@ def main(argv: list[str] | None = None) -> int:
         step += 1
         if step % 100 == 0:
             log(f"step {step}/{total} loss {loss.item():.4f} lr {lr:.2e}", step=step, loss=loss.item())
+    return net, step
 
-    torch.save(
-        {"state_dict": net.state_dict(), "widths": list(net.widths), "size": list(size), "steps": step},
-        out / "verifier.pt",
-    )
-    # Calibration on the held-back real candidates (the jittered labelled boxes have no detector score).
-    cal = np.flatnonzero(calib & (data["kind"] == KIND_REAL))
-    p_cal = _probs(net, crops[cal])
-    weights = fit_combination(data["score"][cal].astype(np.float32), p_cal, label[cal])
-    cal_res = _calibrate_and_export(net, weights, out / "verifier.onnx", root, args, size)
-    summary = {
-        "steps": step,
-        "minutes": round((time.monotonic() - t0) / 60, 1),
-        "train_plates": len(pos),
-        "train_not_plates": len(neg),
-        "calibration_candidates": len(cal),
-        "combine": weights,
-        **cal_res,
-    }
-    log("summary", **summary)
-    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-    log(f"wrote {out / 'verifier.onnx'}")
-    return 0
+
+def _crossfit_ignore(
+    data: dict[str, npt.NDArray[Any]],
+    label: npt.NDArray[np.int64],
+    pos: npt.NDArray[np.int64],
+    neg: npt.NDArray[np.int64],
+    hard: npt.NDArray[np.int64],
+    args: argparse.Namespace,
+    widths: tuple[int, ...],
+    log: Any,
+) -> npt.NDArray[np.int64]:
+    """``--pu-ignore``: the real candidates without a label that a verifier trained on the other half of the
+    real images (and all synthetic ones) gives a plate probability of ``args.pu_ignore`` or more.
+
+    The scene folders leave many plates unlabelled (``benchmarks/label_audit/``), and a candidate on one
+    of those is trained on as a not-plate; a verifier that never saw the image flags many of them (and some
+    plate-like signs), and those candidates are left out of the final training. The ``negatives`` folder has
+    no plates at all: its candidates are kept."""
+    real = data["kind"] != KIND_SYNTH
+    fold = data["image"] % 2
+    out = []
+    for f in (0, 1):
+        keep = ~real | (fold != f)
+        log(f"cross-fit fold {f}: training on the other half ({args.steps // 2} steps)")
+        net, _ = _train(
+            data["crops"],
+            label,
+            pos[keep[pos]],
+            neg[keep[neg]],
+            hard[keep[hard]],
+            args,
+            widths,
+            args.steps // 2,
+            args.seed + 1 + f,
+            log,
+        )
+        no_plates = np.char.startswith(data["key"][neg].astype(str), "negatives/")  # those have none at all
+        cand = neg[(data["kind"][neg] == KIND_REAL) & (fold[neg] == f) & ~no_plates]
+        p = _probs(net, data["crops"][cand])
+        out.append(cand[p >= args.pu_ignore])
+        log(f"fold {f}: {len(out[-1])} of {len(cand)} unlabelled real candidates flagged")
+    return np.concatenate(out)
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -479,7 +618,10 @@ def _calibrate_and_export(
     """Step 4's threshold sweeps with ``net`` and ``weights`` (exported to ``path`` first, to be swept), then
     ``path`` written again with the chosen thresholds; returns :func:`calibrate_threshold`'s result."""
     export(net, path, weights, 0.1, 0.5, size)
-    cal_res = calibrate_threshold(args.detector, path, root, args.threads, _floats(args.candidate_thresholds))
+    extra = read_audit(args.audit) if args.audit else None
+    cal_res = calibrate_threshold(
+        args.detector, path, root, args.threads, _floats(args.candidate_thresholds), extra=extra
+    )
     export(net, path, weights, cal_res["candidate_threshold"], cal_res["score_threshold"], size)
     return cal_res
 
