@@ -14,7 +14,7 @@ Three evaluations per folder (``platewise eval detect --holdout --json``, same d
 ``labels`` (the folders' labels, the official figures), ``audited`` (labels plus the ``plate`` rows) and
 ``audited_with_unsure`` (plus the ``unsure`` rows too).
 
-    PYTHONPATH=src python benchmarks/label_audit.py [--verifier on|off|FILE] [--tag NAME]
+    PYTHONPATH=src python benchmarks/label_audit.py [--verifier on|off|FILE] [--score-threshold T] [--tag NAME]
         -> benchmarks/results/detect_audited[_NAME].json
 """
 
@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"), help="default: ../shared/data")
     ap.add_argument("--verifier", help="on|off|FILE.onnx (default: the shipped detector's default)")
+    ap.add_argument("--score-threshold", type=float, help="operating threshold (default: the detector's)")
     ap.add_argument("--tag", default="", help="suffix of the result file")
     args = ap.parse_args(argv)
     data = Path(args.data)
@@ -78,7 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     with AUDIT.open(newline="", encoding="utf-8") as fh:
         audit = list(csv.DictReader(fh))
     extra_args = ["--verifier", args.verifier] if args.verifier else []
-    result: dict[str, object] = {"audit_file": str(AUDIT.relative_to(ROOT)), "verifier": args.verifier or "default"}
+    if args.score_threshold is not None:
+        extra_args += ["--score-threshold", str(args.score_threshold)]
+    result: dict[str, object] = {
+        "audit_file": str(AUDIT.relative_to(ROOT)),
+        "verifier": args.verifier or "default",
+        "score_threshold": args.score_threshold if args.score_threshold is not None else "default",
+    }
     with tempfile.TemporaryDirectory() as tmp:
         for f in FOLDERS:
             rows = [r for r in audit if r["folder"] == f]
