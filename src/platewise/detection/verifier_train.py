@@ -33,6 +33,7 @@ import json
 import math
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -441,14 +442,14 @@ def main(argv: list[str] | None = None) -> int:
     log(f"train: {len(pos)} plates, {len(neg)} not ({len(hard)} hard); calibration: {int(calib.sum())} crops")
 
     if args.pu_ignore is not None:
-        ignored = _crossfit_ignore(data, label, pos, neg, hard, args, widths, log)
+        ignored = _crossfit_ignore(data, label, Pools(pos, neg, hard), args, widths, log)
         neg, hard = np.setdiff1d(neg, ignored), np.setdiff1d(hard, ignored)
         log(
             f"left out {len(ignored)} unlabelled candidates the other fold's verifier calls plates: "
             f"{len(neg)} not-plates ({len(hard)} hard) remain"
         )
     t0 = time.monotonic()
-    net, step = _train(crops, label, pos, neg, hard, args, widths, args.steps, args.seed, log)
+    net, step = _train(crops, label, Pools(pos, neg, hard), args, widths, args.steps, args.seed, log)
     torch.save(
         {"state_dict": net.state_dict(), "widths": list(net.widths), "size": list(size), "steps": step},
         out / "verifier.pt",
@@ -493,20 +494,32 @@ def _calibration_labels(
     return out
 
 
+@dataclass(frozen=True)
+class Pools:
+    """Indices of the training crops: plates, not-plates, and the hard not-plates among them."""
+
+    pos: npt.NDArray[np.int64]
+    neg: npt.NDArray[np.int64]
+    hard: npt.NDArray[np.int64]
+
+    def subset(self, keep: npt.NDArray[np.bool_]) -> Pools:
+        """The pools' indices ``i`` with ``keep[i]``."""
+        return Pools(self.pos[keep[self.pos]], self.neg[keep[self.neg]], self.hard[keep[self.hard]])
+
+
 def _train(
     crops: npt.NDArray[np.uint8],
     label: npt.NDArray[np.int64],
-    pos: npt.NDArray[np.int64],
-    neg: npt.NDArray[np.int64],
-    hard: npt.NDArray[np.int64],
+    pools: Pools,
     args: argparse.Namespace,
     widths: tuple[int, ...],
     total: int,
     seed: int,
     log: Any,
 ) -> tuple[VerifierNet, int]:
-    """Step 3: the CNN trained ``total`` steps on batches of half ``pos``, a quarter ``neg`` and a quarter
-    ``hard`` (indices into ``crops``); returns it and the steps made."""
+    """Step 3: the CNN trained ``total`` steps on batches of half plates, a quarter not-plates and a quarter
+    hard not-plates; returns it and the steps made."""
+    pos, neg, hard = pools.pos, pools.neg, pools.hard
     torch.manual_seed(seed)
     net = VerifierNet(widths)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.01)
@@ -537,9 +550,7 @@ def _train(
 def _crossfit_ignore(
     data: dict[str, npt.NDArray[Any]],
     label: npt.NDArray[np.int64],
-    pos: npt.NDArray[np.int64],
-    neg: npt.NDArray[np.int64],
-    hard: npt.NDArray[np.int64],
+    pools: Pools,
     args: argparse.Namespace,
     widths: tuple[int, ...],
     log: Any,
@@ -557,18 +568,8 @@ def _crossfit_ignore(
     for f in (0, 1):
         keep = ~real | (fold != f)
         log(f"cross-fit fold {f}: training on the other half ({args.steps // 2} steps)")
-        net, _ = _train(
-            data["crops"],
-            label,
-            pos[keep[pos]],
-            neg[keep[neg]],
-            hard[keep[hard]],
-            args,
-            widths,
-            args.steps // 2,
-            args.seed + 1 + f,
-            log,
-        )
+        net, _ = _train(data["crops"], label, pools.subset(keep), args, widths, args.steps // 2, args.seed + 1 + f, log)
+        neg = pools.neg
         no_plates = np.char.startswith(data["key"][neg].astype(str), "negatives/")  # those have none at all
         cand = neg[(data["kind"][neg] == KIND_REAL) & (fold[neg] == f) & ~no_plates]
         p = _probs(net, data["crops"][cand])
