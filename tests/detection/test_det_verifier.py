@@ -182,8 +182,9 @@ def test_read_audit_keeps_the_chosen_verdicts_as_corner_boxes(tmp_path: Path) ->
 
 
 def test_verifier_training_with_an_audit_and_cross_fitted_negatives(tmp_path: Path, tiny_data_root: Path) -> None:
-    """--audit adds unlabelled plates to the calibration's plates; --pu-ignore trains two cross-fitted verifiers
-    and leaves out the unlabelled candidates they call plates."""
+    """--audit adds unlabelled plates to the calibration's plates, --train-audit to the training's (this audit
+    names a calibration image only, so it changes no training candidate); --pu-ignore trains two cross-fitted
+    verifiers and leaves out the unlabelled candidates they call plates."""
     pytest.importorskip("torch")
     import csv
     import json
@@ -199,7 +200,7 @@ def test_verifier_training_with_an_audit_and_cross_fitted_negatives(tmp_path: Pa
     out = tmp_path / "run"
     args = ["--out", str(out), "--data-root", str(tiny_data_root), "--synthetic", "2", "--steps", "4", "--batch", "8"]
     args += ["--size", "24x72", "--widths", "8,8,8,8", "--candidate-thresholds", "0.05"]
-    assert main([*args, "--audit", str(audit), "--pu-ignore", "0.0"]) == 0
+    assert main([*args, "--audit", str(audit), "--train-audit", str(audit), "--pu-ignore", "0.0"]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["audited_plates"] == 1
     assert set(summary["at_labels"]) == {"f1", "recall50", "precision50"}
@@ -207,3 +208,35 @@ def test_verifier_training_with_an_audit_and_cross_fitted_negatives(tmp_path: Pa
     assert "cross-fit fold 0" in log and "cross-fit fold 1" in log
     # with P = 0 every unlabelled real candidate is flagged, except the negatives folder's (it has no plates)
     assert "left out" in log
+    assert "training audit:" in log  # the audit names a calibration image: no training candidate changes
+    assert "training audit: 0 candidates" in log
+
+
+def test_training_audit_turns_candidates_on_unlabelled_plates_into_plates(tmp_path: Path) -> None:
+    from platewise.detection.verifier_train import _apply_training_audit
+
+    audit = tmp_path / "audit.csv"
+    audit.write_text(
+        "folder,image,region,x,y,w,h,verdict\n"
+        "ro-dashcam,train/a.jpg,ro,100,100,40,10,plate\n"
+        "ro-dashcam,train/a.jpg,ro,300,100,40,10,unsure\n"
+    )
+    data = {
+        "key": np.array(["ro-dashcam/train/a.jpg"] * 5 + ["ro-dashcam/train/b.jpg"]),
+        "box": np.array(
+            [
+                [101, 100, 141, 110],  # on the audited plate: becomes a plate
+                [116, 100, 156, 110],  # partly on it (IoU 0.43): left out
+                [300, 100, 340, 110],  # on the unsure box: left out
+                [500, 100, 540, 110],  # elsewhere: stays a not-plate
+                [100, 100, 140, 110],  # already a plate (labelled): unchanged
+                [100, 100, 140, 110],  # same box in another image: unchanged
+            ],
+            np.float32,
+        ),
+    }
+    label = np.array([0, 0, 0, 0, 1, 0])
+    kept, added = _apply_training_audit(data, label, np.arange(6), str(audit))
+    assert added == 1
+    assert label.tolist() == [1, 0, 0, 0, 1, 0]
+    assert kept.tolist() == [0, 3, 4, 5]

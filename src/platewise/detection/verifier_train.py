@@ -382,6 +382,11 @@ def main(argv: list[str] | None = None) -> int:
         "'plate' rows count as plates in the calibration (combination and thresholds)",
     )
     ap.add_argument(
+        "--train-audit",
+        help="a label audit CSV of the training side (benchmarks/label_audit/training_unlabelled.csv): candidates on "
+        "its 'plate' boxes (IoU >= 0.5) are trained on as plates, those near them or on 'unsure' boxes are left out",
+    )
+    ap.add_argument(
         "--pu-ignore",
         type=float,
         default=None,
@@ -432,6 +437,11 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{cache} holds {have} crops, not --size {args.size}: give a new --out")
     label = (iou >= 0.5).astype(np.int64)
     train_idx = np.flatnonzero(~calib)
+    if args.train_audit:
+        train_idx, added = _apply_training_audit(data, label, train_idx, args.train_audit)
+        iou = np.where(label == 1, np.maximum(iou, 0.5), iou)  # the audited plates count as plates below
+        left_out = int((~calib).sum()) - len(train_idx)
+        log(f"training audit: {added} candidates on unlabelled plates are plates now, {left_out} left out")
     pos = train_idx[iou[train_idx] >= 0.5]
     neg = train_idx[iou[train_idx] < 0.4]  # 0.4-0.5: too close to call
     hard = neg[data["score"][neg] >= args.hard_score]
@@ -472,6 +482,33 @@ def main(argv: list[str] | None = None) -> int:
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     log(f"wrote {out / 'verifier.onnx'}")
     return 0
+
+
+def _apply_training_audit(
+    data: dict[str, npt.NDArray[Any]], label: npt.NDArray[np.int64], train_idx: npt.NDArray[np.int64], path: str
+) -> tuple[npt.NDArray[np.int64], int]:
+    """``--train-audit``: training candidates overlapping an audited unlabelled plate by IoU 0.5 or more become
+    plates (``label`` is changed in place); those overlapping one by 0.3-0.5, or an ``unsure`` box by 0.3 or
+    more, are left out. Returns the remaining training indices and the number of candidates made plates."""
+    if "box" not in data:
+        raise SystemExit("the run's candidates.npz has no boxes (collected by an older version): give a new --out")
+    plates, unsure = read_audit(path), read_audit(path, ("unsure",))
+    keys = data["key"].astype(str)
+    drop = np.zeros(len(label), bool)
+    added = 0
+    for i in train_idx:
+        k = keys[i]
+        if k not in plates and k not in unsure:
+            continue
+        b = data["box"][i][None].astype(np.float32)
+        p = box_iou_matrix(b, plates[k]).max() if k in plates else 0.0
+        u = box_iou_matrix(b, unsure[k]).max() if k in unsure else 0.0
+        if p >= 0.5 and label[i] == 0:
+            label[i] = 1
+            added += 1
+        elif label[i] == 0 and (p >= 0.3 or u >= 0.3):
+            drop[i] = True
+    return train_idx[~drop[train_idx]], added
 
 
 def _calibration_labels(
