@@ -297,12 +297,13 @@ def calibrate_threshold(
 
     def sweep(det: PlateDetector) -> tuple[float, dict[str, float], dict[str, float]]:
         counts = {t: DetectionCounts() for t in grid}
-        plain = {t: DetectionCounts() for t in grid}
+        plain = {t: DetectionCounts() for t in grid} if extra else counts  # against the labels alone
         for img, gt, full in images:
             raw = det.detect_raw([img])[0]
             for t in grid:
                 counts[t].add(raw.boxes, raw.scores, full, t)
-                plain[t].add(raw.boxes, raw.scores, gt, t)
+                if extra:
+                    plain[t].add(raw.boxes, raw.scores, gt, t)
         t, m = f1_threshold(counts)
         return t, m, _f1_at(plain[t])
 
@@ -439,11 +440,10 @@ def main(argv: list[str] | None = None) -> int:
     train_idx = np.flatnonzero(~calib)
     if args.train_audit:
         train_idx, added = _apply_training_audit(data, label, train_idx, args.train_audit)
-        iou = np.where(label == 1, np.maximum(iou, 0.5), iou)  # the audited plates count as plates below
         left_out = int((~calib).sum()) - len(train_idx)
         log(f"training audit: {added} candidates on unlabelled plates are plates now, {left_out} left out")
-    pos = train_idx[iou[train_idx] >= 0.5]
-    neg = train_idx[iou[train_idx] < 0.4]  # 0.4-0.5: too close to call
+    pos = train_idx[label[train_idx] == 1]
+    neg = train_idx[(label[train_idx] == 0) & (iou[train_idx] < 0.4)]  # 0.4-0.5: too close to call
     hard = neg[data["score"][neg] >= args.hard_score]
     if not len(pos) or not len(neg):
         raise SystemExit(f"need both plates and not-plates to train on: {len(pos)} and {len(neg)} found")
@@ -467,8 +467,11 @@ def main(argv: list[str] | None = None) -> int:
     # Calibration on the held-back real candidates (the jittered labelled boxes have no detector score).
     cal = np.flatnonzero(calib & (data["kind"] == KIND_REAL))
     p_cal = _probs(net, crops[cal])
-    weights = fit_combination(data["score"][cal].astype(np.float32), p_cal, _calibration_labels(data, label, cal, args))
-    cal_res = _calibrate_and_export(net, weights, out / "verifier.onnx", root, args, size)
+    audit = read_audit(args.audit) if args.audit else None
+    weights = fit_combination(
+        data["score"][cal].astype(np.float32), p_cal, _calibration_labels(data, label, cal, audit)
+    )
+    cal_res = _calibrate_and_export(net, weights, out / "verifier.onnx", root, args, size, audit)
     summary = {
         "steps": step,
         "minutes": round((time.monotonic() - t0) / 60, 1),
@@ -484,50 +487,47 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _audit_iou(
+    data: dict[str, npt.NDArray[Any]], idx: npt.NDArray[np.int64], audit: dict[str, npt.NDArray[np.float32]]
+) -> npt.NDArray[np.float64]:
+    """For the candidates ``idx``, the best IoU of each one's box with the ``audit`` boxes of its image (0 where
+    its image has none)."""
+    if "box" not in data:
+        raise SystemExit("the run's candidates.npz has no boxes (collected by an older version): give a new --out")
+    keys = data["key"].astype(str)
+    out = np.zeros(len(idx))
+    for j, i in enumerate(idx):
+        boxes = audit.get(keys[i])
+        if boxes is not None:
+            out[j] = box_iou_matrix(data["box"][i][None].astype(np.float32), boxes).max()
+    return out
+
+
 def _apply_training_audit(
     data: dict[str, npt.NDArray[Any]], label: npt.NDArray[np.int64], train_idx: npt.NDArray[np.int64], path: str
 ) -> tuple[npt.NDArray[np.int64], int]:
     """``--train-audit``: training candidates overlapping an audited unlabelled plate by IoU 0.5 or more become
     plates (``label`` is changed in place); those overlapping one by 0.3-0.5, or an ``unsure`` box by 0.3 or
     more, are left out. Returns the remaining training indices and the number of candidates made plates."""
-    if "box" not in data:
-        raise SystemExit("the run's candidates.npz has no boxes (collected by an older version): give a new --out")
-    plates, unsure = read_audit(path), read_audit(path, ("unsure",))
-    keys = data["key"].astype(str)
-    drop = np.zeros(len(label), bool)
-    added = 0
-    for i in train_idx:
-        k = keys[i]
-        if k not in plates and k not in unsure:
-            continue
-        b = data["box"][i][None].astype(np.float32)
-        p = box_iou_matrix(b, plates[k]).max() if k in plates else 0.0
-        u = box_iou_matrix(b, unsure[k]).max() if k in unsure else 0.0
-        if p >= 0.5 and label[i] == 0:
-            label[i] = 1
-            added += 1
-        elif label[i] == 0 and (p >= 0.3 or u >= 0.3):
-            drop[i] = True
-    return train_idx[~drop[train_idx]], added
+    p = _audit_iou(data, train_idx, read_audit(path))
+    u = _audit_iou(data, train_idx, read_audit(path, ("unsure",)))
+    unlabelled = label[train_idx] == 0
+    made = unlabelled & (p >= 0.5)
+    label[train_idx[made]] = 1
+    drop = unlabelled & ~made & ((p >= 0.3) | (u >= 0.3))
+    return train_idx[~drop], int(made.sum())
 
 
 def _calibration_labels(
     data: dict[str, npt.NDArray[Any]],
     label: npt.NDArray[np.int64],
     cal: npt.NDArray[np.int64],
-    args: argparse.Namespace,
+    audit: dict[str, npt.NDArray[np.float32]] | None,
 ) -> npt.NDArray[np.int64]:
-    """``label[cal]``, with ``--audit``'s unlabelled plates counted as plates too."""
+    """``label[cal]``, with the ``audit``'s unlabelled plates (IoU 0.5 or more) counted as plates too."""
     out = label[cal].copy()
-    if not args.audit:
-        return out
-    if "box" not in data:
-        raise SystemExit("the run's candidates.npz has no boxes (collected by an older version): give a new --out")
-    extra = read_audit(args.audit)
-    for j, i in enumerate(cal):
-        e = extra.get(str(data["key"][i]))
-        if e is not None and box_iou_matrix(data["box"][i][None].astype(np.float32), e).max() >= 0.5:
-            out[j] = 1
+    if audit:
+        out[_audit_iou(data, cal, audit) >= 0.5] = 1
     return out
 
 
@@ -601,14 +601,15 @@ def _crossfit_ignore(
     no plates at all: its candidates are kept."""
     real = data["kind"] != KIND_SYNTH
     fold = data["image"] % 2
+    neg = pools.neg
+    no_plates = np.char.startswith(data["key"][neg].astype(str), "negatives/")  # that folder has none at all
+    flaggable = neg[(data["kind"][neg] == KIND_REAL) & ~no_plates]
     out = []
     for f in (0, 1):
         keep = ~real | (fold != f)
         log(f"cross-fit fold {f}: training on the other half ({args.steps // 2} steps)")
         net, _ = _train(data["crops"], label, pools.subset(keep), args, widths, args.steps // 2, args.seed + 1 + f, log)
-        neg = pools.neg
-        no_plates = np.char.startswith(data["key"][neg].astype(str), "negatives/")  # those have none at all
-        cand = neg[(data["kind"][neg] == KIND_REAL) & (fold[neg] == f) & ~no_plates]
+        cand = flaggable[fold[flaggable] == f]
         p = _probs(net, data["crops"][cand])
         out.append(cand[p >= args.pu_ignore])
         log(f"fold {f}: {len(out[-1])} of {len(cand)} unlabelled real candidates flagged")
@@ -652,13 +653,13 @@ def _calibrate_and_export(
     root: Path,
     args: argparse.Namespace,
     size: tuple[int, int],
+    audit: dict[str, npt.NDArray[np.float32]] | None = None,
 ) -> dict[str, Any]:
     """Step 4's threshold sweeps with ``net`` and ``weights`` (exported to ``path`` first, to be swept), then
     ``path`` written again with the chosen thresholds; returns :func:`calibrate_threshold`'s result."""
     export(net, path, weights, 0.1, 0.5, size)
-    extra = read_audit(args.audit) if args.audit else None
     cal_res = calibrate_threshold(
-        args.detector, path, root, args.threads, _floats(args.candidate_thresholds), extra=extra
+        args.detector, path, root, args.threads, _floats(args.candidate_thresholds), extra=audit
     )
     export(net, path, weights, cal_res["candidate_threshold"], cal_res["score_threshold"], size)
     return cal_res
@@ -674,7 +675,8 @@ def _recalibrate(args: argparse.Namespace, root: Path) -> int:
     meta = OnnxModel(out / "verifier.onnx", threads=1).metadata
     weights = (float(meta["combine"][0]), float(meta["combine"][1]), float(meta["combine"][2]))
     size = (int(ck.get("size", SIZE)[0]), int(ck.get("size", SIZE)[1]))
-    cal_res = _calibrate_and_export(net, weights, out / "verifier.onnx", root, args, size)
+    audit = read_audit(args.audit) if args.audit else None
+    cal_res = _calibrate_and_export(net, weights, out / "verifier.onnx", root, args, size, audit)
     (out / "recalibrated.json").write_text(json.dumps(cal_res, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(cal_res))
     return 0
