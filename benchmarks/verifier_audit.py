@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from platewise.detection.dataset import load_records
+from platewise.detection.dataset import load_records, read_audit
 from platewise.detection.detector import PlateDetector
 from platewise.detection.evaluate import box_iou_matrix
 from platewise.detection.verifier import DEFAULT_VERIFIER, PlateVerifier
-from platewise.detection.verifier_train import REAL_FOLDERS, _is_calibration, calibrate_threshold, read_audit
+from platewise.detection.verifier_train import REAL_FOLDERS, _is_calibration, calibrate_threshold
 
 ROOT = Path(__file__).resolve().parent.parent
 AUDIT = ROOT / "benchmarks" / "label_audit" / "calibration_unlabelled.csv"

@@ -124,3 +124,88 @@ def test_sampler_with_distractors_keeps_labels_unchanged() -> None:
     for _ in range(10):
         s = sampler.sample(rng)
         assert len(s.boxes) <= 1  # only the labelled plate, never a distractor
+
+
+def _audit(tmp_path, rows: str):  # type: ignore[no-untyped-def]
+    f = tmp_path / "audit.csv"
+    f.write_text("folder,image,region,x,y,w,h,verdict\n" + rows)
+    return f
+
+
+def test_apply_audit_adds_plates_as_boxes_and_unsure_ones_as_ignore_regions(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from platewise.detection.dataset import apply_audit
+
+    recs = _records(3, True)
+    a = _audit(tmp_path, "f,0.png,x,10,20,30,8,plate\nf,0.png,x,100,90,20,8,unsure\nf,2.png,x,1,2,3,4,plate\n")
+    b = tmp_path / "empty.csv"
+    b.write_text("folder,image,region,x,y,w,h,verdict\n")  # an audit without rows changes nothing
+    out, n_plates, n_ignore = apply_audit(recs, (str(a), str(b)))
+    assert (n_plates, n_ignore) == (2, 1)
+    assert out[0].boxes.tolist() == [[40, 50, 100, 70], [10, 20, 40, 28]]
+    assert out[0].ignore.tolist() == [[100, 90, 120, 98]]
+    assert out[1] is recs[1]  # not audited: unchanged
+    assert out[2].boxes.shape == (2, 4) and out[2].ignore.shape == (0, 4)
+    assert recs[0].boxes.shape == (1, 4)  # the input records are not modified
+
+
+def test_apply_audit_ignores_rows_of_images_it_is_not_given(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from platewise.detection.dataset import apply_audit
+
+    out, n_plates, n_ignore = apply_audit(
+        _records(1, True), (str(_audit(tmp_path, "g/holdout.png,,x,1,2,3,4,plate\n")),)
+    )
+    assert (n_plates, n_ignore) == (0, 0)
+    assert out[0].boxes.shape == (1, 4)
+
+
+def test_read_audit_says_what_is_wrong_with_a_bad_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from platewise.detection.dataset import read_audit
+
+    with pytest.raises(InvalidInput, match="not found"):
+        read_audit(tmp_path / "missing.csv")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("folder,image,x,y\nf,0.png,1,2\n")
+    with pytest.raises(InvalidInput, match="no column"):
+        read_audit(bad)
+
+
+def test_move_boxes_keeps_any_visible_part_of_an_ignore_region_at_min_visible_zero() -> None:
+    from platewise.detection.augment import crop_matrix, move_boxes
+
+    m = crop_matrix(64, 1.0, (32.0, 32.0))  # identity
+    boxes = np.array([[50, 10, 90, 20], [100, 100, 120, 110]], np.float32)  # half inside, wholly outside
+    none = np.zeros((2, 4, 2), np.float32)
+    b, _, _, keep = move_boxes(m, boxes, none, np.zeros(2, bool), 64, 0.0)
+    assert keep.tolist() == [True, False]
+    assert b.tolist() == [[50, 10, 64, 20]]
+    assert move_boxes(m, boxes, none, np.zeros(2, bool), 64)[3].tolist() == [False, False]  # 35% inside < 45%
+
+
+def test_sampler_carries_ignore_regions_through_crops_flips_and_mosaics() -> None:
+    from dataclasses import replace
+
+    recs = [replace(r, ignore=np.array([[10, 10, 30, 20]], np.float32)) for r in _records(2, True)]
+    sampler = DetectionSampler(recs, [], 96, synth_fraction=0.0, mosaic_prob=0.5)
+    rng = np.random.default_rng(0)
+    seen = 0
+    for _ in range(40):
+        s = sampler.sample(rng)
+        assert s.ignore.dtype == np.float32 and s.ignore.shape[1:] == (4,)
+        assert (s.ignore >= 0).all() and (s.ignore <= 96).all()
+        assert (s.ignore[:, 2] >= s.ignore[:, 0]).all() and (s.ignore[:, 3] >= s.ignore[:, 1]).all()
+        seen += len(s.ignore)
+    assert seen > 0
+    # scale 1 without mosaics: the 20x10 region of a 160x120 image fitted to 96 px is 12x6 px (some crops
+    # rotate it by up to 5 degrees or cut it at the edge)
+    one = DetectionSampler(recs, [], 96, synth_fraction=0.0, mosaic_prob=0.0, scale_range=(1.0, 1.0))
+    ign = np.concatenate([one.sample(rng).ignore for _ in range(20)])
+    assert float(np.median(ign[:, 2] - ign[:, 0])) == pytest.approx(12.0, abs=0.5)
+    assert float(np.median(ign[:, 3] - ign[:, 1])) == pytest.approx(6.0, abs=0.5)
+
+
+def test_cache_keeps_ignore_regions(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    recs = [replace(r, ignore=np.array([[10, 10, 30, 20]], np.float32)) for r in _records(1, True)]
+    back = load_cache(build_cache(recs, tmp_path / "c.pkl", max_side=80))
+    np.testing.assert_allclose(back[0].ignore, [[5, 5, 15, 10]])

@@ -105,3 +105,35 @@ def test_loss_handles_images_without_plates() -> None:
     loss.backward()
     assert parts["num_fg"] == 0
     assert float(loss.detach()) > 0
+
+
+def test_ignored_locations_are_the_centres_inside_valid_regions() -> None:
+    from platewise.detection.loss import ignored_locations
+
+    pts = torch.tensor([[4.0, 4.0], [20.0, 12.0], [40.0, 40.0]])
+    regions = torch.tensor([[[16.0, 8.0, 24.0, 16.0], [0.0, 0.0, 100.0, 100.0]]])
+    assert ignored_locations(pts, regions, torch.tensor([[True, False]])).tolist() == [[False, True, False]]
+    assert ignored_locations(pts, regions, torch.tensor([[True, True]])).tolist() == [[True, True, True]]
+
+
+def test_ignore_regions_drop_the_background_loss_there_but_not_a_plates() -> None:
+    torch.manual_seed(0)
+    net = create_detector("detector_tiny")
+    pts, st = anchor_points(64, 64, (8, 16, 32))
+    with torch.no_grad():
+        out = net(torch.randn(1, 3, 64, 64))
+    boxes, corners, valid, has = _targets(True)
+    loss_fn = DetectorLoss(net.cfg.reg_max)
+    base, p0 = loss_fn(out, pts, st, boxes, corners, valid, has)
+    none = torch.zeros(1, 0, 4), torch.zeros(1, 0, dtype=torch.bool)
+    same, _ = loss_fn(out, pts, st, boxes, corners, valid, has, *none)
+    assert float(same) == pytest.approx(float(base))
+    # a region away from the plate: fewer background locations count, the plate's targets stay
+    away = torch.tensor([[[0.0, 44.0, 64.0, 64.0]]]), torch.tensor([[True]])
+    less, p1 = loss_fn(out, pts, st, boxes, corners, valid, has, *away)
+    assert p1["loss_cls"] < p0["loss_cls"]
+    assert (p1["loss_box"], p1["num_fg"]) == (p0["loss_box"], p0["num_fg"])
+    # a region over the whole image: only the plate's own locations still count
+    everywhere = torch.tensor([[[0.0, 0.0, 64.0, 64.0]]]), torch.tensor([[True]])
+    _, p2 = loss_fn(out, pts, st, boxes, corners, valid, has, *everywhere)
+    assert 0 < p2["loss_cls"] < p1["loss_cls"]

@@ -165,7 +165,7 @@ def test_verifier_training_command_writes_a_calibrated_verifier(tmp_path: Path, 
 
 
 def test_read_audit_keeps_the_chosen_verdicts_as_corner_boxes(tmp_path: Path) -> None:
-    from platewise.detection.verifier_train import read_audit
+    from platewise.detection.dataset import read_audit
 
     f = tmp_path / "audit.csv"
     f.write_text(
@@ -240,3 +240,47 @@ def test_training_audit_turns_candidates_on_unlabelled_plates_into_plates(tmp_pa
     assert added == 1
     assert label.tolist() == [1, 0, 0, 0, 1, 0]
     assert kept.tolist() == [0, 3, 4, 5]
+
+
+def test_recalibrating_a_verifier_without_its_weights_rewrites_only_its_metadata(
+    tmp_path: Path, tiny_data_root: Path, tiny_verifier: Path
+) -> None:
+    """The shipped verifier has no verifier.pt beside it: --recalibrate then sweeps the thresholds (and with
+    --refit-combination refits the combination) and writes them into the ONNX file's metadata."""
+    pytest.importorskip("torch")
+    import json
+    import shutil
+
+    import onnx
+
+    from platewise.detection.verifier_train import main
+
+    out = tmp_path / "v"
+    out.mkdir()
+    shutil.copy(tiny_verifier, out / "verifier.onnx")
+    before = onnx.load(str(out / "verifier.onnx")).graph.initializer
+    args = ["--out", str(out), "--data-root", str(tiny_data_root), "--recalibrate", "--candidate-thresholds", "0.2"]
+    assert main(args) == 0
+    v = PlateVerifier(out / "verifier.onnx", threads=1)
+    assert v.candidate_threshold == 0.2
+    assert v.combine == pytest.approx(PlateVerifier(tiny_verifier, threads=1).combine)  # kept
+    assert main([*args, "--refit-combination"]) == 0
+    res = json.loads((out / "recalibrated.json").read_text())
+    assert PlateVerifier(out / "verifier.onnx", threads=1).combine == pytest.approx(tuple(res["combine"]))
+    after = onnx.load(str(out / "verifier.onnx")).graph.initializer
+    assert [t.raw_data for t in after] == [t.raw_data for t in before]  # the weights are untouched
+    with pytest.raises(SystemExit, match="not found"):
+        main(["--out", str(tmp_path / "none"), "--recalibrate"])
+
+
+def test_update_metadata_merges_keys_into_the_platewise_property(tiny_verifier: Path, tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    import shutil
+
+    from platewise.training.export import update_metadata
+
+    p = tmp_path / "v.onnx"
+    shutil.copy(tiny_verifier, p)
+    meta = update_metadata(p, {"score_threshold": 0.61})
+    assert meta["score_threshold"] == 0.61 and meta["kind"] == "verifier"
+    assert PlateVerifier(p, threads=1).score_threshold == 0.61

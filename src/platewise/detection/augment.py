@@ -12,10 +12,45 @@ import numpy.typing as npt
 
 from platewise.detection.preprocess import PAD_VALUE
 
-__all__ = ["affine_crop", "hflip", "photometric"]
+__all__ = ["affine_crop", "crop_matrix", "hflip", "move_boxes", "photometric"]
 
 U8 = npt.NDArray[np.uint8]
 F32 = npt.NDArray[np.float32]
+
+
+def crop_matrix(out_size: int, scale: float, center: tuple[float, float], angle_deg: float = 0.0) -> F32:
+    """The 2x3 affine of :func:`affine_crop`: scale by ``scale`` and rotate by ``angle_deg`` about ``center``
+    (source pixels), which lands in the middle of an ``out_size`` square."""
+    m = cv2.getRotationMatrix2D(center, angle_deg, scale)
+    m[:, 2] += np.array([out_size / 2 - center[0], out_size / 2 - center[1]])
+    return m.astype(np.float32)
+
+
+def move_boxes(
+    m: F32,
+    boxes: F32,
+    corners: F32,
+    has_corners: npt.NDArray[np.bool_],
+    out_size: int,
+    min_visible: float = 0.45,
+) -> tuple[F32, F32, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Boxes (N,4) and corners (N,4,2) moved by the affine ``m`` into an ``out_size`` square: boxes with
+    corners are recomputed from the moved corners, the others from their moved box corners, then clipped.
+    Returns (boxes, corners, has_corners) of the kept ones and ``keep`` (N,): at least ``min_visible`` of the
+    box inside, and at least 4x3 px."""
+    if len(boxes) == 0:
+        return boxes.reshape(0, 4), corners.reshape(0, 4, 2), has_corners.reshape(0), np.zeros(0, bool)
+    box_quads = np.stack([boxes[:, [0, 1]], boxes[:, [2, 1]], boxes[:, [2, 3]], boxes[:, [0, 3]]], 1).astype(np.float32)
+    src = np.where(has_corners[:, None, None], corners, box_quads)
+    moved = src @ m[:, :2].T + m[:, 2]
+    new_boxes = np.concatenate([moved.min(1), moved.max(1)], 1)
+    new_corners = np.where(has_corners[:, None, None], moved, 0).astype(np.float32)
+    clipped = np.clip(new_boxes, 0, out_size)
+    area = np.prod(np.maximum(new_boxes[:, 2:] - new_boxes[:, :2], 1e-3), 1)
+    vis = np.prod(np.maximum(clipped[:, 2:] - clipped[:, :2], 0), 1) / area
+    size_ok = ((clipped[:, 3] - clipped[:, 1]) >= 3) & ((clipped[:, 2] - clipped[:, 0]) >= 4)
+    keep = (vis >= min_visible) & size_ok
+    return clipped[keep].astype(np.float32), new_corners[keep], has_corners[keep], keep
 
 
 def affine_crop(
@@ -30,26 +65,13 @@ def affine_crop(
     min_visible: float = 0.45,
 ) -> tuple[U8, F32, F32, npt.NDArray[np.bool_]]:
     """Scales by ``scale`` and rotates by ``angle_deg`` about ``center`` (source pixels), which lands in the
-    middle of an ``out_size`` square output. Boxes with corners are recomputed from the moved corners; boxes
-    without from their moved box corners. Boxes less than ``min_visible`` inside, or under 3 px, are dropped."""
-    m = cv2.getRotationMatrix2D(center, angle_deg, scale)
-    m[:, 2] += np.array([out_size / 2 - center[0], out_size / 2 - center[1]])
+    middle of an ``out_size`` square output; boxes and corners move with it (:func:`move_boxes`: boxes less
+    than ``min_visible`` inside, or under 3 px, are dropped)."""
+    m = crop_matrix(out_size, scale, center, angle_deg)
     interp = cv2.INTER_AREA if scale < 0.7 else cv2.INTER_LINEAR
     out = cv2.warpAffine(image, m, (out_size, out_size), flags=interp, borderValue=(PAD_VALUE,) * 3)
-    if len(boxes) == 0:
-        return out, boxes.reshape(0, 4), corners.reshape(0, 4, 2), has_corners.reshape(0)
-    box_quads = np.stack([boxes[:, [0, 1]], boxes[:, [2, 1]], boxes[:, [2, 3]], boxes[:, [0, 3]]], 1).astype(np.float32)
-    src = np.where(has_corners[:, None, None], corners, box_quads)
-    moved = src @ m[:, :2].T.astype(np.float32) + m[:, 2].astype(np.float32)
-    new_boxes = np.concatenate([moved.min(1), moved.max(1)], 1)
-    new_corners = np.where(has_corners[:, None, None], moved, 0).astype(np.float32)
-    clipped = np.clip(new_boxes, 0, out_size)
-    area = np.prod(np.maximum(new_boxes[:, 2:] - new_boxes[:, :2], 1e-3), 1)
-    vis = np.prod(np.maximum(clipped[:, 2:] - clipped[:, :2], 0), 1) / area
-    size_ok = ((clipped[:, 3] - clipped[:, 1]) >= 3) & ((clipped[:, 2] - clipped[:, 0]) >= 4)
-    keep = (vis >= min_visible) & size_ok
-    nc = new_corners[keep]
-    return out, clipped[keep].astype(np.float32), nc, has_corners[keep]
+    b, c, h, _ = move_boxes(m, boxes, corners, has_corners, out_size, min_visible)
+    return out, b, c, h
 
 
 def hflip(image: U8, boxes: F32, corners: F32) -> tuple[U8, F32, F32]:

@@ -49,6 +49,8 @@ class DetectorTrainConfig:
     cache: str = ""  # a packed data cache (see platewise.detection.cache); used instead of data_root when set
     scene_folders: tuple[str, ...] = ("openlpr-scenes", "ro-dashcam", "openalpr-dev")
     negative_folder: str = "negatives"
+    # label audits (benchmarks/label_audit/*.csv): their "plate" rows become boxes, "unsure" rows ignore regions
+    audit: tuple[str, ...] = ()
     train_size: int = 416
     batch_size: int = 16
     steps: int = 2000
@@ -79,5 +81,8 @@ class DetectorTrainConfig:
     log_every: int = 20
     save_every: int = 200
     resume: str = ""
+    # with resume: start again from lr (lr_scale 1) instead of the learning rate the resumed run's plateau drops
+    # had reached (lr x its lr_scale: 0.008 in checkpoints/detector_s_last.pt)
+    restart_lr: bool = False
     ema_decay: float = 0.999
     amp: bool = True  # bfloat16 autocast on CUDA

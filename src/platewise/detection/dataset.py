@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from platewise.data.sources import read_scenes_csv
 from platewise.data.splits import is_holdout
-from platewise.detection.augment import affine_crop, hflip, photometric
+from platewise.detection.augment import affine_crop, crop_matrix, hflip, move_boxes, photometric
 from platewise.detection.synth import paste_distractors, paste_plates
 from platewise.errors import InvalidInput
 
@@ -28,11 +28,13 @@ __all__ = [
     "DetectionSampler",
     "SceneRecord",
     "Sample",
+    "apply_audit",
     "build_cache",
     "holdout_synthetic_quads",
     "holdout_synthetic_scenes",
     "load_cache",
     "load_records",
+    "read_audit",
 ]
 
 # (width, height) of the synthetic hold-out scenes, taken in turn
@@ -41,13 +43,20 @@ HOLDOUT_SCENE_SIZES = ((1280, 720), (640, 480), (960, 540))
 F32 = npt.NDArray[np.float32]
 
 
+def _no_boxes() -> F32:
+    return np.zeros((0, 4), np.float32)
+
+
 @dataclass(frozen=True)
 class SceneRecord:
-    """One training image: ``source`` is a file path or encoded image bytes; ``boxes`` (N,4) xyxy pixels."""
+    """One training image: ``source`` is a file path or encoded image bytes; ``boxes`` (N,4) xyxy pixels;
+    ``ignore`` (K,4) xyxy pixels: regions that are neither plate nor background (a label audit's unsure
+    boxes), where the classification loss is not counted."""
 
     key: str
     source: str | bytes
     boxes: F32
+    ignore: F32 = field(default_factory=_no_boxes)
 
     def image(self) -> npt.NDArray[np.uint8]:
         if isinstance(self.source, bytes):
@@ -62,12 +71,13 @@ class SceneRecord:
 @dataclass(frozen=True)
 class Sample:
     """An augmented training sample: ``image`` SxSx3 BGR uint8, ``boxes`` (N,4), ``corners`` (N,4,2) (zeros where
-    ``has_corners`` is False)."""
+    ``has_corners`` is False), ``ignore`` (K,4) regions left out of the classification loss."""
 
     image: npt.NDArray[np.uint8]
     boxes: F32
     corners: F32
     has_corners: npt.NDArray[np.bool_]
+    ignore: F32 = field(default_factory=_no_boxes)
 
 
 def load_records(data_root: str | Path, folders: tuple[str, ...], holdout: bool = False) -> list[SceneRecord]:
@@ -87,6 +97,50 @@ def load_records(data_root: str | Path, folders: tuple[str, ...], holdout: bool 
             boxes = np.array([b.as_list() for b in s.boxes], np.float32).reshape(-1, 4)
             out.append(SceneRecord(s.key, str(s.path), boxes))
     return out
+
+
+def read_audit(path: str | Path, verdicts: tuple[str, ...] = ("plate",)) -> dict[str, F32]:
+    """Plates a by-eye audit found without a label (``benchmarks/label_audit/*.csv``: folder, image, region,
+    x, y, w, h, verdict), as ``{image key: (K, 4) boxes x1, y1, x2, y2}`` for the rows of ``verdicts``."""
+    import csv
+
+    if not Path(path).is_file():
+        raise InvalidInput(f"label audit {path} not found (benchmarks/label_audit/ holds the project's)")
+    out: dict[str, list[list[float]]] = {}
+    with Path(path).open(newline="", encoding="utf-8") as fh:
+        rows = csv.DictReader(fh)
+        missing = {"folder", "image", "x", "y", "w", "h", "verdict"} - set(rows.fieldnames or ())
+        if missing:
+            raise InvalidInput(f"label audit {path}: no column(s) {', '.join(sorted(missing))}")
+        for r in rows:
+            if r["verdict"] in verdicts:
+                x, y, w, h = (float(r[k]) for k in ("x", "y", "w", "h"))
+                out.setdefault(f"{r['folder']}/{r['image']}", []).append([x, y, x + w, y + h])
+    return {k: np.asarray(v, np.float32).reshape(-1, 4) for k, v in out.items()}
+
+
+def apply_audit(records: list[SceneRecord], paths: tuple[str, ...]) -> tuple[list[SceneRecord], int, int]:
+    """``records`` with the label audits ``paths`` applied: each audit's ``plate`` rows become boxes of their
+    image, its ``unsure`` rows ignore regions. Returns (records, plates added, ignore regions added). Audit rows
+    of images that are not in ``records`` (the hold-out's, say) are not used."""
+    plates: dict[str, list[F32]] = {}
+    unsure: dict[str, list[F32]] = {}
+    for path in paths:
+        for key, b in read_audit(path).items():
+            plates.setdefault(key, []).append(b)
+        for key, b in read_audit(path, ("unsure",)).items():
+            unsure.setdefault(key, []).append(b)
+    out, n_plates, n_ignore = [], 0, 0
+    for r in records:
+        p, u = plates.get(r.key), unsure.get(r.key)
+        if p is None and u is None:
+            out.append(r)
+            continue
+        extra = np.concatenate(p) if p else _no_boxes()
+        ign = np.concatenate(u) if u else _no_boxes()
+        n_plates, n_ignore = n_plates + len(extra), n_ignore + len(ign)
+        out.append(replace(r, boxes=np.concatenate([r.boxes, extra]), ignore=np.concatenate([r.ignore, ign])))
+    return out, n_plates, n_ignore
 
 
 def holdout_synthetic_scenes(data_root: str | Path, n: int, seed: int = 12345) -> Iterator[Any]:
@@ -148,7 +202,8 @@ def build_cache(
         if not ok:
             raise InvalidInput(f"cannot encode {r.key}")
         sx, sy = img.shape[1] / w, img.shape[0] / h
-        packed.append({"key": r.key, "data": enc.tobytes(), "boxes": (r.boxes * [sx, sy, sx, sy]).astype(np.float32)})
+        scale = np.array([sx, sy, sx, sy], np.float32)
+        packed.append({"key": r.key, "data": enc.tobytes(), "boxes": r.boxes * scale, "ignore": r.ignore * scale})
     p = Path(out)
     p.parent.mkdir(parents=True, exist_ok=True)
     with p.open("wb") as f:
@@ -160,7 +215,7 @@ def load_cache(path: str | Path) -> list[SceneRecord]:
     """The records of a cache written by :func:`build_cache` (our own file: pickle is trusted here)."""
     with Path(path).open("rb") as f:
         packed = pickle.load(f)  # noqa: S301
-    return [SceneRecord(d["key"], d["data"], d["boxes"]) for d in packed]
+    return [SceneRecord(d["key"], d["data"], d["boxes"], d.get("ignore", _no_boxes())) for d in packed]
 
 
 class DetectionSampler:
@@ -212,7 +267,7 @@ class DetectionSampler:
         half = self.size // 2
         parts = [self._single(rng, half) for _ in range(4)]
         img = np.empty((self.size, self.size, 3), np.uint8)
-        boxes, corners, has = [], [], []
+        boxes, corners, has, ignore = [], [], [], []
         for i, p in enumerate(parts):
             ox, oy = (i % 2) * half, (i // 2) * half
             img[oy : oy + half, ox : ox + half] = p.image
@@ -220,7 +275,9 @@ class DetectionSampler:
             boxes.append(p.boxes + np.tile(off, 2))
             corners.append(p.corners + off)
             has.append(p.has_corners)
-        return Sample(img, np.concatenate(boxes), np.concatenate(corners), np.concatenate(has))
+            ignore.append(p.ignore + np.tile(off, 2))
+        cat = np.concatenate
+        return Sample(img, cat(boxes), cat(corners), cat(has), cat(ignore).astype(np.float32).reshape(-1, 4))
 
     def _from_scene_synth(self, rng: np.random.Generator) -> tuple[npt.NDArray[np.uint8], F32, F32] | None:
         """A scene of the synthetic-scenes module: image, boxes (P,4), corners (P,4,2); None if not installed."""
@@ -249,21 +306,21 @@ class DetectionSampler:
         pool = self.negatives if use_neg else self.scenes
         rec = pool[int(rng.integers(len(pool)))]
         img = rec.image()
-        boxes = rec.boxes.copy()
+        boxes, ignore = rec.boxes.copy(), rec.ignore.copy()
         corners = np.zeros((len(boxes), 4, 2), np.float32)
         has = np.zeros(len(boxes), bool)
         if not use_neg and rng.random() < self.synth_fraction:
             if rng.random() < 0.5 and self.negatives:  # plates on a plate-free background
                 img = self.negatives[int(rng.integers(len(self.negatives)))].image()
-                boxes, corners, has = boxes[:0], corners[:0], has[:0]
-            img, quads = paste_plates(rng, img, int(rng.integers(1, 5)), avoid=boxes)
+                boxes, corners, has, ignore = boxes[:0], corners[:0], has[:0], ignore[:0]
+            img, quads = paste_plates(rng, img, int(rng.integers(1, 5)), avoid=np.concatenate([boxes, ignore]))
             if len(quads):
                 boxes = np.concatenate([boxes, np.concatenate([quads.min(1), quads.max(1)], 1)])
                 corners = np.concatenate([corners, quads])
                 has = np.concatenate([has, np.ones(len(quads), bool)])
         if self.distractor_prob and rng.random() < self.distractor_prob:
-            img = paste_distractors(rng, img, int(rng.integers(1, 4)), avoid=boxes)
-        return self._augment(rng, size, img, boxes, corners, has)
+            img = paste_distractors(rng, img, int(rng.integers(1, 4)), avoid=np.concatenate([boxes, ignore]))
+        return self._augment(rng, size, img, boxes, corners, has, ignore)
 
     def _augment(
         self,
@@ -273,6 +330,7 @@ class DetectionSampler:
         boxes: F32,
         corners: F32,
         has: npt.NDArray[np.bool_],
+        ignore: F32 | None = None,
     ) -> Sample:
         h, w = img.shape[:2]
         fit = size / max(h, w)
@@ -288,7 +346,12 @@ class DetectionSampler:
             cx, cy = w / 2 + rng.uniform(-0.1, 0.1) * w, h / 2 + rng.uniform(-0.1, 0.1) * h
         angle = float(rng.uniform(-5, 5)) if rng.random() < 0.3 else 0.0
         out, boxes, corners, has = affine_crop(img, boxes, corners, has, size, scale, (cx, cy), angle)
+        ign = ignore if ignore is not None else _no_boxes()
+        if len(ign):  # any part of an ignore region that stays in the crop is still ignored
+            m = crop_matrix(size, scale, (cx, cy), angle)
+            ign = move_boxes(m, ign, np.zeros((len(ign), 4, 2), np.float32), np.zeros(len(ign), bool), size, 0.0)[0]
         out = photometric(out, rng)
         if rng.random() < 0.3:
             out, boxes, corners = hflip(out, boxes, corners)
-        return Sample(out, boxes.astype(np.float32), corners.astype(np.float32), has)
+            ign = np.stack([size - ign[:, 2], ign[:, 1], size - ign[:, 0], ign[:, 3]], 1).reshape(-1, 4)
+        return Sample(out, boxes.astype(np.float32), corners.astype(np.float32), has, ign.astype(np.float32))

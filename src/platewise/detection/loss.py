@@ -9,7 +9,14 @@ from torch import nn
 
 from platewise.detection.assign import task_aligned_assign
 
-__all__ = ["DetectorLoss", "distribution_focal_loss", "giou_loss", "integral", "quality_focal_loss"]
+__all__ = [
+    "DetectorLoss",
+    "distribution_focal_loss",
+    "giou_loss",
+    "ignored_locations",
+    "integral",
+    "quality_focal_loss",
+]
 
 
 def quality_focal_loss(logits: torch.Tensor, target: torch.Tensor, beta: float = 2.0) -> torch.Tensor:
@@ -46,6 +53,14 @@ def giou_loss(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-7) -> torch.Tens
     return 1 - (inter / union - (hull - union) / hull)
 
 
+def ignored_locations(points: torch.Tensor, boxes: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """(A,2) location centres, (N,K,4) xyxy boxes, (N,K) bool -> (N,A) bool: the centre lies in a valid box."""
+    px, py = points[None, None, :, 0], points[None, None, :, 1]
+    b = boxes[:, :, None, :]
+    inside = (px >= b[..., 0]) & (px <= b[..., 2]) & (py >= b[..., 1]) & (py <= b[..., 3])
+    return (inside & valid[:, :, None]).any(1)
+
+
 class DetectorLoss(nn.Module):
     """Total loss = QFL + 2 * GIoU + 0.25 * DFL + corner_weight * smooth-L1(corners), each normalized by the
     sum of quality targets. Returns (total, parts dict of floats)."""
@@ -64,7 +79,11 @@ class DetectorLoss(nn.Module):
         gt_corners: torch.Tensor,
         gt_valid: torch.Tensor,
         gt_has_corners: torch.Tensor,
+        ignore: torch.Tensor | None = None,
+        ignore_valid: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, float]]:
+        """``ignore`` (N,K,4) xyxy pixels with ``ignore_valid`` (N,K): regions (a label audit's unsure plates)
+        whose locations count in the classification loss only where they are assigned a plate."""
         logits, box_logits, kps = outputs  # (N,A), (N,A,4,R+1), (N,A,8)
         dist = integral(box_logits.float()) * strides[None, :, None]  # (N,A,4) pixels
         pts = points[None]
@@ -80,8 +99,11 @@ class DetectorLoss(nn.Module):
             gt_has_corners,
         )
         norm = asg.scores.sum().clamp(min=1.0)
-        l_cls = quality_focal_loss(logits.float(), asg.scores).sum() / norm
         fg = asg.fg
+        l_cls_map = quality_focal_loss(logits.float(), asg.scores)
+        if ignore is not None and ignore_valid is not None and ignore.shape[1]:
+            l_cls_map = l_cls_map * ~(ignored_locations(points, ignore, ignore_valid) & ~fg)
+        l_cls = l_cls_map.sum() / norm
         if fg.any():
             w = asg.scores[fg]
             l_box = (giou_loss(pred_boxes[fg], asg.boxes[fg]) * w).sum() / norm

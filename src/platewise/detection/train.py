@@ -23,9 +23,10 @@ from torch import nn
 from platewise.config import config_to_dict
 from platewise.data.sources import default_data_root
 from platewise.detection.config import DetectorConfig, DetectorTrainConfig
-from platewise.detection.dataset import DetectionSampler, load_cache, load_records
+from platewise.detection.dataset import DetectionSampler, apply_audit, load_cache, load_records
 from platewise.detection.loss import DetectorLoss
 from platewise.detection.net import PlateDetectorNet, anchor_points
+from platewise.errors import InvalidInput
 from platewise.training.checkpoint import load_checkpoint, save_checkpoint
 from platewise.training.runlog import RunLog, plot_curves
 from platewise.training.schedule import PlateauDetector
@@ -44,25 +45,41 @@ class SampleDataset(torch.utils.data.Dataset):  # type: ignore[type-arg]
 
     def __getitem__(self, i: int) -> Any:
         s = self.sampler.sample(np.random.default_rng([self.seed, i]))
-        return s.image, s.boxes, s.corners, s.has_corners
+        return s.image, s.boxes, s.corners, s.has_corners, s.ignore
 
 
 def collate(items: list[Any]) -> dict[str, torch.Tensor]:
-    """Images (N,S,S,3) uint8 and padded targets: boxes (N,M,4), corners (N,M,8), valid/has_corners (N,M)."""
+    """Images (N,S,S,3) uint8 and padded targets: boxes (N,M,4), corners (N,M,8), valid/has_corners (N,M),
+    ignore regions (N,K,4) with ignore_valid (N,K). Items are (image, boxes, corners, has_corners[, ignore])."""
     n, m = len(items), max(1, max(len(it[1]) for it in items))
+    kmax = max(len(it[4]) if len(it) > 4 else 0 for it in items)
     boxes = torch.zeros(n, m, 4)
     corners = torch.zeros(n, m, 8)
     valid = torch.zeros(n, m, dtype=torch.bool)
     has = torch.zeros(n, m, dtype=torch.bool)
-    for i, (_, b, c, h) in enumerate(items):
+    ignore = torch.zeros(n, kmax, 4)
+    ignore_valid = torch.zeros(n, kmax, dtype=torch.bool)
+    for i, it in enumerate(items):
+        b, c, h = it[1], it[2], it[3]
         k = len(b)
         if k:
             boxes[i, :k] = torch.from_numpy(b)
             corners[i, :k] = torch.from_numpy(c.reshape(k, 8))
             valid[i, :k] = True
             has[i, :k] = torch.from_numpy(h)
+        if len(it) > 4 and len(it[4]):
+            ignore[i, : len(it[4])] = torch.from_numpy(it[4])
+            ignore_valid[i, : len(it[4])] = True
     images = torch.from_numpy(np.stack([it[0] for it in items]))
-    return {"images": images, "boxes": boxes, "corners": corners, "valid": valid, "has_corners": has}
+    return {
+        "images": images,
+        "boxes": boxes,
+        "corners": corners,
+        "valid": valid,
+        "has_corners": has,
+        "ignore": ignore,
+        "ignore_valid": ignore_valid,
+    }
 
 
 def normalize_batch(images: torch.Tensor, cfg: DetectorConfig) -> torch.Tensor:
@@ -91,6 +108,8 @@ def _param_groups(model: PlateDetectorNet, lr: float, ratio: float, wd: float) -
 
 def _load_data(cfg: DetectorTrainConfig) -> DetectionSampler:
     if cfg.cache:
+        if cfg.audit:  # a cache holds rescaled boxes; the audits' are in the stored images' pixels
+            raise InvalidInput("audit= works on data_root's images: build the cache from audited records instead")
         recs = load_cache(cfg.cache)
         scenes = [r for r in recs if len(r.boxes) and r.key.split("/")[0] in cfg.scene_folders]
         negatives = [r for r in recs if r.key.startswith(cfg.negative_folder + "/")]
@@ -98,6 +117,9 @@ def _load_data(cfg: DetectorTrainConfig) -> DetectionSampler:
         root = Path(cfg.data_root) if cfg.data_root else default_data_root()
         scenes = load_records(root, cfg.scene_folders)
         negatives = load_records(root, (cfg.negative_folder,)) if cfg.negative_folder else []
+    if cfg.audit:
+        scenes, n_plates, n_ignore = apply_audit(scenes, cfg.audit)
+        print(f"label audits: {n_plates} unlabelled plates added as boxes, {n_ignore} unsure ones ignored", flush=True)
     return DetectionSampler(
         scenes,
         negatives,
@@ -135,7 +157,14 @@ def train(cfg: DetectorTrainConfig) -> Path:
             # the saved groups carry the old run's learning rates; this run's config decides them
             for g, (base_lr, wd) in zip(opt.param_groups, fresh, strict=True):
                 g["base_lr"], g["weight_decay"] = base_lr, wd
-        step, lr_scale = int(ck.get("step", 0)), float(ck.get("lr_scale", 1.0))
+        step, lr_scale = int(ck.get("step", 0)), 1.0 if cfg.restart_lr else float(ck.get("lr_scale", 1.0))
+        print(
+            f"resumed {cfg.resume} at step {step}: learning rate {cfg.lr:g} x {lr_scale:g}"
+            + (
+                "" if cfg.restart_lr or lr_scale == 1.0 else " (the plateau drops it had reached; restart_lr=true: x 1)"
+            ),
+            flush=True,
+        )
     plateau = PlateauDetector(patience=cfg.plateau_patience, window=2 * cfg.plateau_patience)
     loss_fn = DetectorLoss(cfg.model.reg_max, cfg.corner_weight)
     s = cfg.train_size
@@ -184,7 +213,17 @@ def train(cfg: DetectorTrainConfig) -> Path:
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
             out = model(x)
         out = tuple(o.float() for o in out)
-        loss, parts = loss_fn(out, points, strides, tg["boxes"], tg["corners"], tg["valid"], tg["has_corners"])
+        loss, parts = loss_fn(
+            out,
+            points,
+            strides,
+            tg["boxes"],
+            tg["corners"],
+            tg["valid"],
+            tg["has_corners"],
+            tg["ignore"],
+            tg["ignore_valid"],
+        )
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)

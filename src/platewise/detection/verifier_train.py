@@ -33,6 +33,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from platewise.data.splits import hash_fraction
+from platewise.detection.dataset import read_audit
 from platewise.detection.evaluate import box_iou_matrix
 from platewise.detection.verifier import verifier_crops
 from platewise.training.export import export_crop_model
@@ -255,20 +257,6 @@ def f1_threshold(counts: dict[float, Any]) -> tuple[float, dict[str, float]]:
     return best
 
 
-def read_audit(path: str | Path, verdicts: tuple[str, ...] = ("plate",)) -> dict[str, npt.NDArray[np.float32]]:
-    """Plates a by-eye audit found without a label (``benchmarks/label_audit/*.csv``: folder, image, region,
-    x, y, w, h, verdict), as ``{image key: (K, 4) boxes x1, y1, x2, y2}`` for the rows of ``verdicts``."""
-    import csv
-
-    out: dict[str, list[list[float]]] = {}
-    with Path(path).open(newline="", encoding="utf-8") as fh:
-        for r in csv.DictReader(fh):
-            if r["verdict"] in verdicts:
-                x, y, w, h = (float(r[k]) for k in ("x", "y", "w", "h"))
-                out.setdefault(f"{r['folder']}/{r['image']}", []).append([x, y, x + w, y + h])
-    return {k: np.asarray(v, np.float32).reshape(-1, 4) for k, v in out.items()}
-
-
 def calibrate_threshold(
     detector_path: str | None,
     verifier_path: Path,
@@ -398,7 +386,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--recalibrate",
         action="store_true",
-        help="only redo step 4's threshold sweeps for the run's verifier.pt (the combination is kept)",
+        help="only redo step 4's threshold sweeps for the run's verifier (verifier.pt, or verifier.onnx alone: "
+        "its metadata is rewritten); the combination is kept unless --refit-combination",
+    )
+    ap.add_argument(
+        "--refit-combination",
+        action="store_true",
+        help="with --recalibrate: also refit the combination on --detector's candidates of the calibration images "
+        "(for new detector weights)",
     )
     args = ap.parse_args(argv)
 
@@ -471,7 +466,8 @@ def main(argv: list[str] | None = None) -> int:
     weights = fit_combination(
         data["score"][cal].astype(np.float32), p_cal, _calibration_labels(data, label, cal, audit)
     )
-    cal_res = _calibrate_and_export(net, weights, out / "verifier.onnx", root, args, size, audit)
+    path = out / "verifier.onnx"
+    cal_res = _calibrate_and_export(lambda c, t: export(net, path, weights, c, t, size), path, root, args, audit)
     summary = {
         "steps": step,
         "minutes": round((time.monotonic() - t0) / 60, 1),
@@ -647,36 +643,90 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _calibrate_and_export(
-    net: VerifierNet,
-    weights: tuple[float, float, float],
+    write: Callable[[float, float], None],
     path: Path,
     root: Path,
     args: argparse.Namespace,
-    size: tuple[int, int],
     audit: dict[str, npt.NDArray[np.float32]] | None = None,
 ) -> dict[str, Any]:
-    """Step 4's threshold sweeps with ``net`` and ``weights`` (exported to ``path`` first, to be swept), then
-    ``path`` written again with the chosen thresholds; returns :func:`calibrate_threshold`'s result."""
-    export(net, path, weights, 0.1, 0.5, size)
+    """Step 4's threshold sweeps: ``write(candidate_threshold, score_threshold)`` writes the verifier to
+    ``path``; it is written once to be swept, then again with the chosen thresholds. Returns
+    :func:`calibrate_threshold`'s result."""
+    write(0.1, 0.5)
     cal_res = calibrate_threshold(
         args.detector, path, root, args.threads, _floats(args.candidate_thresholds), extra=audit
     )
-    export(net, path, weights, cal_res["candidate_threshold"], cal_res["score_threshold"], size)
+    write(cal_res["candidate_threshold"], cal_res["score_threshold"])
     return cal_res
+
+
+def refit_combination(
+    detector_path: str | None,
+    verifier_path: Path,
+    data_root: Path,
+    threads: int,
+    audit: dict[str, npt.NDArray[np.float32]] | None = None,
+) -> tuple[float, float, float]:
+    """Step 4's combination fitted again, for the detector ``detector_path``: its network's candidates (score
+    0.05 or more, its own boxes) on the calibration images, labelled as in training (IoU 0.5 or more with a
+    labelled plate, or with an ``audit`` plate), and the probabilities of the verifier ``verifier_path``."""
+    from platewise.detection.dataset import load_records
+    from platewise.detection.detector import PlateDetector
+    from platewise.detection.verifier import PlateVerifier
+
+    det = PlateDetector(
+        detector_path, threads=threads, score_threshold=0.05, verifier=False, corner_refine=False, box_blend=0.0
+    )
+    ver = PlateVerifier(verifier_path, threads=threads)
+    scores, probs, labels = [], [], []
+    for r in load_records(data_root, REAL_FOLDERS[:3], holdout=False):
+        if not _is_calibration(r.key):
+            continue
+        img = r.image()
+        raw = det.detect_raw([img])[0]
+        if not len(raw.boxes):
+            continue
+        gt = np.asarray(r.boxes, np.float32).reshape(-1, 4)
+        if audit and r.key in audit:
+            gt = np.concatenate([gt, audit[r.key]])
+        iou = box_iou_matrix(raw.boxes, gt).max(1) if len(gt) else np.zeros(len(raw.boxes))
+        scores.append(raw.scores.astype(np.float32))
+        probs.append(ver.probabilities(img, raw.boxes))
+        labels.append((iou >= 0.5).astype(np.int64))
+    if not scores:
+        raise SystemExit("no candidates on the calibration images: check --data-root")
+    return fit_combination(np.concatenate(scores), np.concatenate(probs), np.concatenate(labels))
 
 
 def _recalibrate(args: argparse.Namespace, root: Path) -> int:
     from platewise.runtime.onnx import OnnxModel
+    from platewise.training.export import update_metadata
 
     out = Path(args.out)
-    ck = torch.load(out / "verifier.pt", map_location="cpu")
-    net = VerifierNet(tuple(ck["widths"]))
-    net.load_state_dict(ck["state_dict"])
-    meta = OnnxModel(out / "verifier.onnx", threads=1).metadata
+    path = out / "verifier.onnx"
+    if not path.is_file():
+        raise SystemExit(f"--recalibrate: {path} not found (copy the verifier to recalibrate there)")
+    meta = OnnxModel(path, threads=1).metadata
     weights = (float(meta["combine"][0]), float(meta["combine"][1]), float(meta["combine"][2]))
-    size = (int(ck.get("size", SIZE)[0]), int(ck.get("size", SIZE)[1]))
     audit = read_audit(args.audit) if args.audit else None
-    cal_res = _calibrate_and_export(net, weights, out / "verifier.onnx", root, args, size, audit)
+    if args.refit_combination:
+        weights = refit_combination(args.detector, path, root, args.threads, audit)
+    write: Callable[[float, float], None]
+    if (out / "verifier.pt").is_file():
+        ck = torch.load(out / "verifier.pt", map_location="cpu")
+        net = VerifierNet(tuple(ck["widths"]))
+        net.load_state_dict(ck["state_dict"])
+        size = (int(ck.get("size", SIZE)[0]), int(ck.get("size", SIZE)[1]))
+
+        def write(c: float, t: float) -> None:
+            export(net, path, weights, c, t, size)
+
+    else:  # the ONNX file alone (the shipped verifier): only its metadata changes
+
+        def write(c: float, t: float) -> None:
+            update_metadata(path, {"combine": list(weights), "candidate_threshold": c, "score_threshold": t})
+
+    cal_res = {"combine": weights, **_calibrate_and_export(write, path, root, args, audit)}
     (out / "recalibrated.json").write_text(json.dumps(cal_res, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(cal_res))
     return 0

@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-__all__ = ["export_crop_model"]
+__all__ = ["export_crop_model", "update_metadata"]
 
 
 def export_crop_model(net: Any, path: Path, size: tuple[int, int], output: str, meta: dict[str, Any]) -> None:
@@ -37,3 +37,20 @@ def export_crop_model(net: Any, path: Path, size: tuple[int, int], output: str, 
     entry = model.metadata_props.add()
     entry.key, entry.value = METADATA_KEY, json.dumps(meta)
     onnx.save(model, str(path))
+
+
+def update_metadata(path: Path, updates: dict[str, Any]) -> dict[str, Any]:
+    """Rewrites the ``platewise`` metadata property of the ONNX file ``path`` with ``updates`` merged in (the
+    weights are untouched); returns the new metadata."""
+    import onnx
+
+    from platewise.runtime.onnx import METADATA_KEY
+
+    model = onnx.load(str(path))
+    old = [e for e in model.metadata_props if e.key == METADATA_KEY]
+    meta = {**(json.loads(old[0].value) if old else {}), **updates}
+    del model.metadata_props[:]
+    entry = model.metadata_props.add()
+    entry.key, entry.value = METADATA_KEY, json.dumps(meta)
+    onnx.save(model, str(path))
+    return meta
