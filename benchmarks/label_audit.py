@@ -68,7 +68,9 @@ def evaluate(labels: Path, root: Path, extra_args: list[str]) -> dict[str, float
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"), help="default: ../shared/data")
+    ap.add_argument("--detector", help="the detector's ONNX file (default: the shipped one)")
     ap.add_argument("--verifier", help="on|off|FILE.onnx (default: the shipped detector's default)")
+    ap.add_argument("--corner-net", help="on|off|FILE.onnx (default: the shipped detector's default)")
     ap.add_argument("--score-threshold", type=float, help="operating threshold (default: the detector's)")
     ap.add_argument("--tag", default="", help="suffix of the result file")
     args = ap.parse_args(argv)
@@ -78,11 +80,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with AUDIT.open(newline="", encoding="utf-8") as fh:
         audit = list(csv.DictReader(fh))
-    extra_args = ["--verifier", args.verifier] if args.verifier else []
+    extra_args = ["--model", args.detector] if args.detector else []
+    extra_args += ["--verifier", args.verifier] if args.verifier else []
+    extra_args += ["--corner-net", args.corner_net] if args.corner_net else []
     if args.score_threshold is not None:
         extra_args += ["--score-threshold", str(args.score_threshold)]
     result: dict[str, object] = {
         "audit_file": str(AUDIT.relative_to(ROOT)),
+        "detector": args.detector or "shipped",
         "verifier": args.verifier or "default",
         "score_threshold": args.score_threshold if args.score_threshold is not None else "default",
     }
