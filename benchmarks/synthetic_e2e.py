@@ -48,6 +48,7 @@ def main() -> None:
     ap.add_argument("--corner-refine", choices=("default", "on", "off"), default="default", help="ALPR(corner_refine=)")
     ap.add_argument("--detector-threshold", type=float, default=None, help="ALPR(detector_threshold=)")
     ap.add_argument("--verifier", help="ALPR(detector_verifier=): on, off or an ONNX file (default: the pipeline's)")
+    ap.add_argument("--corner-net", help="ALPR(detector_corner_net=): on, off or an ONNX file (default: the pipeline's)")
     args = ap.parse_args()
 
     from platewise.cli._inputs import on_off_or_file
@@ -63,6 +64,8 @@ def main() -> None:
         kw["detector_threshold"] = args.detector_threshold
     if args.verifier is not None:
         kw["detector_verifier"] = on_off_or_file(args.verifier)
+    if args.corner_net is not None:
+        kw["detector_corner_net"] = on_off_or_file(args.corner_net)
     alpr = ALPR(detector_path=args.detector, reader_path=args.reader, threads=args.threads, **kw)
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # plates, detected, read
     false_pos = 0
@@ -94,6 +97,8 @@ def main() -> None:
         "benchmark": "synthetic_e2e",
         "reader": args.reader or "shipped",
         "detector": args.detector or "shipped",
+        "verifier": args.verifier or "default",
+        "corner_net": args.corner_net or "default",
         "corner_refine": alpr.corner_refine,
         "scenes": args.n,
         "seed": args.seed,

@@ -43,3 +43,23 @@ def test_mismatched_or_missing_checkpoints_are_refused(tmp_path: Path, capsys: p
         average_checkpoints([a])
     assert main([str(a), str(tmp_path / "nope.pt"), "--out", str(tmp_path / "s.pt")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_detector_checkpoints_average_model_and_ema_and_keep_the_step(tmp_path: Path) -> None:
+    """Detector checkpoints: the run configs differ (run_dir, lr, audit), the model_config must not."""
+    from platewise.training.soup import average_checkpoints as generic
+
+    def det(path: Path, w: float, step: int, width: float = 1.0) -> Path:
+        sd = {"w": torch.full((2,), w), "bn.num_batches_tracked": torch.tensor(step)}
+        ema = {"w": torch.full((2,), w + 1), "bn.num_batches_tracked": torch.tensor(step)}
+        ck = {"model": sd, "ema": ema, "optimizer": {}, "step": step, "lr_scale": 0.5}
+        torch.save({**ck, "config": {"run_dir": str(path)}, "model_config": {"width_mult": width}}, path)
+        return path
+
+    a, b = det(tmp_path / "a.pt", 0.0, 100), det(tmp_path / "b.pt", 2.0, 300)
+    out = generic([a, b])
+    assert out["model"]["w"].tolist() == [1.0, 1.0] and out["ema"]["w"].tolist() == [2.0, 2.0]
+    assert out["model"]["bn.num_batches_tracked"].item() == 100  # not a float: the first's
+    assert out["step"] == 300 and "optimizer" not in out and "state" not in out
+    with pytest.raises(ValueError, match="different model"):
+        generic([a, det(tmp_path / "c.pt", 0.0, 1, width=0.5)])
