@@ -48,7 +48,7 @@ def main() -> None:
     ap.add_argument("--corner-refine", choices=("default", "on", "off"), default="default", help="ALPR(corner_refine=)")
     ap.add_argument("--detector-threshold", type=float, default=None, help="ALPR(detector_threshold=)")
     ap.add_argument("--verifier", help="ALPR(detector_verifier=): on, off or an ONNX file (default: the pipeline's)")
-    ap.add_argument("--corner-net", help="ALPR(detector_corner_net=): on, off or an ONNX file (default: the pipeline's)")
+    ap.add_argument("--corner-net", help="ALPR(detector_corner_net=): on, off or an ONNX file (default: pipeline)")
     args = ap.parse_args()
 
     from platewise.cli._inputs import on_off_or_file
