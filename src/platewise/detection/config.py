@@ -46,7 +46,7 @@ class DetectorTrainConfig:
     model: DetectorConfig = field(default_factory=DetectorConfig)
     run_dir: str = "runs/detector"
     data_root: str = ""
-    cache: str = ""  # a packed data cache (see platewise.detection.cache); used instead of data_root when set
+    cache: str = ""  # a packed data cache (platewise.detection.dataset.build_cache); used instead of data_root when set
     scene_folders: tuple[str, ...] = ("openlpr-scenes", "ro-dashcam", "openalpr-dev")
     negative_folder: str = "negatives"
     # label audits (benchmarks/label_audit/*.csv): their "plate" rows become boxes, "unsure" rows ignore regions
