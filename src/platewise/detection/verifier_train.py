@@ -46,7 +46,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from platewise.data.splits import hash_fraction
-from platewise.detection.dataset import read_audit
+from platewise.detection.dataset import load_records, read_audit
 from platewise.detection.evaluate import box_iou_matrix
 from platewise.detection.verifier import verifier_crops
 from platewise.training.export import export_crop_model
@@ -118,7 +118,7 @@ def collect_candidates(
     probability ``distractor_prob``."""
     from platewise.data.synthetic.backgrounds import real_scene_backgrounds
     from platewise.data.synthetic.scenes import SceneSynthesizer
-    from platewise.detection.dataset import HOLDOUT_SCENE_SIZES, load_records
+    from platewise.detection.dataset import HOLDOUT_SCENE_SIZES
     from platewise.detection.detector import PlateDetector
     from platewise.detection.synth import paste_distractors
     from platewise.imageio import load_image
@@ -257,6 +257,18 @@ def f1_threshold(counts: dict[float, Any]) -> tuple[float, dict[str, float]]:
     return best
 
 
+def _calibration_images(
+    data_root: Path, extra: dict[str, npt.NDArray[np.float32]]
+) -> list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32], npt.NDArray[np.float32]]]:
+    """The calibration part's real images as (image, labelled boxes (K,4), labelled plus ``extra`` boxes)."""
+    out = []
+    for r in load_records(data_root, REAL_FOLDERS[:3], holdout=False):
+        if _is_calibration(r.key):
+            gt = np.asarray(r.boxes, np.float32).reshape(-1, 4)
+            out.append((r.image(), gt, np.concatenate([gt, extra.get(r.key, np.zeros((0, 4), np.float32))])))
+    return out
+
+
 def calibrate_threshold(
     detector_path: str | None,
     verifier_path: Path,
@@ -271,16 +283,11 @@ def calibrate_threshold(
     precision and F1), the best F1 per candidate threshold, and the detector alone's best for comparison.
     With ``extra`` (unlabelled plates found by an audit, :func:`read_audit`) the plates are the labelled ones
     plus those, and ``at_labels`` gives the chosen thresholds' figures against the labels alone."""
-    from platewise.detection.dataset import load_records
     from platewise.detection.detector import PlateDetector
     from platewise.detection.evaluate import DetectionCounts
 
-    records = [r for r in load_records(data_root, REAL_FOLDERS[:3], holdout=False) if _is_calibration(r.key)]
     extra = extra or {}
-    images = []
-    for r in records:
-        gt = np.asarray(r.boxes, np.float32).reshape(-1, 4)
-        images.append((r.image(), gt, np.concatenate([gt, extra.get(r.key, np.zeros((0, 4), np.float32))])))
+    images = _calibration_images(data_root, extra)
     grid = [round(float(t), 2) for t in np.arange(0.05, 0.96, 0.01)]
 
     def sweep(det: PlateDetector) -> tuple[float, dict[str, float], dict[str, float]]:
@@ -670,7 +677,6 @@ def refit_combination(
     """Step 4's combination fitted again, for the detector ``detector_path``: its network's candidates (score
     0.05 or more, its own boxes) on the calibration images, labelled as in training (IoU 0.5 or more with a
     labelled plate, or with an ``audit`` plate), and the probabilities of the verifier ``verifier_path``."""
-    from platewise.detection.dataset import load_records
     from platewise.detection.detector import PlateDetector
     from platewise.detection.verifier import PlateVerifier
 
@@ -679,16 +685,10 @@ def refit_combination(
     )
     ver = PlateVerifier(verifier_path, threads=threads)
     scores, probs, labels = [], [], []
-    for r in load_records(data_root, REAL_FOLDERS[:3], holdout=False):
-        if not _is_calibration(r.key):
-            continue
-        img = r.image()
+    for img, _, gt in _calibration_images(data_root, audit or {}):
         raw = det.detect_raw([img])[0]
         if not len(raw.boxes):
             continue
-        gt = np.asarray(r.boxes, np.float32).reshape(-1, 4)
-        if audit and r.key in audit:
-            gt = np.concatenate([gt, audit[r.key]])
         iou = box_iou_matrix(raw.boxes, gt).max(1) if len(gt) else np.zeros(len(raw.boxes))
         scores.append(raw.scores.astype(np.float32))
         probs.append(ver.probabilities(img, raw.boxes))
