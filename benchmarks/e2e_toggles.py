@@ -38,14 +38,10 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--tag", default="", help="suffix of the result file")
     args = ap.parse_args()
-    from platewise.cli._inputs import on_off_or_file
+    from platewise.cli._inputs import detector_companions
     from platewise.pipeline.alpr import ALPR
 
-    kw: dict[str, object] = {}
-    if args.verifier is not None:
-        kw["detector_verifier"] = on_off_or_file(args.verifier)
-    if args.corner_net is not None:
-        kw["detector_corner_net"] = on_off_or_file(args.corner_net)
+    kw = detector_companions(args.verifier, args.corner_net)
     first = reads_ok(ALPR(threads=args.threads), args.n, args.seed)
     second = reads_ok(ALPR(detector_path=args.detector, threads=args.threads, **kw), args.n, args.seed)
     result = {

@@ -51,7 +51,7 @@ def main() -> None:
     ap.add_argument("--corner-net", help="ALPR(detector_corner_net=): on, off or an ONNX file (default: pipeline)")
     args = ap.parse_args()
 
-    from platewise.cli._inputs import on_off_or_file
+    from platewise.cli._inputs import detector_companions
     from platewise.data.sources import default_data_root
     from platewise.detection.dataset import holdout_synthetic_scenes
     from platewise.pipeline.alpr import ALPR
@@ -62,10 +62,7 @@ def main() -> None:
     kw: dict[str, object] = {} if args.corner_refine == "default" else {"corner_refine": args.corner_refine == "on"}
     if args.detector_threshold is not None:
         kw["detector_threshold"] = args.detector_threshold
-    if args.verifier is not None:
-        kw["detector_verifier"] = on_off_or_file(args.verifier)
-    if args.corner_net is not None:
-        kw["detector_corner_net"] = on_off_or_file(args.corner_net)
+    kw.update(detector_companions(args.verifier, args.corner_net))
     alpr = ALPR(detector_path=args.detector, reader_path=args.reader, threads=args.threads, **kw)
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # plates, detected, read
     false_pos = 0

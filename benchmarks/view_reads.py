@@ -29,7 +29,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--tag", default="", help="suffix of the result file")
     args = ap.parse_args()
-    from platewise.cli._inputs import on_off_or_file
+    from platewise.cli._inputs import detector_companions
     from platewise.data.sources import default_data_root
     from platewise.detection.dataset import holdout_synthetic_scenes
     from platewise.detection.refine import refine_corners
@@ -39,11 +39,7 @@ def main() -> None:
     from platewise.plates.normalize import normalize
     from platewise.types import Corners
 
-    kw: dict[str, object] = {}
-    if args.verifier is not None:
-        kw["detector_verifier"] = on_off_or_file(args.verifier)
-    if args.corner_net is not None:
-        kw["detector_corner_net"] = on_off_or_file(args.corner_net)
+    kw = detector_companions(args.verifier, args.corner_net)
     alpr = ALPR(detector_path=args.detector, threads=args.threads, **kw)
     size = alpr.reader.input_size
     counts: Counter[str] = Counter()

@@ -20,6 +20,17 @@ def on_off_or_file(value: str) -> str | bool:
     return {"on": True, "off": False}.get(value, value)
 
 
+def detector_companions(verifier: str | None, corner_net: str | None) -> dict[str, str | bool]:
+    """``ALPR(detector_verifier=, detector_corner_net=)`` keyword arguments for ``--verifier`` and
+    ``--corner-net`` (each on, off, a file or None: the pipeline's default, left out)."""
+    out: dict[str, str | bool] = {}
+    if verifier is not None:
+        out["detector_verifier"] = on_off_or_file(verifier)
+    if corner_net is not None:
+        out["detector_corner_net"] = on_off_or_file(corner_net)
+    return out
+
+
 def expand_paths(args: list[str]) -> list[str]:
     """The image files named by ``args``, in order, without duplicates.
 

@@ -85,7 +85,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from platewise.cli._inputs import on_off_or_file
+    from platewise.cli._inputs import detector_companions
     from platewise.data.sources import read_scenes_csv
     from platewise.data.splits import is_holdout
     from platewise.errors import InvalidInput
@@ -112,8 +112,7 @@ def run(args: argparse.Namespace) -> int:
         **({} if args.min_confidence is None else {"min_confidence": args.min_confidence}),
         **({} if args.box_blend is None else {"box_blend": args.box_blend}),
         **({} if args.detector_threshold is None else {"detector_threshold": args.detector_threshold}),
-        **({} if args.verifier is None else {"detector_verifier": on_off_or_file(args.verifier)}),
-        **({} if args.corner_net is None else {"detector_corner_net": on_off_or_file(args.corner_net)}),
+        **detector_companions(args.verifier, args.corner_net),
     )
     res = evaluate_e2e(alpr, samples, load_image, region_from_labels=args.region == "labels")
     for e in res["errors"]:
