@@ -1,0 +1,100 @@
+"""End to end on openalpr-dev with the images shifted by a few pixels: how many plates does one pipeline read
+when the same photos are cut a little differently?
+
+Each image gets ``pad`` edge-replicated pixels above and to its left (its labels move with it) for every pad in
+``--pads``, and ``platewise.pipeline.evaluate.evaluate_e2e`` scores the pipeline on it. A pad moves each plate
+against the detector's stride grid and letterbox, so the boxes, corners and crops change a little while the
+detector stays the same: the spread of the read counts is how much of a difference between two detectors the
+end-to-end count can show by chance. Compare pipelines by their mean over the pads.
+
+    PYTHONPATH=src python benchmarks/e2e_pads.py [--split train|holdout] [--pads 0,1,2,3,4,5,6,7]
+        [--detector F.onnx --verifier F.onnx --corner-net F.onnx] [--tag T]
+
+Writes ``benchmarks/results/e2e_pads_<split>[_T].json``: per pad the plates read overall and per region, and
+their mean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+
+def _read(stats: dict[str, Any]) -> int:
+    """Plates read, from ``evaluate_e2e``'s accuracy (rounded to 4 places) and plate count."""
+    return round((stats["accuracy"] or 0.0) * stats["plates"])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--split", choices=("train", "holdout"), default="train")
+    ap.add_argument("--pads", default="0,1,2,3,4,5,6,7", help="comma-separated pixel counts")
+    ap.add_argument("--detector", help="detector ONNX (default: shipped)")
+    ap.add_argument("--verifier", help="on, off or an ONNX file (default: the pipeline's)")
+    ap.add_argument("--corner-net", help="on, off or an ONNX file (default: the pipeline's)")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--tag", default="", help="suffix of the result file")
+    args = ap.parse_args()
+    from platewise.cli._inputs import detector_companions
+    from platewise.data.sources import default_data_root, read_scenes_csv
+    from platewise.data.splits import is_holdout
+    from platewise.imageio import load_image
+    from platewise.pipeline.alpr import ALPR
+    from platewise.pipeline.evaluate import evaluate_e2e
+    from platewise.types import BBox
+
+    pads = [int(p) for p in args.pads.split(",")]
+    labels = Path(default_data_root()) / "openalpr-dev" / "labels.csv"
+    samples = [s for s in read_scenes_csv(labels) if is_holdout(s.key) == (args.split == "holdout")]
+    alpr = ALPR(
+        detector_path=args.detector, threads=args.threads, **detector_companions(args.verifier, args.corner_net)
+    )
+    per_pad: dict[str, Any] = {}
+    for k in pads:
+
+        def load(path: Path, k: int = k) -> np.ndarray:
+            img = load_image(path)
+            return cv2.copyMakeBorder(img, k, 0, k, 0, cv2.BORDER_REPLICATE) if k else img
+
+        moved = [
+            dataclasses.replace(s, boxes=tuple(BBox(b.x1 + k, b.y1 + k, b.x2 + k, b.y2 + k) for b in s.boxes))
+            for s in samples
+        ]
+        res = evaluate_e2e(alpr, moved, load)
+        per_pad[str(k)] = {
+            "read": _read(res["overall"]),
+            "plates": res["overall"]["plates"],
+            "regions": {r: _read(st) for r, st in res["regions"].items()},
+            "misses": sorted(m["label"] for m in res["misses"]),
+        }
+        print(f"pad {k}: {per_pad[str(k)]['read']} of {res['overall']['plates']}  {per_pad[str(k)]['regions']}")
+    reads = [v["read"] for v in per_pad.values()]
+    regions = sorted({r for v in per_pad.values() for r in v["regions"]})
+    result = {
+        "benchmark": "e2e_pads",
+        "split": args.split,
+        "detector": args.detector or "shipped",
+        "verifier": args.verifier or "default",
+        "corner_net": args.corner_net or "default",
+        "pads": per_pad,
+        "mean_read": round(float(np.mean(reads)), 3),
+        "min_read": min(reads),
+        "max_read": max(reads),
+        "mean_read_per_region": {
+            r: round(float(np.mean([v["regions"].get(r, 0) for v in per_pad.values()])), 3) for r in regions
+        },
+    }
+    tag = f"_{args.tag}" if args.tag else ""
+    out = Path(__file__).parent / "results" / f"e2e_pads_{args.split}{tag}.json"
+    out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(f"mean {result['mean_read']} (min {result['min_read']}, max {result['max_read']}); wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
