@@ -10,8 +10,8 @@ end-to-end count can show by chance. Compare pipelines by their mean over the pa
     PYTHONPATH=src python benchmarks/e2e_pads.py [--split train|holdout] [--pads 0,1,2,3,4,5,6,7]
         [--detector F.onnx --verifier F.onnx --corner-net F.onnx] [--tag T]
 
-Writes ``benchmarks/results/e2e_pads_<split>[_T].json``: per pad the plates read overall and per region, and
-their mean.
+Writes ``benchmarks/results/e2e_pads_<split>[_T].json``: per pad the plates read overall and per region and
+the plates missed (with what was read there), and the means.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def main() -> None:
             "read": _read(res["overall"]),
             "plates": res["overall"]["plates"],
             "regions": {r: _read(st) for r, st in res["regions"].items()},
-            "misses": sorted(m["label"] for m in res["misses"]),
+            "misses": sorted(f"{m['label']} read {m['read'] or '(nothing)'}" for m in res["misses"]),
         }
         print(f"pad {k}: {per_pad[str(k)]['read']} of {res['overall']['plates']}  {per_pad[str(k)]['regions']}")
     reads = [v["read"] for v in per_pad.values()]
