@@ -4,6 +4,7 @@ widths and heights), and its corners' mean error in plate widths, as :class:`pla
 reports them. A diagnosis of whether a new detector cuts its plates differently (larger, smaller, shifted).
 
     PYTHONPATH=src python benchmarks/box_bias.py [--detector F.onnx --verifier F.onnx --corner-net F.onnx] [--tag T]
+        [--real train|holdout]   (openalpr-dev's labelled boxes instead)
 
 Writes ``benchmarks/results/box_bias[_TAG].json`` (medians, means and quartiles of each measure).
 """
@@ -12,9 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 
 def _summary(values: list[float]) -> dict[str, float]:
@@ -28,6 +32,23 @@ def _summary(values: list[float]) -> dict[str, float]:
     }
 
 
+def _scenes(args: argparse.Namespace) -> Iterator[tuple[npt.NDArray[np.uint8], list[tuple[Any, Any]]]]:
+    """(image, [(true box, true corners or None)]) for each scene of the chosen data."""
+    from platewise.data.sources import default_data_root, read_scenes_csv
+    from platewise.data.splits import is_holdout
+    from platewise.detection.dataset import holdout_synthetic_scenes
+    from platewise.imageio import load_image
+
+    root = default_data_root()
+    if args.real:
+        for s in read_scenes_csv(Path(root) / "openalpr-dev" / "labels.csv"):
+            if s.boxes and is_holdout(s.key) == (args.real == "holdout"):
+                yield load_image(s.path), [(b, None) for b in s.boxes]
+        return
+    for sc in holdout_synthetic_scenes(root, args.n, args.seed):
+        yield sc.image, [(p.box, p.corners) for p in sc.plates]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--detector", help="detector ONNX (default: shipped)")
@@ -37,10 +58,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=12345)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--tag", default="", help="suffix of the result file")
+    ap.add_argument(
+        "--real",
+        choices=("train", "holdout"),
+        help="instead of the synthetic scenes, openalpr-dev's labelled boxes on this split (no corner error: "
+        "the labels have no corners)",
+    )
     args = ap.parse_args()
     from platewise.cli._inputs import detector_companions
-    from platewise.data.sources import default_data_root
-    from platewise.detection.dataset import holdout_synthetic_scenes
     from platewise.pipeline.alpr import ALPR
     from platewise.pipeline.evaluate import match_reads
 
@@ -48,29 +73,34 @@ def main() -> None:
     alpr = ALPR(detector_path=args.detector, threads=args.threads, **kw)
     m: dict[str, list[float]] = {"w_ratio": [], "h_ratio": [], "dx": [], "dy": [], "corner_error": []}
     plates = 0
-    for sc in holdout_synthetic_scenes(default_data_root(), args.n, args.seed):
-        reads = alpr.read(sc.image)
-        match = match_reads([p.box for p in sc.plates], reads)
-        for p, j in zip(sc.plates, match, strict=True):
+    for image, truths in _scenes(args):
+        reads = alpr.read(image)
+        match = match_reads([t for t, _ in truths], reads)
+        for (t, corners), j in zip(truths, match, strict=True):
             plates += 1
             if j is None:
                 continue
-            t, b = p.box, reads[j].detection.box
+            b = reads[j].detection.box
             tw, th = t.x2 - t.x1, t.y2 - t.y1
             m["w_ratio"].append((b.x2 - b.x1) / tw)
             m["h_ratio"].append((b.y2 - b.y1) / th)
             m["dx"].append(((b.x1 + b.x2) - (t.x1 + t.x2)) / 2 / tw)
             m["dy"].append(((b.y1 + b.y2) - (t.y1 + t.y2)) / 2 / th)
-            truth = np.asarray(p.corners, np.float64).reshape(4, 2)
+            if corners is None:
+                continue
+            truth = np.asarray(corners, np.float64).reshape(4, 2)
             pred = reads[j].detection.corners.as_array().astype(np.float64)
             width = float(np.linalg.norm(truth[1] - truth[0]))
             m["corner_error"].append(float(np.linalg.norm(pred - truth, axis=1).mean()) / width)
+    if not m["corner_error"]:
+        del m["corner_error"]
     result = {
         "benchmark": "box_bias",
+        "data": f"openalpr-dev {args.real}" if args.real else "synthetic hold-out scenes",
         "detector": args.detector or "shipped",
         "verifier": args.verifier or "default",
         "corner_net": args.corner_net or "default",
-        "scenes": args.n,
+        "scenes": None if args.real else args.n,
         "plates": plates,
         "found": len(m["w_ratio"]),
         **{k: _summary(v) for k, v in m.items()},
