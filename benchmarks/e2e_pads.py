@@ -8,7 +8,7 @@ detector stays the same: the spread of the read counts is how much of a differen
 end-to-end count can show by chance. Compare pipelines by their mean over the pads.
 
     PYTHONPATH=src python benchmarks/e2e_pads.py [--split train|holdout] [--pads 0,1,2,3,4,5,6,7]
-        [--detector F.onnx --verifier F.onnx --corner-net F.onnx] [--tag T]
+        [--detector F.onnx --verifier F.onnx --corner-net F.onnx] [--reread-below C] [--tag T]
 
 Writes ``benchmarks/results/e2e_pads_<split>[_T].json``: per pad the plates read overall and per region and
 the plates missed (with what was read there), and the means.
@@ -39,6 +39,7 @@ def main() -> None:
     ap.add_argument("--verifier", help="on, off or an ONNX file (default: the pipeline's)")
     ap.add_argument("--corner-net", help="on, off or an ONNX file (default: the pipeline's)")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--reread-below", type=float, help="ALPR(reread_below=) (default: the pipeline's)")
     ap.add_argument("--tag", default="", help="suffix of the result file")
     args = ap.parse_args()
     from platewise.cli._inputs import detector_companions
@@ -52,9 +53,10 @@ def main() -> None:
     pads = [int(p) for p in args.pads.split(",")]
     labels = Path(default_data_root()) / "openalpr-dev" / "labels.csv"
     samples = [s for s in read_scenes_csv(labels) if is_holdout(s.key) == (args.split == "holdout")]
-    alpr = ALPR(
-        detector_path=args.detector, threads=args.threads, **detector_companions(args.verifier, args.corner_net)
-    )
+    kw: dict[str, Any] = detector_companions(args.verifier, args.corner_net)
+    if args.reread_below is not None:
+        kw["reread_below"] = args.reread_below
+    alpr = ALPR(detector_path=args.detector, threads=args.threads, **kw)
     per_pad: dict[str, Any] = {}
     for k in pads:
 
@@ -82,6 +84,7 @@ def main() -> None:
         "detector": args.detector or "shipped",
         "verifier": args.verifier or "default",
         "corner_net": args.corner_net or "default",
+        "reread_below": alpr.reread_below,
         "pads": per_pad,
         "mean_read": round(float(np.mean(reads)), 3),
         "min_read": min(reads),
