@@ -34,15 +34,14 @@ def _summary(values: list[float]) -> dict[str, float]:
 
 def _scenes(args: argparse.Namespace) -> Iterator[tuple[npt.NDArray[np.uint8], list[tuple[Any, Any]]]]:
     """(image, [(true box, true corners or None)]) for each scene of the chosen data."""
-    from platewise.data.sources import default_data_root, read_scenes_csv
-    from platewise.data.splits import is_holdout
+    from platewise.data.sources import default_data_root, iter_holdout, read_scenes_csv
     from platewise.detection.dataset import holdout_synthetic_scenes
     from platewise.imageio import load_image
 
     root = default_data_root()
     if args.real:
-        for s in read_scenes_csv(Path(root) / "openalpr-dev" / "labels.csv"):
-            if s.boxes and is_holdout(s.key) == (args.real == "holdout"):
+        for s in iter_holdout(read_scenes_csv(Path(root) / "openalpr-dev" / "labels.csv"), args.real == "holdout"):
+            if s.boxes:
                 yield load_image(s.path), [(b, None) for b in s.boxes]
         return
     for sc in holdout_synthetic_scenes(root, args.n, args.seed):
@@ -81,11 +80,10 @@ def main() -> None:
             if j is None:
                 continue
             b = reads[j].detection.box
-            tw, th = t.x2 - t.x1, t.y2 - t.y1
-            m["w_ratio"].append((b.x2 - b.x1) / tw)
-            m["h_ratio"].append((b.y2 - b.y1) / th)
-            m["dx"].append(((b.x1 + b.x2) - (t.x1 + t.x2)) / 2 / tw)
-            m["dy"].append(((b.y1 + b.y2) - (t.y1 + t.y2)) / 2 / th)
+            m["w_ratio"].append(b.width / t.width)
+            m["h_ratio"].append(b.height / t.height)
+            m["dx"].append(((b.x1 + b.x2) - (t.x1 + t.x2)) / 2 / t.width)
+            m["dy"].append(((b.y1 + b.y2) - (t.y1 + t.y2)) / 2 / t.height)
             if corners is None:
                 continue
             truth = np.asarray(corners, np.float64).reshape(4, 2)

@@ -22,7 +22,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 
@@ -43,16 +42,14 @@ def main() -> None:
     ap.add_argument("--tag", default="", help="suffix of the result file")
     args = ap.parse_args()
     from platewise.cli._inputs import detector_companions
-    from platewise.data.sources import default_data_root, read_scenes_csv
-    from platewise.data.splits import is_holdout
+    from platewise.data.sources import default_data_root, iter_holdout, read_scenes_csv
     from platewise.imageio import load_image
     from platewise.pipeline.alpr import ALPR
-    from platewise.pipeline.evaluate import evaluate_e2e
-    from platewise.types import BBox
+    from platewise.pipeline.evaluate import evaluate_e2e, shift_box, shift_image
 
     pads = [int(p) for p in args.pads.split(",")]
     labels = Path(default_data_root()) / "openalpr-dev" / "labels.csv"
-    samples = [s for s in read_scenes_csv(labels) if is_holdout(s.key) == (args.split == "holdout")]
+    samples = list(iter_holdout(read_scenes_csv(labels), args.split == "holdout"))
     kw: dict[str, Any] = detector_companions(args.verifier, args.corner_net)
     if args.reread_below is not None:
         kw["reread_below"] = args.reread_below
@@ -61,13 +58,9 @@ def main() -> None:
     for k in pads:
 
         def load(path: Path, k: int = k) -> np.ndarray:
-            img = load_image(path)
-            return cv2.copyMakeBorder(img, k, 0, k, 0, cv2.BORDER_REPLICATE) if k else img
+            return shift_image(load_image(path), k)
 
-        moved = [
-            dataclasses.replace(s, boxes=tuple(BBox(b.x1 + k, b.y1 + k, b.x2 + k, b.y2 + k) for b in s.boxes))
-            for s in samples
-        ]
+        moved = [dataclasses.replace(s, boxes=tuple(shift_box(b, k) for b in s.boxes)) for s in samples]
         res = evaluate_e2e(alpr, moved, load)
         per_pad[str(k)] = {
             "read": _read(res["overall"]),

@@ -22,7 +22,6 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 BINS = ((0.0, 5.0), (5.0, 10.0), (10.0, 20.0), (20.0, 90.0))
@@ -63,9 +62,8 @@ def main() -> None:
     from platewise.data.sources import default_data_root
     from platewise.detection.dataset import holdout_synthetic_scenes
     from platewise.pipeline.alpr import ALPR
-    from platewise.pipeline.evaluate import match_reads
+    from platewise.pipeline.evaluate import match_reads, shift_box, shift_image
     from platewise.plates.normalize import normalize
-    from platewise.types import BBox
 
     root = default_data_root()
     kw: dict[str, object] = {} if args.corner_refine == "default" else {"corner_refine": args.corner_refine == "on"}
@@ -76,10 +74,8 @@ def main() -> None:
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # plates, detected, read
     false_pos = 0
     for sc in holdout_synthetic_scenes(root, args.n, args.seed):
-        k = args.pad
-        image = cv2.copyMakeBorder(sc.image, k, 0, k, 0, cv2.BORDER_REPLICATE) if k else sc.image
-        reads = alpr.read(image)
-        match = match_reads([BBox(p.box.x1 + k, p.box.y1 + k, p.box.x2 + k, p.box.y2 + k) for p in sc.plates], reads)
+        reads = alpr.read(shift_image(sc.image, args.pad))
+        match = match_reads([shift_box(p.box, args.pad) for p in sc.plates], reads)
         false_pos += len(reads) - sum(j is not None for j in match)
         for p, j in zip(sc.plates, match, strict=True):
             tl, tr = p.corners[0], p.corners[1]

@@ -9,12 +9,33 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import cv2
+import numpy as np
+import numpy.typing as npt
+
 from platewise.data.sources import SceneSample
 from platewise.plates.formats import known_region
 from platewise.plates.normalize import normalize
 from platewise.types import BBox, PlateRead
 
-__all__ = ["E2EStats", "match_reads", "evaluate_e2e"]
+__all__ = ["E2EStats", "match_reads", "evaluate_e2e", "shift_image", "shift_box"]
+
+
+def shift_image(image: npt.NDArray[np.uint8], k: int) -> npt.NDArray[np.uint8]:
+    """``image`` with ``k`` edge-replicated rows above it and columns to its left (the image itself when ``k`` is
+    0): the same scene, which the detector's stride grid and letterbox cut a little differently. Its labels move
+    with :func:`shift_box`. How much an end-to-end count moves by chance (``benchmarks/e2e_pads.py``,
+    ``benchmarks/synthetic_e2e.py --pad``)."""
+    if k < 0:
+        raise ValueError(f"shift must be >= 0 pixels, got {k}")
+    if k == 0:
+        return image
+    return np.asarray(cv2.copyMakeBorder(image, k, 0, k, 0, cv2.BORDER_REPLICATE), np.uint8)
+
+
+def shift_box(box: BBox, k: int) -> BBox:
+    """``box`` in the image :func:`shift_image` made with the same ``k``."""
+    return BBox(box.x1 + k, box.y1 + k, box.x2 + k, box.y2 + k)
 
 
 def match_reads(truth: list[BBox], reads: list[PlateRead], iou: float = 0.5) -> list[int | None]:
