@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from _pipeline import add_pipeline_args, build_alpr
 
 
 def _summary(values: list[float]) -> dict[str, float]:
@@ -50,13 +51,7 @@ def _scenes(args: argparse.Namespace) -> Iterator[tuple[npt.NDArray[np.uint8], l
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--detector", help="detector ONNX (default: shipped)")
-    ap.add_argument("--verifier", help="on, off or an ONNX file (default: the pipeline's)")
-    ap.add_argument("--corner-net", help="on, off or an ONNX file (default: the pipeline's)")
-    ap.add_argument("--n", type=int, default=300, help="scenes")
-    ap.add_argument("--seed", type=int, default=12345)
-    ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--tag", default="", help="suffix of the result file")
+    add_pipeline_args(ap, scenes=True)
     ap.add_argument(
         "--real",
         choices=("train", "holdout"),
@@ -64,12 +59,9 @@ def main() -> None:
         "the labels have no corners)",
     )
     args = ap.parse_args()
-    from platewise.cli._inputs import detector_companions
-    from platewise.pipeline.alpr import ALPR
     from platewise.pipeline.evaluate import match_reads
 
-    kw = detector_companions(args.verifier, args.corner_net)
-    alpr = ALPR(detector_path=args.detector, threads=args.threads, **kw)
+    alpr = build_alpr(args)
     m: dict[str, list[float]] = {"w_ratio": [], "h_ratio": [], "dx": [], "dy": [], "corner_error": []}
     plates = 0
     for image, truths in _scenes(args):

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _pipeline import add_pipeline_args, build_alpr
 
 
 def _read(stats: dict[str, Any]) -> int:
@@ -34,26 +35,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--split", choices=("train", "holdout"), default="train")
     ap.add_argument("--pads", default="0,1,2,3,4,5,6,7", help="comma-separated pixel counts")
-    ap.add_argument("--detector", help="detector ONNX (default: shipped)")
-    ap.add_argument("--verifier", help="on, off or an ONNX file (default: the pipeline's)")
-    ap.add_argument("--corner-net", help="on, off or an ONNX file (default: the pipeline's)")
-    ap.add_argument("--threads", type=int, default=None)
+    add_pipeline_args(ap)
     ap.add_argument("--reread-below", type=float, help="ALPR(reread_below=) (default: the pipeline's)")
-    ap.add_argument("--tag", default="", help="suffix of the result file")
     args = ap.parse_args()
-    from platewise.cli._inputs import detector_companions
     from platewise.data.sources import default_data_root, iter_holdout, read_scenes_csv
     from platewise.imageio import load_image
-    from platewise.pipeline.alpr import ALPR
     from platewise.pipeline.evaluate import evaluate_e2e, shift_box, shift_image
 
     pads = [int(p) for p in args.pads.split(",")]
     labels = Path(default_data_root()) / "openalpr-dev" / "labels.csv"
     samples = list(iter_holdout(read_scenes_csv(labels), args.split == "holdout"))
-    kw: dict[str, Any] = detector_companions(args.verifier, args.corner_net)
+    kw: dict[str, Any] = {}
     if args.reread_below is not None:
         kw["reread_below"] = args.reread_below
-    alpr = ALPR(detector_path=args.detector, threads=args.threads, **kw)
+    alpr = build_alpr(args, **kw)
     per_pad: dict[str, Any] = {}
     for k in pads:
 
@@ -75,6 +70,7 @@ def main() -> None:
         "benchmark": "e2e_pads",
         "split": args.split,
         "detector": args.detector or "shipped",
+        "reader": args.reader or "shipped",
         "verifier": args.verifier or "default",
         "corner_net": args.corner_net or "default",
         "reread_below": alpr.reread_below,

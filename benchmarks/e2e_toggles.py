@@ -13,6 +13,8 @@ import argparse
 import json
 from pathlib import Path
 
+from _pipeline import add_pipeline_args, build_alpr
+
 
 def reads_ok(alpr: object, n: int, seed: int) -> list[int]:
     from platewise.data.sources import default_data_root
@@ -30,20 +32,12 @@ def reads_ok(alpr: object, n: int, seed: int) -> list[int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--detector", required=True, help="the second pipeline's detector ONNX")
-    ap.add_argument("--verifier", help="its verifier: on, off or an ONNX file")
-    ap.add_argument("--corner-net", help="its corner network: on, off or an ONNX file")
-    ap.add_argument("--n", type=int, default=300, help="scenes")
-    ap.add_argument("--seed", type=int, default=12345)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--tag", default="", help="suffix of the result file")
+    add_pipeline_args(ap, scenes=True, detector_required=True, threads=1)  # the second pipeline's parts
     args = ap.parse_args()
-    from platewise.cli._inputs import detector_companions
     from platewise.pipeline.alpr import ALPR
 
-    kw = detector_companions(args.verifier, args.corner_net)
     first = reads_ok(ALPR(threads=args.threads), args.n, args.seed)
-    second = reads_ok(ALPR(detector_path=args.detector, threads=args.threads, **kw), args.n, args.seed)
+    second = reads_ok(build_alpr(args), args.n, args.seed)
     result = {
         "benchmark": "e2e_toggles",
         "second": {"detector": args.detector, "verifier": args.verifier, "corner_net": args.corner_net},

@@ -23,6 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from _pipeline import add_pipeline_args, build_alpr
 
 BINS = ((0.0, 5.0), (5.0, 10.0), (10.0, 20.0), (20.0, 90.0))
 WIDTHS = ((0, 60), (60, 120), (120, 100000))  # plate width in pixels (top edge length)
@@ -39,16 +40,9 @@ def _family(region: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--reader", help="reader ONNX (default: shipped)")
-    ap.add_argument("--detector", help="detector ONNX (default: shipped)")
-    ap.add_argument("--n", type=int, default=300, help="scenes")
-    ap.add_argument("--seed", type=int, default=12345)
-    ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--tag", default="", help="suffix of the result file")
+    add_pipeline_args(ap, scenes=True)
     ap.add_argument("--corner-refine", choices=("default", "on", "off"), default="default", help="ALPR(corner_refine=)")
     ap.add_argument("--detector-threshold", type=float, default=None, help="ALPR(detector_threshold=)")
-    ap.add_argument("--verifier", help="ALPR(detector_verifier=): on, off or an ONNX file (default: the pipeline's)")
-    ap.add_argument("--corner-net", help="ALPR(detector_corner_net=): on, off or an ONNX file (default: pipeline)")
     ap.add_argument(
         "--pad",
         type=int,
@@ -58,10 +52,8 @@ def main() -> None:
     )
     args = ap.parse_args()
 
-    from platewise.cli._inputs import detector_companions
     from platewise.data.sources import default_data_root
     from platewise.detection.dataset import holdout_synthetic_scenes
-    from platewise.pipeline.alpr import ALPR
     from platewise.pipeline.evaluate import match_reads, shift_box, shift_image
     from platewise.plates.normalize import normalize
 
@@ -69,8 +61,7 @@ def main() -> None:
     kw: dict[str, object] = {} if args.corner_refine == "default" else {"corner_refine": args.corner_refine == "on"}
     if args.detector_threshold is not None:
         kw["detector_threshold"] = args.detector_threshold
-    kw.update(detector_companions(args.verifier, args.corner_net))
-    alpr = ALPR(detector_path=args.detector, reader_path=args.reader, threads=args.threads, **kw)
+    alpr = build_alpr(args, **kw)
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # plates, detected, read
     false_pos = 0
     for sc in holdout_synthetic_scenes(root, args.n, args.seed):

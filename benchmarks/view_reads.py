@@ -17,30 +17,22 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from _pipeline import add_pipeline_args, build_alpr
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--detector", help="detector ONNX (default: shipped)")
-    ap.add_argument("--verifier", help="on, off or an ONNX file (default: the pipeline's)")
-    ap.add_argument("--corner-net", help="on, off or an ONNX file (default: the pipeline's)")
-    ap.add_argument("--n", type=int, default=300, help="scenes")
-    ap.add_argument("--seed", type=int, default=12345)
-    ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--tag", default="", help="suffix of the result file")
+    add_pipeline_args(ap, scenes=True)
     args = ap.parse_args()
-    from platewise.cli._inputs import detector_companions
     from platewise.data.sources import default_data_root
     from platewise.detection.dataset import holdout_synthetic_scenes
     from platewise.detection.refine import refine_corners
-    from platewise.pipeline.alpr import ALPR
     from platewise.pipeline.evaluate import match_reads
     from platewise.pipeline.rectify import crop_box, rectify
     from platewise.plates.normalize import normalize
     from platewise.types import Corners
 
-    kw = detector_companions(args.verifier, args.corner_net)
-    alpr = ALPR(detector_path=args.detector, threads=args.threads, **kw)
+    alpr = build_alpr(args)
     size = alpr.reader.input_size
     counts: Counter[str] = Counter()
     for sc in holdout_synthetic_scenes(default_data_root(), args.n, args.seed):

@@ -82,6 +82,8 @@ class OcrTrainConfig:
             files from ``platewise.ocr.dataset.render_synth_npz``.
         pseudo_dir: pseudo-labelled real crops (``python -m platewise.ocr.pseudo``), comma separated; drawn as
             one more real folder (each real folder is equally likely).
+        pipeline_dir: crops straightened the way the pipeline straightens them (``python -m
+            platewise.ocr.pipeline_crops``), comma separated; drawn as one more real folder of their own.
         synth_live: crops rendered on the fly per batch by ``platewise.data.synthetic`` (0 = off).
         real_fraction: share of each batch drawn from real crops (oversampled).
         pretrain_steps, pretrain_lr: MAE steps on unlabelled + real + synthetic images.
@@ -108,6 +110,7 @@ class OcrTrainConfig:
     init_from: str = ""
     synth_dir: str = ""
     pseudo_dir: str = ""
+    pipeline_dir: str = ""
     synth_live: int = 0
     real_fraction: float = 0.5
     pretrain_steps: int = 0
