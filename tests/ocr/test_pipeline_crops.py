@@ -100,5 +100,5 @@ def test_training_draws_the_pipeline_crops_as_a_real_folder(data_root: Path, tmp
     said: list[str] = []
     train(tc, log=said.append)
     counts = next(m for m in said if m.startswith("real train"))
-    assert "'pipeline': 2" in counts
+    assert f"'pipeline:{tmp_path / 'pipe'}': 2" in counts
     assert (run / "last.pt").is_file()

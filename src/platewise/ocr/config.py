@@ -83,7 +83,7 @@ class OcrTrainConfig:
         pseudo_dir: pseudo-labelled real crops (``python -m platewise.ocr.pseudo``), comma separated; drawn as
             one more real folder (each real folder is equally likely).
         pipeline_dir: crops straightened the way the pipeline straightens them (``python -m
-            platewise.ocr.pipeline_crops``), comma separated; drawn as one more real folder of their own.
+            platewise.ocr.pipeline_crops``), comma separated; each drawn as one more real folder.
         synth_live: crops rendered on the fly per batch by ``platewise.data.synthetic`` (0 = off).
         real_fraction: share of each batch drawn from real crops (oversampled).
         pretrain_steps, pretrain_lr: MAE steps on unlabelled + real + synthetic images.

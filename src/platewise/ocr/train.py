@@ -175,11 +175,8 @@ def train(tc: OcrTrainConfig, resume: str | None = None, log: Any = print) -> Pa
     ]
     if pseudo:
         real["pseudo"] = pseudo
-    pipeline = [
-        x for d in filter(None, (s.strip() for s in tc.pipeline_dir.split(","))) for x in load_pseudo_dir(Path(d), tok)
-    ]
-    if pipeline:
-        real["pipeline"] = pipeline
+    for d in filter(None, (s.strip() for s in tc.pipeline_dir.split(","))):
+        real[f"pipeline:{d}"] = load_pseudo_dir(Path(d), tok)  # each folder a real folder of its own
     synth: list[Sample] = []
     for d in filter(None, (s.strip() for s in tc.synth_dir.split(","))):
         if d.endswith(".npz"):
