@@ -1,0 +1,94 @@
+"""Detection on the hold-outs with the images shifted by a few pixels: how much do recall, precision and AP50
+move when the same photos are cut a little differently?
+
+Every hold-out image of openlpr-scenes, ro-dashcam and openalpr-dev gets ``pad`` edge-replicated pixels above
+and to its left (its labels move with it; ``platewise.pipeline.evaluate.shift_image``) for every pad in
+``--pads``, and is scored as ``platewise eval detect --holdout`` scores it (IoU 0.5, the detector's default
+threshold, AP over scores down to 0.05). Pad 0 is ``benchmarks/accuracy.sh detect``. The spread over the pads
+is how much of a difference between two detectors one evaluation can show by chance (openalpr-dev has 41
+plates: one detection more or less moves its precision by about 0.02).
+
+    PYTHONPATH=src python benchmarks/detect_pads.py [--pads 0,1,2,3,4,5,6,7]
+        [--detector F.onnx --verifier F.onnx --corner-net F.onnx] [--tag T]
+
+Writes ``benchmarks/results/detect_pads[_T].json``: per folder and pad recall50, precision50 and ap50, and
+their means, minima and maxima.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+FOLDERS = ("openlpr-scenes", "ro-dashcam", "openalpr-dev")
+KEYS = ("recall50", "precision50", "ap50")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--pads", default="0,1,2,3,4,5,6,7", help="comma-separated pixel counts")
+    ap.add_argument("--detector", help="detector ONNX (default: shipped)")
+    ap.add_argument("--verifier", help="on, off or an ONNX file (default: the detector's)")
+    ap.add_argument("--corner-net", help="on, off or an ONNX file (default: the detector's)")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--tag", default="", help="suffix of the result file")
+    args = ap.parse_args()
+    from platewise.cli._inputs import on_off_or_file
+    from platewise.data.sources import default_data_root, iter_holdout, read_scenes_csv
+    from platewise.detection.detector import PlateDetector
+    from platewise.detection.evaluate import DetectionCounts, summarize
+    from platewise.imageio import load_image
+    from platewise.pipeline.evaluate import shift_box, shift_image
+
+    pads = [int(p) for p in args.pads.split(",")]
+    det = PlateDetector(
+        args.detector,
+        threads=args.threads,
+        score_threshold=0.05,  # as platewise eval detect: scores down to 0.05 for AP
+        verifier=None if args.verifier is None else on_off_or_file(args.verifier),
+        corner_net=None if args.corner_net is None else on_off_or_file(args.corner_net),
+    )
+    threshold = det.default_threshold
+    out: dict[str, dict[str, object]] = {}
+    for folder in FOLDERS:
+        labels = Path(default_data_root()) / folder / "labels.csv"
+        samples = list(iter_holdout(read_scenes_csv(labels), True))
+        images = [load_image(s.path) for s in samples]
+        per_pad: dict[str, dict[str, float | int]] = {}
+        for k in pads:
+            counts = DetectionCounts()
+            for s, img in zip(samples, images, strict=True):
+                raw = det.detect_raw([shift_image(img, k)])[0]
+                gt = np.array([shift_box(b, k).as_list() for b in s.boxes], np.float32).reshape(-1, 4)
+                counts.add(raw.boxes, raw.scores, gt, threshold)
+            m = summarize([("overall", counts)])["overall"]
+            per_pad[str(k)] = {key: m[key] for key in ("plates", "detections_per_image", *KEYS)}
+            print(f"{folder} pad {k}: " + " ".join(f"{key} {m[key]}" for key in KEYS), flush=True)
+        stats = {
+            key: {
+                "mean": round(float(np.mean([v[key] for v in per_pad.values()])), 4),
+                "min": min(v[key] for v in per_pad.values()),
+                "max": max(v[key] for v in per_pad.values()),
+            }
+            for key in KEYS
+        }
+        out[folder] = {"pads": per_pad, **stats}
+        print(f"{folder}: " + " ".join(f"{key} {stats[key]['mean']}" for key in KEYS), flush=True)
+    result = {
+        "benchmark": "detect_pads",
+        "detector": args.detector or "shipped",
+        "verifier": args.verifier or "default",
+        "corner_net": args.corner_net or "default",
+        "score_threshold": threshold,
+        "folders": out,
+    }
+    path = Path(__file__).parent / "results" / f"detect_pads{'_' + args.tag if args.tag else ''}.json"
+    path.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
