@@ -33,16 +33,16 @@ import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from platewise.data.sources import crop_box_with_padding, default_data_root, read_scenes_csv
-from platewise.data.splits import is_holdout
-from platewise.errors import InvalidImage
-from platewise.imageio import load_image
+from platewise.data.sources import default_data_root
+from platewise.pipeline.evaluate import match_boxes
 from platewise.types import BBox, Detection
 
 __all__ = ["CROP_H", "CROP_W", "PlateSpec", "main", "straightened_views", "write_pipeline_crops"]
@@ -104,19 +104,6 @@ def straightened_views(
     return out
 
 
-def _match(truth: list[BBox], dets: list[Detection], iou: float = 0.5) -> list[int | None]:
-    pairs = sorted(((t.iou(d.box), i, j) for i, t in enumerate(truth) for j, d in enumerate(dets)), reverse=True)
-    out: list[int | None] = [None] * len(truth)
-    used: set[int] = set()
-    for v, i, j in pairs:
-        if v < iou:
-            break
-        if out[i] is None and j not in used:
-            out[i] = j
-            used.add(j)
-    return out
-
-
 def _synthetic(root: Path, n: int, seed: int) -> Iterator[tuple[str, npt.NDArray[np.uint8], list[PlateSpec]]]:
     from platewise.data.synthetic.scenes import SceneSynthesizer
     from platewise.detection.dataset import HOLDOUT_SCENE_SIZES, load_records
@@ -132,43 +119,27 @@ def _synthetic(root: Path, n: int, seed: int) -> Iterator[tuple[str, npt.NDArray
 
 
 def _real(
-    root: Path, folders: dict[str, str], labeller: object | None
+    root: Path, folders: dict[str, str], labeller: tuple[Any, Any] | None
 ) -> Iterator[tuple[str, npt.NDArray[np.uint8], list[PlateSpec]]]:
-    """Training-side scenes; text from the labels, or (``labeller``: a pseudo-label rule) from the reader."""
-    from platewise.ocr.pseudo import accept
-    from platewise.plates import normalize
+    """Training-side scenes; text from the labels, or (``labeller``: (reader, pseudo-label rule)) read by the
+    reader from the box views as :mod:`platewise.ocr.pseudo` reads them."""
+    from platewise.ocr.pseudo import _read_views, accept, iter_boxes
     from platewise.plates.formats import known_region
 
     for folder, fmt_region in folders.items():
-        for s in read_scenes_csv(root / folder / "labels.csv"):
-            if is_holdout(s.key) or not s.boxes:
-                continue
-            try:
-                img = load_image(s.path)
-            except (InvalidImage, OSError) as e:  # an unreadable file is skipped, not fatal
-                print(f"skipped {s.key}: {e}", file=sys.stderr)
-                continue
-            h, w = img.shape[:2]
+        for key, boxes in groupby(iter_boxes(root, folder, holdout=False), key=lambda b: b[0]):
+            img: npt.NDArray[np.uint8] | None = None
             specs = []
-            for box, plate, region in zip(s.boxes, s.plates, s.regions, strict=False):
-                x1, y1 = max(0, int(round(box.x1))), max(0, int(round(box.y1)))
-                x2, y2 = min(w, int(round(box.x2))), min(h, int(round(box.y2)))
-                if x2 - x1 < 4 or y2 - y1 < 4:
-                    continue
-                if labeller is None:
-                    text = normalize(plate or "")
-                else:
-                    reader, rule = labeller  # type: ignore[misc]
+            for _, img, box, label, region in boxes:
+                text = label
+                if labeller is not None:
                     fmt = fmt_region or known_region(region) or ""
-                    lx1, ly1, lx2, ly2 = crop_box_with_padding(w, h, BBox(x1, y1, x2, y2), rule.loose_pad)
-                    views = [img[y1:y2, x1:x2], img[ly1:ly2, lx1:lx2]]
-                    got = accept([(t.text, t.confidence) for t in reader.read(views)], fmt, rule)
-                    text = got or ""
+                    text = accept(_read_views(labeller[0], img, box, labeller[1]), fmt, labeller[1]) or ""
                     region = fmt or region
                 if text:
-                    specs.append(PlateSpec(BBox(x1, y1, x2, y2), text, region))
-            if specs:
-                yield s.key, img, specs
+                    specs.append(PlateSpec(BBox(*box), text, region))
+            if specs and img is not None:
+                yield key, img, specs
 
 
 def write_pipeline_crops(
@@ -195,7 +166,7 @@ def write_pipeline_crops(
             st["scenes"] += 1
             st["plates"] += len(specs)
             dets = detector.detect([img])[0]  # type: ignore[attr-defined]
-            for spec, j in zip(specs, _match([p.box for p in specs], dets), strict=True):
+            for spec, j in zip(specs, match_boxes([p.box for p in specs], [d.box for d in dets]), strict=True):
                 if j is None:
                     continue
                 st["found"] += 1

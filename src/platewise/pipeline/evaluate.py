@@ -18,7 +18,7 @@ from platewise.plates.formats import known_region
 from platewise.plates.normalize import normalize
 from platewise.types import BBox, PlateRead
 
-__all__ = ["E2EStats", "match_reads", "evaluate_e2e", "shift_image", "shift_box"]
+__all__ = ["E2EStats", "evaluate_e2e", "match_boxes", "match_reads", "shift_box", "shift_image"]
 
 
 def shift_image(image: npt.NDArray[np.uint8], k: int) -> npt.NDArray[np.uint8]:
@@ -40,7 +40,12 @@ def shift_box(box: BBox, k: int) -> BBox:
 
 def match_reads(truth: list[BBox], reads: list[PlateRead], iou: float = 0.5) -> list[int | None]:
     """Greedy one-to-one matching by IoU: for each labelled box, the index of its read (or None)."""
-    pairs = sorted(((t.iou(r.box), i, j) for i, t in enumerate(truth) for j, r in enumerate(reads)), reverse=True)
+    return match_boxes(truth, [r.box for r in reads], iou)
+
+
+def match_boxes(truth: list[BBox], found: list[BBox], iou: float = 0.5) -> list[int | None]:
+    """Greedy one-to-one matching by IoU: for each labelled box, the index of its box in ``found`` (or None)."""
+    pairs = sorted(((t.iou(b), i, j) for i, t in enumerate(truth) for j, b in enumerate(found)), reverse=True)
     out: list[int | None] = [None] * len(truth)
     used: set[int] = set()
     for v, i, j in pairs:
