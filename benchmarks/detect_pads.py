@@ -9,7 +9,7 @@ is how much of a difference between two detectors one evaluation can show by cha
 plates: one detection more or less moves its precision by about 0.02).
 
     PYTHONPATH=src python benchmarks/detect_pads.py [--pads 0,1,2,3,4,5,6,7]
-        [--detector F.onnx --verifier F.onnx --corner-net F.onnx] [--tag T]
+        [--detector F.onnx --verifier F.onnx --corner-net F.onnx] [--input-size HxW] [--tag T]
 
 Writes ``benchmarks/results/detect_pads[_T].json``: per folder and pad recall50, precision50 and ap50, and
 their means, minima and maxima.
@@ -33,6 +33,7 @@ def main() -> None:
     ap.add_argument("--detector", help="detector ONNX (default: shipped)")
     ap.add_argument("--verifier", help="on, off or an ONNX file (default: the detector's)")
     ap.add_argument("--corner-net", help="on, off or an ONNX file (default: the detector's)")
+    ap.add_argument("--input-size", help="HxW network input (default: the model's, e.g. 384x640)")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--tag", default="", help="suffix of the result file")
     args = ap.parse_args()
@@ -47,6 +48,7 @@ def main() -> None:
     det = PlateDetector(
         args.detector,
         threads=args.threads,
+        input_size=tuple(int(v) for v in args.input_size.lower().split("x")) if args.input_size else None,
         score_threshold=0.05,  # as platewise eval detect: scores down to 0.05 for AP
         verifier=None if args.verifier is None else on_off_or_file(args.verifier),
         corner_net=None if args.corner_net is None else on_off_or_file(args.corner_net),
@@ -82,6 +84,7 @@ def main() -> None:
         "detector": args.detector or "shipped",
         "verifier": args.verifier or "default",
         "corner_net": args.corner_net or "default",
+        "input_size": list(det.input_size),
         "score_threshold": threshold,
         "folders": out,
     }
