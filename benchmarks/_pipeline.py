@@ -24,6 +24,7 @@ def add_pipeline_args(
     ap.add_argument("--verifier", help="ALPR(detector_verifier=): on, off or an ONNX file (default: the pipeline's)")
     ap.add_argument("--corner-net", help="ALPR(detector_corner_net=): on, off or an ONNX file (default: pipeline)")
     ap.add_argument("--reader", help="reader ONNX (default: shipped)")
+    ap.add_argument("--candidate-threshold", type=float, help="ALPR(detector_candidate_threshold=) (default: 0.25)")
     ap.add_argument("--threads", type=int, default=threads)
     ap.add_argument("--tag", default="", help="suffix of the result file")
     if scenes:
@@ -37,4 +38,6 @@ def build_alpr(args: argparse.Namespace, **kw: Any) -> Any:
     from platewise.pipeline.alpr import ALPR
 
     kw.update(detector_companions(args.verifier, args.corner_net))
+    if args.candidate_threshold is not None:
+        kw["detector_candidate_threshold"] = args.candidate_threshold
     return ALPR(detector_path=args.detector, reader_path=args.reader, threads=args.threads, **kw)

@@ -61,6 +61,7 @@ def main() -> None:
             "read": _read(res["overall"]),
             "plates": res["overall"]["plates"],
             "regions": {r: _read(st) for r, st in res["regions"].items()},
+            "false_reads_per_image": res["overall"]["false_positives_per_image"],
             "misses": sorted(f"{m['label']} read {m['read'] or '(nothing)'}" for m in res["misses"]),
         }
         print(f"pad {k}: {per_pad[str(k)]['read']} of {res['overall']['plates']}  {per_pad[str(k)]['regions']}")
@@ -74,10 +75,12 @@ def main() -> None:
         "verifier": args.verifier or "default",
         "corner_net": args.corner_net or "default",
         "reread_below": alpr.reread_below,
+        "candidate_threshold": getattr(alpr.detector, "candidate_threshold", None),
         "pads": per_pad,
         "mean_read": round(float(np.mean(reads)), 3),
         "min_read": min(reads),
         "max_read": max(reads),
+        "mean_false_reads_per_image": round(float(np.mean([v["false_reads_per_image"] for v in per_pad.values()])), 4),
         "mean_read_per_region": {
             r: round(float(np.mean([v["regions"].get(r, 0) for v in per_pad.values()])), 3) for r in regions
         },
@@ -85,7 +88,10 @@ def main() -> None:
     tag = f"_{args.tag}" if args.tag else ""
     out = Path(__file__).parent / "results" / f"e2e_pads_{args.split}{tag}.json"
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    print(f"mean {result['mean_read']} (min {result['min_read']}, max {result['max_read']}); wrote {out}")
+    print(
+        f"mean {result['mean_read']} (min {result['min_read']}, max {result['max_read']}), "
+        f"false reads per image {result['mean_false_reads_per_image']}; wrote {out}"
+    )
 
 
 if __name__ == "__main__":

@@ -98,6 +98,7 @@ def main() -> None:
         "scenes": args.n,
         "seed": args.seed,
         "pad": args.pad,
+        "candidate_threshold": getattr(alpr.detector, "candidate_threshold", None),
         "false_positives_per_image": round(false_pos / max(args.n, 1), 3),
         "results": rows,
     }

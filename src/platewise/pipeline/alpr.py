@@ -111,6 +111,10 @@ class ALPR:
             0.08 against 0.05), its hold-out 39 of 41 at both (0.02 against 0), the synthetic hold-out scenes
             454 of 749 against 441 (``platewise eval e2e --detector-threshold T``, ``benchmarks/synthetic_e2e.py
             --detector-threshold T``). Ignored with ``detector=``.
+        detector_candidate_threshold: with the verifier, the network's score down to which the default
+            detector's candidates are rescored (``PlateDetector(candidate_threshold=...)``). None: the verifier's
+            own (0.25 for the shipped one, fitted for detection on its calibration images). Ignored with
+            ``detector=``.
         detector_verifier: the default detector's plate verifier (``PlateDetector(verifier=...)``): None (the
             default) for the shipped one with the shipped detector, True for the shipped one, False for none,
             or an ONNX file. Chosen on openalpr-dev's training side (``platewise eval e2e --split train
@@ -153,6 +157,7 @@ class ALPR:
         fuse_views: bool = True,
         reread_below: float = 0.9,
         detector_threshold: float | None = None,
+        detector_candidate_threshold: float | None = None,
         detector_verifier: str | Path | bool | None = None,
         detector_corner_net: str | Path | bool | None = None,
     ) -> None:
@@ -185,6 +190,7 @@ class ALPR:
                 path=detector_path,
                 threads=threads,
                 score_threshold=detector_threshold,
+                candidate_threshold=detector_candidate_threshold,
                 verifier=verifier,
                 corner_net=detector_corner_net,
                 corner_refine=False,
