@@ -16,7 +16,7 @@ import numpy.typing as npt
 from platewise.detection.evaluate import box_iou_matrix
 from platewise.detection.preprocess import Letterbox
 
-__all__ = ["RawDetections", "anchor_grid", "decode_batch", "decode_one", "nms", "order_corners"]
+__all__ = ["RawDetections", "anchor_grid", "decode_batch", "decode_one", "nms", "order_corners", "suppress_contained"]
 
 F32 = npt.NDArray[np.float32]
 
@@ -51,6 +51,19 @@ def anchor_grid(height: int, width: int, strides: tuple[int, ...]) -> tuple[F32,
 
 def nms(boxes: F32, scores: F32, iou_threshold: float) -> npt.NDArray[np.int64]:
     """Greedy non-maximum suppression. (K,4) xyxy, (K,) -> indices kept, best score first."""
+    return _greedy_suppress(boxes, scores, iou_threshold, of_smaller=False)
+
+
+def suppress_contained(boxes: F32, scores: F32, threshold: float) -> npt.NDArray[np.int64]:
+    """Greedy suppression of boxes lying mostly inside a better-scored one (or holding it), which IoU-based
+    :func:`nms` keeps when their sizes differ: a box is dropped when its intersection with a kept box is more
+    than ``threshold`` of the smaller of the two areas. (K,4) xyxy, (K,) -> indices kept, best score first."""
+    return _greedy_suppress(boxes, scores, threshold, of_smaller=True)
+
+
+def _greedy_suppress(boxes: F32, scores: F32, threshold: float, of_smaller: bool) -> npt.NDArray[np.int64]:
+    """Keeps the best-scored box, drops those overlapping it by more than ``threshold`` (IoU, or the
+    intersection over the smaller area), repeats on the rest."""
     order = np.argsort(-scores, kind="stable")
     x1, y1, x2, y2 = boxes.T
     areas = np.maximum(0, x2 - x1) * np.maximum(0, y2 - y1)
@@ -62,8 +75,8 @@ def nms(boxes: F32, scores: F32, iou_threshold: float) -> npt.NDArray[np.int64]:
         iw = np.maximum(0, np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]))
         ih = np.maximum(0, np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]))
         inter = iw * ih
-        iou = inter / np.maximum(areas[i] + areas[rest] - inter, 1e-9)
-        order = rest[iou <= iou_threshold]
+        whole = np.minimum(areas[i], areas[rest]) if of_smaller else areas[i] + areas[rest] - inter
+        order = rest[inter / np.maximum(whole, 1e-9) <= threshold]
     return np.asarray(keep, dtype=np.int64)
 
 

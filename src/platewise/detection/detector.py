@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from platewise.detection.corner_net import DEFAULT_CORNER_NET, CornerNet
-from platewise.detection.decode import RawDetections, decode_batch, nms
+from platewise.detection.decode import RawDetections, decode_batch, nms, suppress_contained
 from platewise.detection.evaluate import box_intersection_matrix
 from platewise.detection.preprocess import Letterbox, fitted_size, letterbox, to_input_tensor
 from platewise.detection.refine import blend_boxes, refine_corners
@@ -26,6 +26,7 @@ from platewise.types import BBox, Corners, Detection
 __all__ = ["DEFAULT_WEIGHTS", "PlateDetector", "merge_closeup", "resolve_corner_net", "resolve_verifier"]
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "detector.onnx"
+DEFAULT_CONTAIN_THRESHOLD = 1.0  # off; see the contain_threshold argument
 MIN_SIDE = 2
 
 
@@ -89,6 +90,10 @@ class PlateDetector:
             (:mod:`platewise.detection.corner_net`): a path to its ONNX file, True for the shipped one, False for
             none, None (default) for the shipped one with the shipped detector when the file is there. Its
             corners replace the network's; ``corner_refine`` then snaps them to the plate's edges.
+        contain_threshold: after the verifier, a detection whose intersection with a better-scored one is more
+            than this share of the smaller box is dropped (:func:`platewise.detection.decode.suppress_contained`:
+            a loose second box around a plate, or a part of one, that IoU-based NMS keeps); 1 = off. The default
+            (``DEFAULT_CONTAIN_THRESHOLD``) and how it was chosen: the detector's model card, "Twelfth session".
 
     Attributes:
         default_threshold: the threshold used when ``score_threshold`` is None: the verifier's, or without one
@@ -114,6 +119,7 @@ class PlateDetector:
         verifier: str | Path | bool | None = None,
         candidate_threshold: float | None = None,
         corner_net: str | Path | bool | None = None,
+        contain_threshold: float = DEFAULT_CONTAIN_THRESHOLD,
     ) -> None:
         self.model = load_model(
             DEFAULT_WEIGHTS if path is None else path, kind="detector", name="detector", threads=threads
@@ -168,6 +174,9 @@ class PlateDetector:
             )
             if not 0.0 <= self.candidate_threshold <= 1.0:
                 raise InvalidInput(f"candidate_threshold {self.candidate_threshold} must be in [0, 1]")
+        if not 0.0 < contain_threshold <= 1.0:
+            raise InvalidInput(f"contain_threshold {contain_threshold} must be in (0, 1] (1 = off)")
+        self.contain_threshold = float(contain_threshold)
         self.metadata = meta
 
     def detect_raw(self, images: Sequence[npt.NDArray[np.uint8]], rgb: bool = False) -> list[RawDetections]:
@@ -187,6 +196,8 @@ class PlateDetector:
                 ]
             if self.verifier is not None:  # before refinement: that costs ~1 ms per candidate
                 found = [self._verify(im, f) for im, f in zip(chunk, found, strict=True)]
+            if self.contain_threshold < 1.0:
+                found = [self._uncontained(f) for f in found]
             if self.corner_net is not None:
                 found = [
                     RawDetections(f.boxes, self.corner_net.predict(im, f.boxes), f.scores) if len(f.scores) else f
@@ -213,6 +224,13 @@ class PlateDetector:
         k = np.flatnonzero(s >= self.score_threshold)
         k = k[np.argsort(-s[k], kind="stable")]
         return RawDetections(found.boxes[k], found.corners[k], s[k])
+
+    def _uncontained(self, found: RawDetections) -> RawDetections:
+        """Without the candidates lying mostly inside a better-scored one (:func:`suppress_contained`)."""
+        if len(found.scores) < 2:
+            return found
+        k = suppress_contained(found.boxes, found.scores, self.contain_threshold)
+        return RawDetections(found.boxes[k], found.corners[k], found.scores[k])
 
     def _shrink(
         self, image: npt.NDArray[np.uint8], main: tuple[npt.NDArray[np.uint8], Letterbox]
