@@ -85,6 +85,7 @@ def main() -> None:
         "verifier": args.verifier or "default",
         "corner_net": args.corner_net or "default",
         "input_size": list(det.input_size),
+        "contain_threshold": det.contain_threshold,
         "score_threshold": threshold,
         "folders": out,
     }

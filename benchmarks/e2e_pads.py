@@ -76,6 +76,7 @@ def main() -> None:
         "corner_net": args.corner_net or "default",
         "reread_below": alpr.reread_below,
         "candidate_threshold": getattr(alpr.detector, "candidate_threshold", None),
+        "contain_threshold": getattr(alpr.detector, "contain_threshold", None),
         "pads": per_pad,
         "mean_read": round(float(np.mean(reads)), 3),
         "min_read": min(reads),

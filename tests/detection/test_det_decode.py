@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from platewise.detection.decode import anchor_grid, decode_batch, decode_one, nms, order_corners
+from platewise.detection.decode import anchor_grid, decode_batch, decode_one, nms, order_corners, suppress_contained
 from platewise.detection.preprocess import Letterbox
 
 R = 8
@@ -106,6 +106,26 @@ def test_nms_suppresses_overlapping_boxes_and_keeps_separate_ones() -> None:
 def test_nms_keeps_boxes_below_the_iou_threshold() -> None:
     boxes = np.array([[0, 0, 10, 10], [8, 0, 18, 10]], np.float32)
     assert sorted(nms(boxes, np.array([0.9, 0.8], np.float32), 0.45).tolist()) == [0, 1]
+
+
+def test_suppress_contained_drops_boxes_inside_or_around_a_better_one() -> None:
+    plate = [100, 100, 160, 120]
+    loose = [90, 80, 200, 140]  # holds the plate: IoU 0.18, so NMS at 0.45 keeps both
+    part = [100, 100, 125, 120]  # the plate's left part: IoU 0.42
+    other = [150, 110, 230, 140]  # another plate, overlapping a little (a fifth of the smaller box)
+    boxes = np.array([plate, loose, part, other], np.float32)
+    scores = np.array([0.9, 0.6, 0.5, 0.8], np.float32)
+    assert sorted(nms(boxes, scores, 0.45).tolist()) == [0, 1, 2, 3]
+    assert suppress_contained(boxes, scores, 0.6).tolist() == [0, 3]
+    # the better-scored box wins whichever holds the other
+    assert suppress_contained(boxes[:2], np.array([0.5, 0.9], np.float32), 0.6).tolist() == [1]
+    assert suppress_contained(boxes, scores, 1.0).tolist() == [0, 3, 1, 2]  # nothing is more than all of it
+
+
+def test_suppress_contained_handles_no_boxes_and_degenerate_ones() -> None:
+    assert suppress_contained(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), 0.6).tolist() == []
+    flat = np.array([[10, 10, 10, 30], [0, 0, 50, 50]], np.float32)  # a zero-width box inside a real one
+    assert suppress_contained(flat, np.array([0.9, 0.8], np.float32), 0.6).tolist() == [0, 1]
 
 
 @pytest.mark.parametrize("perm", [[0, 1, 2, 3], [2, 0, 3, 1], [3, 2, 1, 0], [1, 3, 0, 2]])

@@ -102,6 +102,20 @@ def test_shipped_detector_runs_without_importing_torch() -> None:
     assert r.stdout.strip() == "ok"
 
 
+def test_contain_threshold_is_checked_and_drops_nested_detections(tiny_onnx: Path) -> None:
+    from platewise.detection.decode import RawDetections
+    from platewise.detection.detector import DEFAULT_CONTAIN_THRESHOLD
+
+    assert PlateDetector(tiny_onnx).contain_threshold == DEFAULT_CONTAIN_THRESHOLD
+    for bad in (0.0, -0.1, 1.5):
+        with pytest.raises(InvalidInput, match="contain_threshold"):
+            PlateDetector(tiny_onnx, contain_threshold=bad)
+    boxes = np.array([[0, 0, 100, 40], [10, 5, 60, 35], [200, 0, 260, 30]], np.float32)
+    found = RawDetections(boxes, np.zeros((3, 4, 2), np.float32), np.array([0.9, 0.7, 0.5], np.float32))
+    kept = PlateDetector(tiny_onnx, contain_threshold=0.6)._uncontained(found)
+    assert kept.boxes.tolist() == boxes[[0, 2]].tolist() and kept.scores.tolist() == pytest.approx([0.9, 0.5])
+
+
 def test_corner_voting_settings_are_checked(tiny_onnx: Path) -> None:
     assert PlateDetector(tiny_onnx).corner_vote_iou == pytest.approx(0.7)  # on by default
     with pytest.raises(InvalidInput, match="corner_vote"):

@@ -26,7 +26,9 @@ from platewise.types import BBox, Corners, Detection
 __all__ = ["DEFAULT_WEIGHTS", "PlateDetector", "merge_closeup", "resolve_corner_net", "resolve_verifier"]
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "detector.onnx"
-DEFAULT_CONTAIN_THRESHOLD = 1.0  # off; see the contain_threshold argument
+# a detection lying more than this share inside (or around) a better-scored one is dropped; chosen on the
+# training side (benchmarks/contain_suppress.py), checked on the hold-out: the model card, "Twelfth session"
+DEFAULT_CONTAIN_THRESHOLD = 0.6
 MIN_SIDE = 2
 
 
