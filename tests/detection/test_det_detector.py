@@ -106,7 +106,9 @@ def test_contain_threshold_is_checked_and_drops_nested_detections(tiny_onnx: Pat
     from platewise.detection.decode import RawDetections
     from platewise.detection.detector import DEFAULT_CONTAIN_THRESHOLD
 
-    assert PlateDetector(tiny_onnx).contain_threshold == DEFAULT_CONTAIN_THRESHOLD
+    assert PlateDetector(tiny_onnx, verifier=False).contain_threshold == 1.0  # off without a verifier
+    if DEFAULT_WEIGHTS.is_file():
+        assert PlateDetector().contain_threshold == DEFAULT_CONTAIN_THRESHOLD  # the shipped verifier is on
     for bad in (0.0, -0.1, 1.5):
         with pytest.raises(InvalidInput, match="contain_threshold"):
             PlateDetector(tiny_onnx, contain_threshold=bad)

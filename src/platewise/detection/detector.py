@@ -94,8 +94,10 @@ class PlateDetector:
             corners replace the network's; ``corner_refine`` then snaps them to the plate's edges.
         contain_threshold: after the verifier, a detection whose intersection with a better-scored one is more
             than this share of the smaller box is dropped (:func:`platewise.detection.decode.suppress_contained`:
-            a loose second box around a plate, or a part of one, that IoU-based NMS keeps); 1 = off. The default
-            (``DEFAULT_CONTAIN_THRESHOLD``) and how it was chosen: the detector's model card, "Twelfth session".
+            a loose second box around a plate, or a part of one, that IoU-based NMS keeps); 1 = off. None (the
+            default): ``DEFAULT_CONTAIN_THRESHOLD`` (0.6) with a verifier, off without one (on the network's own
+            scores a loose box can outscore the tight one: AP50 fell by 0.001-0.009). How it was chosen: the
+            detector's model card, "Twelfth session".
 
     Attributes:
         default_threshold: the threshold used when ``score_threshold`` is None: the verifier's, or without one
@@ -121,7 +123,7 @@ class PlateDetector:
         verifier: str | Path | bool | None = None,
         candidate_threshold: float | None = None,
         corner_net: str | Path | bool | None = None,
-        contain_threshold: float = DEFAULT_CONTAIN_THRESHOLD,
+        contain_threshold: float | None = None,
     ) -> None:
         self.model = load_model(
             DEFAULT_WEIGHTS if path is None else path, kind="detector", name="detector", threads=threads
@@ -176,6 +178,8 @@ class PlateDetector:
             )
             if not 0.0 <= self.candidate_threshold <= 1.0:
                 raise InvalidInput(f"candidate_threshold {self.candidate_threshold} must be in [0, 1]")
+        if contain_threshold is None:  # chosen and checked with the verifier's scores only
+            contain_threshold = DEFAULT_CONTAIN_THRESHOLD if self.verifier is not None else 1.0
         if not 0.0 < contain_threshold <= 1.0:
             raise InvalidInput(f"contain_threshold {contain_threshold} must be in (0, 1] (1 = off)")
         self.contain_threshold = float(contain_threshold)
