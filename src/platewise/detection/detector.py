@@ -96,7 +96,7 @@ class PlateDetector:
             than this share of the smaller box is dropped (:func:`platewise.detection.decode.suppress_contained`:
             a loose second box around a plate, or a part of one, that IoU-based NMS keeps); 1 = off. None (the
             default): ``DEFAULT_CONTAIN_THRESHOLD`` (0.6) with a verifier, off without one (on the network's own
-            scores a loose box can outscore the tight one: AP50 fell by 0.001-0.009). How it was chosen: the
+            scores a loose box can outscore the tight one: AP50 fell by 0.001-0.010). How it was chosen: the
             detector's model card, "Twelfth session".
 
     Attributes:
