@@ -50,6 +50,19 @@ def test_eval_detect_with_a_verifier_uses_its_threshold(
     assert "not found" in capsys.readouterr().err
 
 
+def test_eval_detect_contain_threshold_is_passed_on_and_checked(
+    tiny_onnx: Path, tiny_verifier: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labels = _scenes(tmp_path)
+    args = ["eval", "detect", "--labels", str(labels), "--model", str(tiny_onnx), "--json"]
+    args += ["--verifier", str(tiny_verifier)]
+    assert main([*args, "--contain-threshold", "0.5"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["contain_threshold"] == 0.5 and out["overall"]["images"] == 3
+    assert main([*args, "--contain-threshold", "0"]) != 0
+    assert "contain_threshold" in capsys.readouterr().err
+
+
 def test_eval_detect_prints_a_table_without_json(
     tiny_onnx: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

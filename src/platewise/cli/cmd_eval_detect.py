@@ -50,6 +50,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="move boxes this share of the way toward their corners' bounding box, 0 = off (default: 0.5)",
     )
     parser.add_argument(
+        "--contain-threshold",
+        type=float,
+        help="drop a detection lying more than this share inside (or around) a better-scored one, 1 = off "
+        "(default: 0.6 with a verifier, off without)",
+    )
+    parser.add_argument(
         "--verifier",
         help="plate verifier: on (the shipped one), off, or an ONNX file (default: the shipped one with the "
         "shipped detector, none with --model)",
@@ -96,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
         if not 0.0 <= args.box_blend <= 1.0:
             raise InvalidInput("--box-blend must be in [0, 1]")
         extra["box_blend"] = args.box_blend
+    if args.contain_threshold is not None:
+        extra["contain_threshold"] = args.contain_threshold  # checked by PlateDetector
     verifier = None if args.verifier is None else on_off_or_file(args.verifier)
     corner_net = None if args.corner_net is None else on_off_or_file(args.corner_net)
     # Scores down to 0.05 for AP and --sweep (with a verifier: of the candidates of normal use).
@@ -141,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
         "corner_net": str(det.corner_net.model.path) if det.corner_net is not None else None,
         "input_size": list(det.input_size),
         "score_threshold": threshold,
+        "contain_threshold": det.contain_threshold,
         "ms_per_image": round(1000 * elapsed / len(samples), 2),
         **summarize(sorted(groups.items(), key=lambda kv: (kv[0] != "overall", kv[0]))),
     }
