@@ -15,47 +15,28 @@ Writes ``benchmarks/results/contain_suppress_<split>[_T].json``.
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
 import numpy as np
-
-FOLDERS = ("openlpr-scenes", "ro-dashcam", "openalpr-dev")
+from _detect import FOLDERS, add_detector_args, build_detector, f1_line, scenes, summarize_f1, write_result
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--split", choices=("train", "holdout"), default="train")
     ap.add_argument("--thresholds", default="1,0.9,0.8,0.7,0.6,0.5", help="comma-separated; 1 = off")
-    ap.add_argument("--detector", help="detector ONNX (default: shipped)")
-    ap.add_argument("--verifier", help="on, off or an ONNX file (default: the detector's)")
-    ap.add_argument("--corner-net", help="on, off or an ONNX file (default: the detector's)")
-    ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--tag", default="", help="suffix of the result file")
+    add_detector_args(ap)
     args = ap.parse_args()
-    from platewise.cli._inputs import on_off_or_file
-    from platewise.data.sources import default_data_root, iter_holdout, read_scenes_csv
     from platewise.detection.decode import suppress_contained
-    from platewise.detection.detector import PlateDetector
-    from platewise.detection.evaluate import DetectionCounts, summarize
+    from platewise.detection.evaluate import DetectionCounts
     from platewise.imageio import load_image
 
     thresholds = [float(t) for t in args.thresholds.split(",")]
-    det = PlateDetector(
-        args.detector,
-        threads=args.threads,
-        score_threshold=0.05,
-        verifier=None if args.verifier is None else on_off_or_file(args.verifier),
-        corner_net=None if args.corner_net is None else on_off_or_file(args.corner_net),
-        contain_threshold=1.0,
-    )
+    det = build_detector(args, contain_threshold=1.0)
     threshold = det.default_threshold
     counts = {t: {f: DetectionCounts() for f in (*FOLDERS, "all")} for t in thresholds}
     for folder in FOLDERS:
-        labels = Path(default_data_root()) / folder / "labels.csv"
-        for s in iter_holdout(read_scenes_csv(labels), args.split == "holdout"):
+        for s, gt in scenes(folder, args.split == "holdout"):
             raw = det.detect_raw([load_image(s.path)])[0]
-            gt = np.array([b.as_list() for b in s.boxes], np.float32).reshape(-1, 4)
             for t in thresholds:
                 k = suppress_contained(raw.boxes, raw.scores, t) if t < 1.0 else np.arange(len(raw.scores))
                 for name in (folder, "all"):
@@ -68,15 +49,9 @@ def main() -> None:
         "score_threshold": threshold,
     }
     for t in thresholds:
-        m = summarize(counts[t].items())
-        for v in m.values():
-            r, p = float(v["recall50"]), float(v["precision50"])
-            v["f1"] = round(2 * r * p / (r + p), 4) if r + p else 0.0
-        result[f"{t:g}"] = m
-        print(f"{t:g}: " + "  ".join(f"{f} R {m[f]['recall50']} P {m[f]['precision50']} F1 {m[f]['f1']}" for f in m))
-    path = Path(__file__).parent / "results" / f"contain_suppress_{args.split}{'_' + args.tag if args.tag else ''}.json"
-    path.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {path}")
+        result[f"{t:g}"] = m = summarize_f1(counts[t])
+        print(f1_line(f"{t:g}", m))
+    print(f"wrote {write_result(f'contain_suppress_{args.split}', args.tag, result)}")
 
 
 if __name__ == "__main__":

@@ -18,51 +18,34 @@ their means, minima and maxima.
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
 import numpy as np
+from _detect import FOLDERS, add_detector_args, build_detector, scenes, write_result
 
-FOLDERS = ("openlpr-scenes", "ro-dashcam", "openalpr-dev")
 KEYS = ("recall50", "precision50", "ap50")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pads", default="0,1,2,3,4,5,6,7", help="comma-separated pixel counts")
-    ap.add_argument("--detector", help="detector ONNX (default: shipped)")
-    ap.add_argument("--verifier", help="on, off or an ONNX file (default: the detector's)")
-    ap.add_argument("--corner-net", help="on, off or an ONNX file (default: the detector's)")
+    add_detector_args(ap)
     ap.add_argument("--input-size", help="HxW network input (default: the model's, e.g. 384x640)")
-    ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--tag", default="", help="suffix of the result file")
     args = ap.parse_args()
-    from platewise.cli._inputs import on_off_or_file
-    from platewise.data.sources import default_data_root, iter_holdout, read_scenes_csv
-    from platewise.detection.detector import PlateDetector
     from platewise.detection.evaluate import DetectionCounts, summarize
     from platewise.imageio import load_image
     from platewise.pipeline.evaluate import shift_box, shift_image
 
     pads = [int(p) for p in args.pads.split(",")]
-    det = PlateDetector(
-        args.detector,
-        threads=args.threads,
-        input_size=tuple(int(v) for v in args.input_size.lower().split("x")) if args.input_size else None,
-        score_threshold=0.05,  # as platewise eval detect: scores down to 0.05 for AP
-        verifier=None if args.verifier is None else on_off_or_file(args.verifier),
-        corner_net=None if args.corner_net is None else on_off_or_file(args.corner_net),
-    )
+    size = tuple(int(v) for v in args.input_size.lower().split("x")) if args.input_size else None
+    det = build_detector(args, input_size=size)
     threshold = det.default_threshold
     out: dict[str, dict[str, object]] = {}
     for folder in FOLDERS:
-        labels = Path(default_data_root()) / folder / "labels.csv"
-        samples = list(iter_holdout(read_scenes_csv(labels), True))
-        images = [load_image(s.path) for s in samples]
+        samples = [(s, load_image(s.path)) for s, _ in scenes(folder, holdout=True)]
         per_pad: dict[str, dict[str, float | int]] = {}
         for k in pads:
             counts = DetectionCounts()
-            for s, img in zip(samples, images, strict=True):
+            for s, img in samples:
                 raw = det.detect_raw([shift_image(img, k)])[0]
                 gt = np.array([shift_box(b, k).as_list() for b in s.boxes], np.float32).reshape(-1, 4)
                 counts.add(raw.boxes, raw.scores, gt, threshold)
@@ -89,9 +72,7 @@ def main() -> None:
         "score_threshold": threshold,
         "folders": out,
     }
-    path = Path(__file__).parent / "results" / f"detect_pads{'_' + args.tag if args.tag else ''}.json"
-    path.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {path}")
+    print(f"wrote {write_result('detect_pads', args.tag, result)}")
 
 
 if __name__ == "__main__":
