@@ -37,31 +37,13 @@ FEATURES = {
 GRID = [round(float(t), 2) for t in np.arange(0.05, 0.96, 0.01)]
 
 
-def _logit(p: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
-    q = np.clip(np.asarray(p, np.float64), 1e-6, 1 - 1e-6)
-    return np.asarray(np.log(q / (1 - q)), np.float64)
-
-
-def fit_logistic(x: npt.NDArray[np.float64], y: npt.NDArray[Any], l2: float = 1e-3) -> npt.NDArray[np.float64]:
-    """Logistic regression weights (the last column of ``x`` is the bias), Newton's method."""
-    beta = np.zeros(x.shape[1])
-    for _ in range(100):
-        p = 1 / (1 + np.exp(-x @ beta))
-        step = np.linalg.solve((x * (p * (1 - p))[:, None]).T @ x + l2 * np.eye(x.shape[1]), x.T @ (p - y) + l2 * beta)
-        beta -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    return beta
-
-
-def collect(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Per calibration image: the network's candidates (boxes, features by name) and the labelled boxes."""
-    from platewise.cli._inputs import on_off_or_file
+def collect(args: argparse.Namespace, ver: Any) -> list[dict[str, Any]]:
+    """Per calibration image: the network's candidates (boxes, scores, the verifier ``ver``'s probabilities,
+    features by name) and the labelled boxes."""
     from platewise.data.sources import default_data_root
     from platewise.detection.detector import PlateDetector
     from platewise.detection.evaluate import box_iou_matrix
-    from platewise.detection.verifier import PlateVerifier
-    from platewise.detection.verifier_train import _calibration_images
+    from platewise.detection.verifier_train import _calibration_images, logit64
 
     net = PlateDetector(
         args.detector,
@@ -72,8 +54,6 @@ def collect(args: argparse.Namespace) -> list[dict[str, Any]]:
         corner_refine=False,
         box_blend=0.0,
     )
-    chosen = on_off_or_file(args.verifier) if args.verifier else True
-    ver = PlateVerifier(None if chosen is True else chosen, threads=args.threads)
     h_in, w_in = net.input_size
     out = []
     for img, gt, _ in _calibration_images(Path(default_data_root()), {}):
@@ -83,8 +63,8 @@ def collect(args: argparse.Namespace) -> list[dict[str, Any]]:
         w, h = np.maximum(b[:, 2] - b[:, 0], 1.0), np.maximum(b[:, 3] - b[:, 1], 1.0)
         probs = ver.probabilities(img, raw.boxes) if len(b) else np.zeros(0, np.float32)
         feats = {
-            "net": _logit(raw.scores),
-            "ver": _logit(probs),
+            "net": logit64(raw.scores),
+            "ver": logit64(probs),
             "width": np.log(w * scale),
             "aspect": np.log(w / h),
         }
@@ -94,6 +74,7 @@ def collect(args: argparse.Namespace) -> list[dict[str, Any]]:
             {
                 "boxes": raw.boxes,
                 "net_score": raw.scores,
+                "ver_prob": probs,
                 "feats": feats,
                 "gt": gt,
                 "y": (iou.max(1) >= 0.5).astype(np.float64) if len(gt) else np.zeros(len(b)),
@@ -102,33 +83,24 @@ def collect(args: argparse.Namespace) -> list[dict[str, Any]]:
     return out
 
 
-def best_f1(images: list[dict[str, Any]], scores: list[npt.NDArray[np.float64]], cand: float) -> dict[str, float]:
-    """Best F1 at IoU 0.5 over the score thresholds, as the evaluation counts (nested boxes suppressed)."""
+def best_f1(images: list[dict[str, Any]], scores: list[npt.NDArray[Any]], cand: float) -> dict[str, float]:
+    """Best F1 at IoU 0.5 over the score thresholds, counted as the verifier's calibration counts them
+    (``verifier_train.f1_threshold``), with nested boxes suppressed among each threshold's detections."""
     from platewise.detection.decode import suppress_contained
     from platewise.detection.detector import DEFAULT_CONTAIN_THRESHOLD
-    from platewise.detection.evaluate import match_detections
+    from platewise.detection.evaluate import DetectionCounts
+    from platewise.detection.verifier_train import f1_threshold
 
-    tp = np.zeros(len(GRID))
-    det = np.zeros(len(GRID))
-    plates = 0
+    counts = {t: DetectionCounts() for t in GRID}
     for im, s in zip(images, scores, strict=True):
-        plates += len(im["gt"])
-        for i, t in enumerate(GRID):
+        s = np.asarray(s, np.float32)
+        for t in GRID:
             k = np.flatnonzero((im["net_score"] >= cand) & (s >= t))
             if len(k) > 1:
-                k = k[suppress_contained(im["boxes"][k], s[k].astype(np.float32), DEFAULT_CONTAIN_THRESHOLD)]
-            det[i] += len(k)
-            tp[i] += int(match_detections(im["boxes"][k], s[k].astype(np.float32), im["gt"], 0.5).sum())
-    r = tp / max(plates, 1)
-    p = tp / np.maximum(det, 1)
-    f1 = 2 * r * p / np.maximum(r + p, 1e-9)
-    i = int(np.argmax(f1))
-    return {
-        "f1": round(float(f1[i]), 4),
-        "threshold": GRID[i],
-        "recall50": round(float(r[i]), 4),
-        "precision50": round(float(p[i]), 4),
-    }
+                k = k[suppress_contained(im["boxes"][k], s[k], DEFAULT_CONTAIN_THRESHOLD)]
+            counts[t].add(im["boxes"][k], s[k], im["gt"], t)
+    t, m = f1_threshold(counts)
+    return {"f1": m["f1"], "threshold": t, "recall50": m["recall50"], "precision50": m["precision50"]}
 
 
 def main() -> None:
@@ -139,11 +111,14 @@ def main() -> None:
     )
     args = ap.parse_args()
     from platewise.cli._inputs import on_off_or_file
-    from platewise.detection.verifier import PlateVerifier
+    from platewise.detection.verifier import PlateVerifier, combine_scores
+    from platewise.detection.verifier_train import fit_logistic
 
-    images = collect(args)
     chosen = on_off_or_file(args.verifier) if args.verifier else True
-    shipped = PlateVerifier(None if chosen is True else chosen, threads=1).combine
+    ver = PlateVerifier(None if chosen is True else chosen, threads=args.threads)
+    images = collect(args, ver)
+    shipped = ver.combine
+    shipped_scores = [combine_scores(im["net_score"], im["ver_prob"], shipped) for im in images]
     folds = [images[0::2], images[1::2]]
     result: dict[str, Any] = {
         "benchmark": "verifier_combination",
@@ -157,9 +132,7 @@ def main() -> None:
     }
     for cand in (float(c) for c in args.candidate_thresholds.split(",")):
         row: dict[str, Any] = {}
-        z = [shipped[0] * im["feats"]["net"] + shipped[1] * im["feats"]["ver"] + shipped[2] for im in images]
-        sc = [1 / (1 + np.exp(-v)) for v in z]
-        halves = [best_f1(folds[f], sc[f::2], cand) for f in range(2)]
+        halves = [best_f1(folds[f], shipped_scores[f::2], cand) for f in range(2)]
         row["shipped combination"] = {"halves": halves, "mean_f1": round(float(np.mean([h["f1"] for h in halves])), 4)}
         for name, cols in FEATURES.items():
             halves = []
@@ -171,7 +144,7 @@ def main() -> None:
 
                 x = np.concatenate([design(im) for im in train])
                 y = np.concatenate([im["y"] for im in train])
-                beta = fit_logistic(x, y)
+                beta = fit_logistic(x, y, max_iter=100)
                 halves.append(best_f1(test, [1 / (1 + np.exp(-design(im) @ beta)) for im in test], cand))
             row[name] = {"halves": halves, "mean_f1": round(float(np.mean([h["f1"] for h in halves])), 4)}
         result["rows"][str(cand)] = row

@@ -52,7 +52,7 @@ from platewise.detection.verifier import verifier_crops
 from platewise.training.export import export_crop_model
 from platewise.training.runlog import printing_log
 
-__all__ = ["VerifierNet", "collect_candidates", "fit_combination", "main"]
+__all__ = ["VerifierNet", "collect_candidates", "fit_combination", "fit_logistic", "logit64", "main"]
 
 SIZE = (32, 96)
 PAD = (0.25, 0.5)
@@ -223,27 +223,37 @@ def _probs(net: VerifierNet, crops: npt.NDArray[np.uint8], batch: int = 512) -> 
     return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)
 
 
+def logit64(p: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """``log(p / (1 - p))`` in float64, ``p`` clipped to [1e-6, 1 - 1e-6]."""
+    q = np.clip(np.asarray(p, np.float64), 1e-6, 1 - 1e-6)
+    return np.asarray(np.log(q / (1 - q)), np.float64)
+
+
+def fit_logistic(
+    x: npt.NDArray[np.float64], y: npt.NDArray[Any], l2: float = 1e-3, max_iter: int = 50
+) -> npt.NDArray[np.float64]:
+    """Logistic regression weights of ``y`` on the columns of ``x`` (include a column of ones for a bias),
+    Newton's method with a small L2 penalty."""
+    y = np.asarray(y, np.float64)
+    beta = np.zeros(x.shape[1])
+    for _ in range(max_iter):
+        p = 1 / (1 + np.exp(-x @ beta))
+        g = x.T @ (p - y) + l2 * beta
+        hess = (x * (p * (1 - p))[:, None]).T @ x + l2 * np.eye(x.shape[1])
+        step = np.linalg.solve(hess, g)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return beta
+
+
 def fit_combination(
     det_scores: npt.NDArray[np.float32], probs: npt.NDArray[np.float32], labels: npt.NDArray[Any], l2: float = 1e-3
 ) -> tuple[float, float, float]:
     """Logistic regression of ``labels`` on (logit detector score, logit verifier probability), Newton's
     method with a small L2 penalty: the ``(a, b, c)`` of :func:`~platewise.detection.verifier.combine_scores`."""
-
-    def logit(p: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
-        q = np.clip(p.astype(np.float64), 1e-6, 1 - 1e-6)
-        return np.log(q / (1 - q))
-
-    x = np.stack([logit(det_scores), logit(probs), np.ones(len(probs))], 1)
-    y = labels.astype(np.float64)
-    beta = np.zeros(3)
-    for _ in range(50):
-        p = 1 / (1 + np.exp(-x @ beta))
-        g = x.T @ (p - y) + l2 * beta
-        hess = (x * (p * (1 - p))[:, None]).T @ x + l2 * np.eye(3)
-        step = np.linalg.solve(hess, g)
-        beta -= step
-        if np.abs(step).max() < 1e-8:
-            break
+    x = np.stack([logit64(det_scores), logit64(probs), np.ones(len(probs))], 1)
+    beta = fit_logistic(x, labels, l2)
     return float(beta[0]), float(beta[1]), float(beta[2])
 
 
