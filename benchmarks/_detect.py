@@ -2,7 +2,7 @@
 options and the detector built from them, one side of a folder with its boxes, F1 added to the summaries, and
 the result file.
 
-    from _detect import FOLDERS, add_detector_args, build_detector, scenes, summarize_f1, write_result
+    from _detect import FOLDERS, add_detector_args, build_detector, scenes, summarize_f1, write_result, write_sweep
 """
 
 from __future__ import annotations
@@ -74,3 +74,12 @@ def write_result(stem: str, tag: str, result: dict[str, Any]) -> Path:
     path = Path(__file__).parent / "results" / f"{stem}{'_' + tag if tag else ''}.json"
     path.write_text(json.dumps(result, indent=1) + "\n")
     return path
+
+
+def write_sweep(stem: str, tag: str, result: dict[str, Any], counts: dict[float, dict[str, Any]]) -> None:
+    """For a sweep's ``{value: {group: DetectionCounts}}``: each value's :func:`summarize_f1` into ``result``
+    (keyed ``f"{value:g}"``) and printed, then the result file written (:func:`write_result`)."""
+    for v, c in counts.items():
+        result[f"{v:g}"] = m = summarize_f1(c)
+        print(f1_line(f"{v:g}", m))
+    print(f"wrote {write_result(stem, tag, result)}")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from _detect import FOLDERS, add_detector_args, build_detector, f1_line, scenes, summarize_f1, write_result
+from _detect import FOLDERS, add_detector_args, build_detector, scenes, write_sweep
 
 
 def main() -> None:
@@ -48,10 +48,7 @@ def main() -> None:
         "verifier": args.verifier or "default",
         "score_threshold": threshold,
     }
-    for t in thresholds:
-        result[f"{t:g}"] = m = summarize_f1(counts[t])
-        print(f1_line(f"{t:g}", m))
-    print(f"wrote {write_result(f'contain_suppress_{args.split}', args.tag, result)}")
+    write_sweep(f"contain_suppress_{args.split}", args.tag, result, counts)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from _detect import FOLDERS, f1_line, scenes, summarize_f1, write_result
+from _detect import FOLDERS, scenes, write_sweep
 
 
 def main() -> None:
@@ -39,10 +39,7 @@ def main() -> None:
                 for name in (folder, "all"):
                     counts[v][name].add(raw.boxes, raw.scores, gt, det.default_threshold)
     result: dict[str, object] = {"benchmark": "detector_setting", "setting": args.setting, "split": args.split}
-    for v in values:
-        result[f"{v:g}"] = m = summarize_f1(counts[v])
-        print(f1_line(f"{v:g}", m))
-    print(f"wrote {write_result(f'detector_setting_{args.setting}_{args.split}', args.tag, result)}")
+    write_sweep(f"detector_setting_{args.setting}_{args.split}", args.tag, result, counts)
 
 
 if __name__ == "__main__":
