@@ -9,8 +9,8 @@ logits, each in two folds by image (fit on one half, score the other). For each 
 ``--candidate-thresholds`` and nested boxes suppressed at 0.6 as ``PlateDetector`` does, and reports the mean
 of the two halves. The shipped combination, which was fitted on all of these images, is scored the same way.
 Boxes are the network's, not the refined and blended ones the evaluation scores, so the F1 is a little
-different from ``verifier_train``'s; compare rows within one run. ``--corner-net`` has no effect here (the candidates are
-the network's own boxes).
+different from ``verifier_train``'s; compare rows within one run. ``--corner-net`` has no effect here (the
+candidates are the network's own boxes).
 
     PYTHONPATH=src python benchmarks/verifier_combination.py [--detector F.onnx --verifier F.onnx --tag T]
         -> benchmarks/results/verifier_combination[_T].json
