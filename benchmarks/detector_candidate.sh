@@ -5,12 +5,15 @@
 # Usage:
 #   benchmarks/detector_candidate.sh part1 NAME CHECKPOINT.pt|DETECTOR.onnx
 #       export (384x640, score threshold 0.35) to runs/det-NAME/detector.onnx, refit the shipped verifier's
-#       combination and thresholds for it (runs/v-NAME/verifier.onnx), then end to end averaged over shifts 0-7:
+#       combination and thresholds for it (runs/v-NAME/verifier.onnx; REFIT=0: the shipped verifier as it is),
+#       choose the nested-box tie-break margin on the training side and write it into that verifier
+#       (contain_suppress.py --choose-margin; MARGINS=0 skips it), then end to end averaged over shifts 0-7:
 #       synthetic scenes (synthetic_e2e.py --pad K) and openalpr-dev's training side (e2e_pads.py --split train)
 #   benchmarks/detector_candidate.sh part2 NAME
 #       the hold-out: detection and corners (accuracy.sh detect corners), end to end over shifts
 #       (e2e_pads.py --split holdout) and against the audited labels (label_audit.py)
 # Each step uses one thread, so that it can run beside a training run. Needs the venv of ./scripts/test.
+# The rules these parts serve: the detector's model card, "Fourteenth session" and "Fifteenth session".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f .venv/bin/activate ] && source .venv/bin/activate
@@ -28,9 +31,17 @@ case $part in
       cp "$C" "$R/detector.onnx"
     fi
     cp src/platewise/weights/verifier.onnx "$V/"
-    python -m platewise.detection.verifier_train --out "$V" --recalibrate --refit-combination \
-      --detector "$R/detector.onnx" --threads 1 > "$V/refit.log" 2>&1
-    tail -1 "$V/refit.log"
+    if [[ ${REFIT:-1} != 0 ]]; then
+      python -m platewise.detection.verifier_train --out "$V" --recalibrate --refit-combination \
+        --detector "$R/detector.onnx" --threads 1 > "$V/refit.log" 2>&1
+      tail -1 "$V/refit.log"
+    fi
+    MARGINS=${MARGINS:-0,0.02,0.05,0.1,0.15,0.2,0.3}
+    if [[ $MARGINS != 0 ]]; then
+      python benchmarks/contain_suppress.py --thresholds 0.6 --margins "$MARGINS" --choose-margin \
+        --write-margin "$V/verifier.onnx" "${A[@]}" --tag "margin_$N" --threads 1 > "$V/margin.log" 2>&1
+      grep "chosen margin" "$V/margin.log"
+    fi
     python benchmarks/e2e_pads.py --split train "${A[@]}" --tag "$N" --threads 1 > "$R/train.log" 2>&1 &
     for K in 0 1 2 3 4 5 6 7; do
       python benchmarks/synthetic_e2e.py --pad $K "${A[@]}" --tag "${N}_pad$K" --threads 1 > "$R/synth$K.log" 2>&1

@@ -61,6 +61,10 @@ def test_eval_detect_contain_threshold_is_passed_on_and_checked(
     assert out["contain_threshold"] == 0.5 and out["overall"]["images"] == 3
     assert main([*args, "--contain-threshold", "0"]) != 0
     assert "contain_threshold" in capsys.readouterr().err
+    assert main([*args, "--contain-margin", "0.05"]) == 0
+    assert json.loads(capsys.readouterr().out)["contain_margin"] == 0.05
+    assert main([*args, "--contain-margin", "-1"]) != 0
+    assert "contain_margin" in capsys.readouterr().err
 
 
 def test_eval_detect_prints_a_table_without_json(

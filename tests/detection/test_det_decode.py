@@ -122,6 +122,24 @@ def test_suppress_contained_drops_boxes_inside_or_around_a_better_one() -> None:
     assert suppress_contained(boxes, scores, 1.0).tolist() == [0, 3, 1, 2]  # nothing is more than all of it
 
 
+def test_suppress_contained_margin_lets_a_loose_box_give_way_to_the_tight_one_inside() -> None:
+    plate = [100, 100, 160, 120]
+    loose = [90, 80, 200, 140]
+    other = [300, 100, 360, 120]  # a plate elsewhere, untouched
+    boxes = np.array([loose, plate, other], np.float32)
+    scores = np.array([0.62, 0.58, 0.7], np.float32)
+    assert suppress_contained(boxes, scores, 0.6).tolist() == [2, 0]  # no margin: the better score wins
+    assert suppress_contained(boxes, scores, 0.6, margin=0.05).tolist() == [2, 1]  # within 0.05: the tight box
+    assert suppress_contained(boxes, scores, 0.6, margin=0.03).tolist() == [2, 0]  # 0.04 apart: not close enough
+    # an inner box below the floor (not reported) cannot make a reported box give way
+    assert suppress_contained(boxes, scores, 0.6, margin=0.05, floor=0.6).tolist() == [2, 0]
+    # a part of the plate nearly as good as the plate: the plate gives way only within the margin
+    part = [100, 100, 125, 120]
+    two = np.array([plate, part], np.float32)
+    assert suppress_contained(two, np.array([0.9, 0.5], np.float32), 0.6, margin=0.3).tolist() == [0]
+    assert suppress_contained(two, np.array([0.9, 0.85], np.float32), 0.6, margin=0.1).tolist() == [1]
+
+
 def test_suppress_contained_handles_no_boxes_and_degenerate_ones() -> None:
     assert suppress_contained(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), 0.6).tolist() == []
     flat = np.array([[10, 10, 10, 30], [0, 0, 50, 50]], np.float32)  # a zero-width box inside a real one

@@ -118,6 +118,36 @@ def test_contain_threshold_is_checked_and_drops_nested_detections(tiny_onnx: Pat
     assert kept.boxes.tolist() == boxes[[0, 2]].tolist() and kept.scores.tolist() == pytest.approx([0.9, 0.5])
 
 
+def test_contain_margin_comes_from_the_verifier_and_lets_the_tight_box_win(
+    tiny_onnx: Path, tiny_verifier: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from platewise.detection.decode import RawDetections
+    from platewise.training.export import update_metadata
+
+    assert PlateDetector(tiny_onnx, verifier=False).contain_margin == 0.0  # off without a verifier
+    assert PlateDetector(tiny_onnx, verifier=tiny_verifier).contain_margin == 0.0  # none in its metadata
+    ver = tmp_path / "verifier.onnx"
+    shutil.copy(tiny_verifier, ver)
+    update_metadata(ver, {"contain_margin": 0.05})
+    det = PlateDetector(tiny_onnx, verifier=ver)
+    assert det.contain_margin == 0.05 and det.default_threshold == pytest.approx(0.2)
+    assert PlateDetector(tiny_onnx, verifier=ver, contain_margin=0.0).contain_margin == 0.0  # given wins
+    for bad in (-0.1, 1.5):
+        with pytest.raises(InvalidInput, match="contain_margin"):
+            PlateDetector(tiny_onnx, verifier=ver, contain_margin=bad)
+    loose, tight = [0, 0, 100, 40], [10, 5, 60, 35]
+    found = RawDetections(
+        np.array([loose, tight], np.float32), np.zeros((2, 4, 2), np.float32), np.array([0.62, 0.58], np.float32)
+    )
+    assert det._uncontained(found).boxes.tolist() == [tight]
+    assert PlateDetector(tiny_onnx, verifier=ver, contain_margin=0.0)._uncontained(found).boxes.tolist() == [loose]
+    # a tight box below the reported threshold cannot make the loose one give way
+    high = PlateDetector(tiny_onnx, verifier=ver, score_threshold=0.6)
+    assert high._uncontained(found).boxes.tolist() == [loose]
+
+
 def test_corner_voting_settings_are_checked(tiny_onnx: Path) -> None:
     assert PlateDetector(tiny_onnx).corner_vote_iou == pytest.approx(0.7)  # on by default
     with pytest.raises(InvalidInput, match="corner_vote"):

@@ -56,6 +56,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "(default: 0.6 with a verifier, off without)",
     )
     parser.add_argument(
+        "--contain-margin",
+        type=float,
+        help="the suppression's tie-break: a detection gives way to a smaller one inside it scored at least its "
+        "own score minus this, 0 = off (default: the verifier's metadata, else 0)",
+    )
+    parser.add_argument(
         "--verifier",
         help="plate verifier: on (the shipped one), off, or an ONNX file (default: the shipped one with the "
         "shipped detector, none with --model)",
@@ -104,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
         extra["box_blend"] = args.box_blend
     if args.contain_threshold is not None:
         extra["contain_threshold"] = args.contain_threshold  # checked by PlateDetector
+    if args.contain_margin is not None:
+        extra["contain_margin"] = args.contain_margin  # checked by PlateDetector
     verifier = None if args.verifier is None else on_off_or_file(args.verifier)
     corner_net = None if args.corner_net is None else on_off_or_file(args.corner_net)
     # Scores down to 0.05 for AP and --sweep (with a verifier: of the candidates of normal use).
@@ -150,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
         "input_size": list(det.input_size),
         "score_threshold": threshold,
         "contain_threshold": det.contain_threshold,
+        "contain_margin": det.contain_margin,
         "ms_per_image": round(1000 * elapsed / len(samples), 2),
         **summarize(sorted(groups.items(), key=lambda kv: (kv[0] != "overall", kv[0]))),
     }

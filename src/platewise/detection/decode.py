@@ -54,29 +54,47 @@ def nms(boxes: F32, scores: F32, iou_threshold: float) -> npt.NDArray[np.int64]:
     return _greedy_suppress(boxes, scores, iou_threshold, of_smaller=False)
 
 
-def suppress_contained(boxes: F32, scores: F32, threshold: float) -> npt.NDArray[np.int64]:
+def suppress_contained(
+    boxes: F32, scores: F32, threshold: float, margin: float = 0.0, floor: float = 0.0
+) -> npt.NDArray[np.int64]:
     """Greedy suppression of boxes lying mostly inside a better-scored one (or holding it), which IoU-based
     :func:`nms` keeps when their sizes differ: a box is dropped when its intersection with a kept box is more
-    than ``threshold`` of the smaller of the two areas. (K,4) xyxy, (K,) -> indices kept, best score first."""
-    return _greedy_suppress(boxes, scores, threshold, of_smaller=True)
+    than ``threshold`` of the smaller of the two areas. (K,4) xyxy, (K,) -> indices kept, best score first.
+
+    ``margin`` > 0 is a tie-break for the tighter box: the best remaining box is itself dropped, instead of
+    kept, when it holds a smaller one (intersection more than ``threshold`` of the smaller area) scored at
+    least its own score minus ``margin`` and at least ``floor``; a loose box around a plate then gives way to the
+    tight box inside it when the two score nearly alike. (``floor``: the score a detection must reach to be
+    reported, so that boxes below it, which are not reported, cannot make a reported one give way.)"""
+    return _greedy_suppress(boxes, scores, threshold, of_smaller=True, margin=margin, floor=floor)
 
 
-def _greedy_suppress(boxes: F32, scores: F32, threshold: float, of_smaller: bool) -> npt.NDArray[np.int64]:
+def _greedy_suppress(
+    boxes: F32, scores: F32, threshold: float, of_smaller: bool, margin: float = 0.0, floor: float = 0.0
+) -> npt.NDArray[np.int64]:
     """Keeps the best-scored box, drops those overlapping it by more than ``threshold`` (IoU, or the
-    intersection over the smaller area), repeats on the rest."""
+    intersection over the smaller area), repeats on the rest; with ``margin`` > 0 (``of_smaller`` only), see
+    :func:`suppress_contained`."""
     order = np.argsort(-scores, kind="stable")
     x1, y1, x2, y2 = boxes.T
     areas = np.maximum(0, x2 - x1) * np.maximum(0, y2 - y1)
     keep = []
     while order.size:
         i = order[0]
-        keep.append(i)
         rest = order[1:]
         iw = np.maximum(0, np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]))
         ih = np.maximum(0, np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]))
         inter = iw * ih
         whole = np.minimum(areas[i], areas[rest]) if of_smaller else areas[i] + areas[rest] - inter
-        order = rest[inter / np.maximum(whole, 1e-9) <= threshold]
+        over = inter / np.maximum(whole, 1e-9) > threshold
+        if margin > 0 and of_smaller:
+            close = (scores[rest] >= scores[i] - margin) & (scores[rest] >= floor)
+            inner = over & (areas[rest] < areas[i]) & close
+            if inner.any():  # a tighter box nearly as good lies inside: this one gives way to it
+                order = rest
+                continue
+        keep.append(i)
+        order = rest[~over]
     return np.asarray(keep, dtype=np.int64)
 
 

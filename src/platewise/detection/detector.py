@@ -98,6 +98,10 @@ class PlateDetector:
             default): ``DEFAULT_CONTAIN_THRESHOLD`` (0.6) with a verifier, off without one (on the network's own
             scores a loose box can outscore the tight one: AP50 fell by 0.001-0.010). How it was chosen: the
             detector's model card, "Twelfth session".
+        contain_margin: the suppression's tie-break for the tighter box: a detection gives way to a smaller one
+            it holds scored at least its own score minus this (:func:`~platewise.detection.decode.suppress_contained`);
+            0 = off. None (the default): the verifier's metadata's ``contain_margin`` (0 where it has none), 0
+            without a verifier. How it is chosen: the detector's model card, "Fifteenth session".
 
     Attributes:
         default_threshold: the threshold used when ``score_threshold`` is None: the verifier's, or without one
@@ -124,6 +128,7 @@ class PlateDetector:
         candidate_threshold: float | None = None,
         corner_net: str | Path | bool | None = None,
         contain_threshold: float | None = None,
+        contain_margin: float | None = None,
     ) -> None:
         self.model = load_model(
             DEFAULT_WEIGHTS if path is None else path, kind="detector", name="detector", threads=threads
@@ -183,6 +188,11 @@ class PlateDetector:
         if not 0.0 < contain_threshold <= 1.0:
             raise InvalidInput(f"contain_threshold {contain_threshold} must be in (0, 1] (1 = off)")
         self.contain_threshold = float(contain_threshold)
+        if contain_margin is None:
+            contain_margin = 0.0 if self.verifier is None else float(self.verifier.metadata.get("contain_margin", 0.0))
+        if not 0.0 <= contain_margin <= 1.0:
+            raise InvalidInput(f"contain_margin {contain_margin} must be in [0, 1] (0 = off)")
+        self.contain_margin = float(contain_margin)
         self.metadata = meta
 
     def detect_raw(self, images: Sequence[npt.NDArray[np.uint8]], rgb: bool = False) -> list[RawDetections]:
@@ -235,7 +245,8 @@ class PlateDetector:
         """Without the candidates lying mostly inside a better-scored one (:func:`suppress_contained`)."""
         if len(found.scores) < 2:
             return found
-        k = suppress_contained(found.boxes, found.scores, self.contain_threshold)
+        floor = max(self.score_threshold, self.default_threshold)  # boxes not reported make no box give way
+        k = suppress_contained(found.boxes, found.scores, self.contain_threshold, self.contain_margin, floor=floor)
         return RawDetections(found.boxes[k], found.corners[k], found.scores[k])
 
     def _shrink(
