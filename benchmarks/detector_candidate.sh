@@ -5,7 +5,8 @@
 # Usage:
 #   benchmarks/detector_candidate.sh part1 NAME CHECKPOINT.pt|DETECTOR.onnx
 #       export (384x640, score threshold 0.35) to runs/det-NAME/detector.onnx, refit the shipped verifier's
-#       combination and thresholds for it (runs/v-NAME/verifier.onnx; REFIT=0: the shipped verifier as it is),
+#       combination and thresholds for it (runs/v-NAME/verifier.onnx; REFIT=0: the shipped verifier as it is;
+#       VERIFIER_FROM=F.onnx: start from that verifier instead of the shipped one),
 #       choose the nested-box tie-break margin on the training side and write it into that verifier
 #       (contain_suppress.py --choose-margin; MARGINS=0 skips it), then end to end averaged over shifts 0-7:
 #       synthetic scenes (synthetic_e2e.py --pad K) and openalpr-dev's training side (e2e_pads.py --split train)
@@ -30,7 +31,7 @@ case $part in
     else
       cp "$C" "$R/detector.onnx"
     fi
-    cp src/platewise/weights/verifier.onnx "$V/"
+    [[ ${VERIFIER_FROM:-} -ef $V/verifier.onnx ]] || cp "${VERIFIER_FROM:-src/platewise/weights/verifier.onnx}" "$V/verifier.onnx"
     if [[ ${REFIT:-1} != 0 ]]; then
       python -m platewise.detection.verifier_train --out "$V" --recalibrate --refit-combination \
         --detector "$R/detector.onnx" --threads 1 > "$V/refit.log" 2>&1
