@@ -2,7 +2,8 @@
 options and the detector built from them, one side of a folder with its boxes, F1 added to the summaries, and
 the result file.
 
-    from _detect import FOLDERS, add_detector_args, build_detector, scenes, summarize_f1, write_result, write_sweep
+    from _detect import FOLDERS, add_detector_args, add_sweep, build_detector, scenes, summarize_f1
+    from _detect import write_result, write_sweep
 """
 
 from __future__ import annotations
@@ -76,10 +77,16 @@ def write_result(stem: str, tag: str, result: dict[str, Any]) -> Path:
     return path
 
 
-def write_sweep(stem: str, tag: str, result: dict[str, Any], counts: dict[float, dict[str, Any]]) -> None:
+def add_sweep(result: dict[str, Any], counts: dict[Any, dict[str, Any]]) -> None:
     """For a sweep's ``{value: {group: DetectionCounts}}``: each value's :func:`summarize_f1` into ``result``
-    (keyed ``f"{value:g}"``) and printed, then the result file written (:func:`write_result`)."""
+    (keyed ``f"{value:g}"``, or the value itself when it is a string) and printed."""
     for v, c in counts.items():
-        result[f"{v:g}"] = m = summarize_f1(c)
-        print(f1_line(f"{v:g}", m))
+        key = v if isinstance(v, str) else f"{v:g}"
+        result[key] = m = summarize_f1(c)
+        print(f1_line(key, m))
+
+
+def write_sweep(stem: str, tag: str, result: dict[str, Any], counts: dict[Any, dict[str, Any]]) -> None:
+    """:func:`add_sweep`, then the result file written (:func:`write_result`)."""
+    add_sweep(result, counts)
     print(f"wrote {write_result(stem, tag, result)}")

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from _detect import FOLDERS, add_detector_args, build_detector, f1_line, scenes, summarize_f1, write_result
+from _detect import FOLDERS, add_detector_args, add_sweep, build_detector, scenes, write_result
 
 MIN_GAIN = 0.001  # the F1 a margin must add over none to be chosen (fifteenth session's rule)
 
@@ -59,32 +60,29 @@ def main() -> None:
         ap.error("--write-margin needs --choose-margin")
     det = build_detector(args, contain_threshold=1.0, contain_margin=0.0)
     threshold = det.default_threshold
-    grid = [(t, m) for t in thresholds for m in margins]
-    counts = {g: {f: DetectionCounts() for f in (*FOLDERS, "all")} for g in grid}
+    # result keys: the threshold alone with no margins to sweep, else threshold and margin
+    grid = {(t, m): f"{t:g}" if margins == [0.0] else f"{t:g}_m{m:g}" for t in thresholds for m in margins}
+    counts = {key: {f: DetectionCounts() for f in (*FOLDERS, "all")} for key in grid.values()}
     for folder in FOLDERS:
         for s, gt in scenes(folder, args.split == "holdout"):
             raw = det.detect_raw([load_image(s.path)])[0]
-            for t, m in grid:
+            for (t, m), key in grid.items():
                 if t < 1.0:
                     k = suppress_contained(raw.boxes, raw.scores, t, m, floor=threshold)
                 else:
                     k = np.arange(len(raw.scores))
                 for name in (folder, "all"):
-                    counts[(t, m)][name].add(raw.boxes[k], raw.scores[k], gt, threshold)
-    result: dict[str, object] = {
+                    counts[key][name].add(raw.boxes[k], raw.scores[k], gt, threshold)
+    result: dict[str, Any] = {
         "benchmark": "contain_suppress",
         "split": args.split,
         "detector": args.detector or "shipped",
         "verifier": args.verifier or "default",
         "score_threshold": threshold,
     }
-    f1 = {}
-    for (t, m), c in counts.items():
-        key = f"{t:g}" if margins == [0.0] else f"{t:g}_m{m:g}"
-        result[key] = s = summarize_f1(c)
-        f1[m] = float(s["all"]["f1"])
-        print(f1_line(key, s))
-    if args.choose_margin:
+    add_sweep(result, counts)
+    if args.choose_margin:  # one threshold: one result per margin
+        f1 = {m: float(result[key]["all"]["f1"]) for (_, m), key in grid.items()}
         result["chosen_margin"] = chosen = choose_margin(f1)
         print(f"chosen margin: {chosen:g} (F1 {f1[chosen]} against {f1[0.0]} with none)")
         if args.write_margin:
