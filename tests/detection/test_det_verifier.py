@@ -80,6 +80,34 @@ def test_f1_threshold_picks_the_best_f1_of_the_evaluation_counts() -> None:
     assert at["recall50"] == pytest.approx(0.75) and at["precision50"] == pytest.approx(0.75)
 
 
+def test_precision_floor_threshold_keeps_every_folder_at_the_floor() -> None:
+    pytest.importorskip("torch")
+    from platewise.detection.evaluate import DetectionCounts
+    from platewise.detection.verifier_train import precision_floor_threshold
+
+    gt = np.array([[0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 10], [60, 0, 70, 10]], np.float32)
+    # folder a: the F1 example above (precision 0.6 / 0.75 / 0.67 / 1.0 at the four thresholds)
+    a_boxes = np.array([[0, 0, 10, 10], [20, 0, 30, 10], [100, 0, 110, 10], [40, 0, 50, 10], [120, 0, 130, 10]])
+    a_scores = np.array([0.9, 0.8, 0.7, 0.3, 0.2], np.float32)
+    # folder b: every detection right
+    b_boxes, b_scores = gt[:2], np.array([0.6, 0.4], np.float32)
+    grid = (0.1, 0.25, 0.5, 0.75)
+    total = {t: DetectionCounts() for t in grid}
+    folders = {"a": {t: DetectionCounts() for t in grid}, "b": {t: DetectionCounts() for t in grid}}
+    for name, boxes, scores in (("a", a_boxes, a_scores), ("b", b_boxes, b_scores)):
+        for t in grid:
+            total[t].add(boxes.astype(np.float32), scores, gt, t)
+            folders[name][t].add(boxes.astype(np.float32), scores, gt, t)
+    thr, at, met = precision_floor_threshold(total, [(c, 0.7) for c in folders.values()])
+    assert (thr, met) == (0.25, True)  # the best F1 (5 of 8 plates, 5 of 6 detections); folder a: 0.75
+    thr, at, met = precision_floor_threshold(total, [(c, 0.95) for c in folders.values()])
+    assert (thr, met) == (0.75, True)  # the only threshold where folder a has no false detection
+    assert at["precision50"] == pytest.approx(1.0) and at["recall50"] == pytest.approx(2 / 8)
+    folders["a"][0.75] = folders["a"][0.5]  # no threshold meets it any more: the plain best F1, flagged
+    thr, _, met = precision_floor_threshold(total, [(c, 0.95) for c in folders.values()])
+    assert (thr, met) == (0.25, False)
+
+
 def test_verifier_probabilities_match_torch(tiny_verifier: Path) -> None:
     torch = pytest.importorskip("torch")
     from platewise.detection.verifier_train import VerifierNet
@@ -271,6 +299,17 @@ def test_recalibrating_a_verifier_without_its_weights_rewrites_only_its_metadata
     assert [t.raw_data for t in after] == [t.raw_data for t in before]  # the weights are untouched
     with pytest.raises(SystemExit, match="not found"):
         main(["--out", str(tmp_path / "none"), "--recalibrate"])
+    assert main([*args, "--min-label-precision", "0.9"]) == 0
+    res = json.loads((out / "recalibrated.json").read_text())
+    assert res["min_label_precision"] == 0.9 and res["min_precision"] is None and isinstance(res["floor_met"], bool)
+    assert PlateVerifier(out / "verifier.onnx", threads=1).score_threshold == pytest.approx(res["score_threshold"])
+    if res["floor_met"]:
+        precisions = [f["precision50"] for f in res["per_folder_at_labels"].values()]
+        assert all(p >= 0.9 or p != p for p in precisions)  # NaN: no detections
+    with pytest.raises(SystemExit):
+        main([*args, "--min-label-precision", "1.5"])
+    with pytest.raises(SystemExit):
+        main([*args, "--min-precision", "0"])
 
 
 def test_update_metadata_merges_keys_into_the_platewise_property(tiny_verifier: Path, tmp_path: Path) -> None:

@@ -267,16 +267,45 @@ def f1_threshold(counts: dict[float, Any]) -> tuple[float, dict[str, float]]:
     return best
 
 
-def _calibration_images(
+def _calibration_records(
     data_root: Path, extra: dict[str, npt.NDArray[np.float32]]
-) -> list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32], npt.NDArray[np.float32]]]:
-    """The calibration part's real images as (image, labelled boxes (K,4), labelled plus ``extra`` boxes)."""
+) -> list[tuple[str, npt.NDArray[np.uint8], npt.NDArray[np.float32], npt.NDArray[np.float32]]]:
+    """The calibration part's real images as (key, image, labelled boxes (K,4), labelled plus ``extra`` boxes)."""
     out = []
     for r in load_records(data_root, REAL_FOLDERS[:3], holdout=False):
         if _is_calibration(r.key):
             gt = np.asarray(r.boxes, np.float32).reshape(-1, 4)
-            out.append((r.image(), gt, np.concatenate([gt, extra.get(r.key, np.zeros((0, 4), np.float32))])))
+            full = np.concatenate([gt, extra.get(r.key, np.zeros((0, 4), np.float32))])
+            out.append((r.key, r.image(), gt, full))
     return out
+
+
+def _calibration_images(
+    data_root: Path, extra: dict[str, npt.NDArray[np.float32]]
+) -> list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32], npt.NDArray[np.float32]]]:
+    """The calibration part's real images as (image, labelled boxes (K,4), labelled plus ``extra`` boxes)."""
+    return [(img, gt, full) for _, img, gt, full in _calibration_records(data_root, extra)]
+
+
+def precision_floor_threshold(
+    counts: dict[float, Any], floors: list[tuple[dict[float, Any], float]]
+) -> tuple[float, dict[str, float], bool]:
+    """The threshold of ``counts`` (``{threshold: DetectionCounts}``) with the best F1 at IoU 0.5 among those
+    where each ``(counts_k, floor_k)`` of ``floors`` (e.g. one folder's counts) has precision at IoU 0.5 of at
+    least ``floor_k`` (ties: the lower threshold). Returns ``(threshold, figures, True)``; where no threshold
+    meets every floor, :func:`f1_threshold`'s choice and ``False``."""
+    best: tuple[float, dict[str, float]] | None = None
+    for t in sorted(counts):
+        # NaN precision (no detections, so none false) meets a floor
+        if any(_f1_at(c[t])["precision50"] < floor for c, floor in floors):
+            continue
+        m = _f1_at(counts[t])
+        if best is None or m["f1"] > best[1]["f1"]:
+            best = (t, m)
+    if best is None:
+        t, m = f1_threshold(counts)
+        return t, m, False
+    return best[0], best[1], True
 
 
 def calibrate_threshold(
@@ -286,47 +315,86 @@ def calibrate_threshold(
     threads: int,
     candidates: tuple[float, ...] = (0.1,),
     extra: dict[str, npt.NDArray[np.float32]] | None = None,
+    min_label_precision: float | None = None,
+    min_precision: float | None = None,
 ) -> dict[str, Any]:
     """Sweeps the candidate and final score thresholds on the calibration images (module docstring, step 4).
 
     Returns ``candidate_threshold`` and ``score_threshold`` with the best F1 at IoU 0.5 (``at``: its recall,
     precision and F1), the best F1 per candidate threshold, and the detector alone's best for comparison.
     With ``extra`` (unlabelled plates found by an audit, :func:`read_audit`) the plates are the labelled ones
-    plus those, and ``at_labels`` gives the chosen thresholds' figures against the labels alone."""
+    plus those, and ``at_labels`` gives the chosen thresholds' figures against the labels alone.
+
+    Precision floors, on each folder's calibration images: with ``min_label_precision`` the thresholds are the
+    best F1 among those whose precision against the labels alone is at least that (``per_folder_at_labels``),
+    with ``min_precision`` against the labels plus ``extra`` (``per_folder``). A pair that meets the floors beats
+    one that does not (``floor_met``)."""
     from platewise.detection.detector import PlateDetector
     from platewise.detection.evaluate import DetectionCounts
 
     extra = extra or {}
-    images = _calibration_images(data_root, extra)
+    records = _calibration_records(data_root, extra)
     grid = [round(float(t), 2) for t in np.arange(0.05, 0.96, 0.01)]
+    folders = sorted({key.split("/", 1)[0] for key, *_ in records})
 
-    def sweep(det: PlateDetector) -> tuple[float, dict[str, float], dict[str, float]]:
+    Sweep = tuple[float, dict[str, float], dict[str, float], bool, dict[str, Any], dict[str, Any]]
+
+    def sweep(det: PlateDetector, with_floors: bool) -> Sweep:
         counts = {t: DetectionCounts() for t in grid}
         plain = {t: DetectionCounts() for t in grid} if extra else counts  # against the labels alone
-        for img, gt, full in images:
+        by_labels = {f: {t: DetectionCounts() for t in grid} for f in folders}
+        by_plates = {f: {t: DetectionCounts() for t in grid} for f in folders} if extra else by_labels
+        for key, img, gt, full in records:
             raw = det.detect_raw([img])[0]
+            folder = key.split("/", 1)[0]
             for t in grid:
                 counts[t].add(raw.boxes, raw.scores, full, t)
+                by_labels[folder][t].add(raw.boxes, raw.scores, gt, t)
                 if extra:
                     plain[t].add(raw.boxes, raw.scores, gt, t)
-        t, m = f1_threshold(counts)
-        return t, m, _f1_at(plain[t])
+                    by_plates[folder][t].add(raw.boxes, raw.scores, full, t)
+        floors = []
+        if with_floors and min_label_precision is not None:
+            floors += [(by_labels[f], min_label_precision) for f in folders]
+        if with_floors and min_precision is not None:
+            floors += [(by_plates[f], min_precision) for f in folders]
+        if floors:
+            t, m, met = precision_floor_threshold(counts, floors)
+        else:
+            (t, m), met = f1_threshold(counts), True
+        return (
+            t,
+            m,
+            _f1_at(plain[t]),
+            met,
+            {f: _f1_at(by_labels[f][t]) for f in folders},
+            {f: _f1_at(by_plates[f][t]) for f in folders},
+        )
 
-    alone = sweep(PlateDetector(detector_path, threads=threads, score_threshold=0.05, verifier=False))
+    alone = sweep(PlateDetector(detector_path, threads=threads, score_threshold=0.05, verifier=False), False)
     per_candidate = {}
     for cand in candidates:
         det = PlateDetector(
             detector_path, threads=threads, score_threshold=0.05, verifier=verifier_path, candidate_threshold=cand
         )
-        per_candidate[cand] = sweep(det)
-    best = max(per_candidate, key=lambda c: per_candidate[c][1]["f1"])
+        per_candidate[cand] = sweep(det, True)
+    # the floors first (when asked for), then F1; ties: the first (lowest) candidate threshold
+    best = max(per_candidate, key=lambda c: (per_candidate[c][3], per_candidate[c][1]["f1"]))
     out = {
         "candidate_threshold": best,
         "score_threshold": per_candidate[best][0],
         "at": per_candidate[best][1],
-        "per_candidate_threshold": {str(c): {"score_threshold": t, **m} for c, (t, m, _) in per_candidate.items()},
+        "per_candidate_threshold": {
+            str(c): {"score_threshold": r[0], **r[1], "floor_met": r[3]} for c, r in per_candidate.items()
+        },
         "detector_alone": {"best_threshold": alone[0], **alone[1]},
+        "per_folder": per_candidate[best][5],
+        "per_folder_at_labels": per_candidate[best][4],
     }
+    if min_label_precision is not None or min_precision is not None:
+        out["min_label_precision"] = min_label_precision
+        out["min_precision"] = min_precision
+        out["floor_met"] = per_candidate[best][3]
     if extra:
         out["audited_plates"] = int(sum(len(v) for v in extra.values()))
         out["at_labels"] = per_candidate[best][2]
@@ -401,6 +469,21 @@ def main(argv: list[str] | None = None) -> int:
         "candidates the other half's verifier gives a plate probability >= P (unlabelled plates)",
     )
     ap.add_argument(
+        "--min-label-precision",
+        type=float,
+        default=None,
+        metavar="P",
+        help="choose the thresholds with the best calibration F1 among those whose precision against the labels "
+        "alone (not --audit's) is at least P on each folder's calibration images (e.g. 0.95, the target)",
+    )
+    ap.add_argument(
+        "--min-precision",
+        type=float,
+        default=None,
+        metavar="P",
+        help="like --min-label-precision, against the labels plus --audit's plates",
+    )
+    ap.add_argument(
         "--recalibrate",
         action="store_true",
         help="only redo step 4's threshold sweeps for the run's verifier (verifier.pt, or verifier.onnx alone: "
@@ -413,6 +496,9 @@ def main(argv: list[str] | None = None) -> int:
         "(for new detector weights)",
     )
     args = ap.parse_args(argv)
+    for flag, value in (("--min-label-precision", args.min_label_precision), ("--min-precision", args.min_precision)):
+        if value is not None and not 0.0 < value <= 1.0:
+            ap.error(f"{flag} must be in (0, 1], got {value}")
 
     from platewise.data.sources import default_data_root
 
@@ -671,7 +757,14 @@ def _calibrate_and_export(
     :func:`calibrate_threshold`'s result."""
     write(0.1, 0.5)
     cal_res = calibrate_threshold(
-        args.detector, path, root, args.threads, _floats(args.candidate_thresholds), extra=audit
+        args.detector,
+        path,
+        root,
+        args.threads,
+        _floats(args.candidate_thresholds),
+        extra=audit,
+        min_label_precision=args.min_label_precision,
+        min_precision=args.min_precision,
     )
     write(cal_res["candidate_threshold"], cal_res["score_threshold"])
     return cal_res
