@@ -25,6 +25,9 @@ def add_pipeline_args(
     ap.add_argument("--corner-net", help="ALPR(detector_corner_net=): on, off or an ONNX file (default: pipeline)")
     ap.add_argument("--reader", help="reader ONNX (default: shipped)")
     ap.add_argument("--candidate-threshold", type=float, help="ALPR(detector_candidate_threshold=) (default: 0.25)")
+    ap.add_argument(
+        "--detector-threshold", type=float, help="ALPR(detector_threshold=) (default: the pipeline's, 0.2 with a verifier)"
+    )
     ap.add_argument("--threads", type=int, default=threads)
     ap.add_argument("--tag", default="", help="suffix of the result file")
     if scenes:
@@ -40,4 +43,6 @@ def build_alpr(args: argparse.Namespace, **kw: Any) -> Any:
     kw.update(detector_companions(args.verifier, args.corner_net))
     if args.candidate_threshold is not None:
         kw["detector_candidate_threshold"] = args.candidate_threshold
+    if args.detector_threshold is not None:
+        kw["detector_threshold"] = args.detector_threshold
     return ALPR(detector_path=args.detector, reader_path=args.reader, threads=args.threads, **kw)

@@ -8,7 +8,7 @@ detector stays the same: the spread of the read counts is how much of a differen
 end-to-end count can show by chance. Compare pipelines by their mean over the pads.
 
     PYTHONPATH=src python benchmarks/e2e_pads.py [--split train|holdout] [--pads 0,1,2,3,4,5,6,7]
-        [--detector F.onnx --verifier F.onnx --corner-net F.onnx] [--reread-below C] [--tag T]
+        [--detector F.onnx --verifier F.onnx --corner-net F.onnx] [--detector-threshold T] [--reread-below C] [--tag T]
 
 Writes ``benchmarks/results/e2e_pads_<split>[_T].json``: per pad the plates read overall and per region and
 the plates missed (with what was read there), and the means.
@@ -76,6 +76,7 @@ def main() -> None:
         "corner_net": args.corner_net or "default",
         "reread_below": alpr.reread_below,
         "candidate_threshold": getattr(alpr.detector, "candidate_threshold", None),
+        "detector_threshold": getattr(alpr.detector, "score_threshold", None),
         "contain_threshold": getattr(alpr.detector, "contain_threshold", None),
         "pads": per_pad,
         "mean_read": round(float(np.mean(reads)), 3),

@@ -42,7 +42,6 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_pipeline_args(ap, scenes=True)
     ap.add_argument("--corner-refine", choices=("default", "on", "off"), default="default", help="ALPR(corner_refine=)")
-    ap.add_argument("--detector-threshold", type=float, default=None, help="ALPR(detector_threshold=)")
     ap.add_argument(
         "--pad",
         type=int,
@@ -59,8 +58,6 @@ def main() -> None:
 
     root = default_data_root()
     kw: dict[str, object] = {} if args.corner_refine == "default" else {"corner_refine": args.corner_refine == "on"}
-    if args.detector_threshold is not None:
-        kw["detector_threshold"] = args.detector_threshold
     alpr = build_alpr(args, **kw)
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # plates, detected, read
     false_pos = 0
