@@ -96,6 +96,7 @@ def main() -> None:
         "seed": args.seed,
         "pad": args.pad,
         "candidate_threshold": getattr(alpr.detector, "candidate_threshold", None),
+        "detector_threshold": getattr(alpr.detector, "score_threshold", None),
         "contain_threshold": getattr(alpr.detector, "contain_threshold", None),
         "false_positives_per_image": round(false_pos / max(args.n, 1), 3),
         "results": rows,

@@ -300,9 +300,11 @@ def test_default_pipeline_detector_threshold_is_below_the_detectors_own():
     verified = PlateDetector(threads=1)
     assert verified.verifier is not None and verified.score_threshold > 0.2
     default = ALPR(threads=1)
-    # the shipped verifier, at 0.2 on its combined score
+    # the shipped verifier, at its metadata's pipeline_threshold (0.35 since the sixteenth session) on its combined
+    # score, under the detector's own
     assert default.detector.verifier is not None  # type: ignore[attr-defined]
-    assert default.detector.score_threshold == pytest.approx(0.2)  # type: ignore[attr-defined]
+    assert default.detector.score_threshold == pytest.approx(0.35)  # type: ignore[attr-defined]
+    assert default.detector.score_threshold < verified.score_threshold  # type: ignore[attr-defined]
     # its own detector: no corner refinement or box blending (the pipeline does both, reading both views)
     assert default.detector.corner_refine is False and default.detector.box_blend == 0.0  # type: ignore[attr-defined]
     plain = ALPR(threads=1, detector_verifier=False).detector
@@ -310,3 +312,24 @@ def test_default_pipeline_detector_threshold_is_below_the_detectors_own():
     custom = ALPR(threads=1, detector_path=DEFAULT_WEIGHTS).detector  # a detector file given: no verifier
     assert custom.verifier is None and custom.score_threshold == pytest.approx(0.3)  # type: ignore[attr-defined]
     assert ALPR(threads=1, detector_threshold=0.5).detector.score_threshold == 0.5  # type: ignore[attr-defined]
+
+
+def test_pipeline_threshold_comes_from_the_verifiers_metadata(tmp_path):
+    import shutil
+
+    pytest.importorskip("onnx")
+    from platewise.detection.detector import DEFAULT_WEIGHTS
+    from platewise.detection.verifier import DEFAULT_VERIFIER
+    from platewise.training.export import update_metadata
+
+    if not DEFAULT_WEIGHTS.is_file() or not DEFAULT_VERIFIER.is_file():
+        pytest.skip("no shipped detector or verifier weights")
+    path = tmp_path / "verifier.onnx"
+    shutil.copy(DEFAULT_VERIFIER, path)
+    update_metadata(path, {"pipeline_threshold": 0.42})
+    assert ALPR(threads=1, detector_verifier=path).detector.score_threshold == pytest.approx(0.42)  # type: ignore[attr-defined]
+    # a threshold given wins over the metadata's
+    assert ALPR(threads=1, detector_verifier=path, detector_threshold=0.3).detector.score_threshold == 0.3  # type: ignore[attr-defined]
+    update_metadata(path, {"pipeline_threshold": 1.5})
+    with pytest.raises(ValueError, match="pipeline_threshold"):
+        ALPR(threads=1, detector_verifier=path)

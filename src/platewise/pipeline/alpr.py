@@ -35,7 +35,7 @@ class BatchResult:
 
 
 DEFAULT_MIN_CONFIDENCE = 0.15
-DEFAULT_DETECTOR_THRESHOLD = 0.2  # on the verifier's combined score
+DEFAULT_DETECTOR_THRESHOLD = 0.2  # on the verifier's combined score, where its metadata has no pipeline_threshold
 DETECTOR_THRESHOLD_WITHOUT_VERIFIER = 0.3  # on the detector network's score
 
 
@@ -103,8 +103,10 @@ class ALPR:
             37 with 0.02 against 0.10 (``benchmarks/view_fusion.py``). With the new views weighing one each
             (measured at detector threshold 0.35): 434, 173 and 37 plates against 435, 173 and 38. Costs a
             second, small OCR batch for the unsure plates.
-        detector_threshold: score threshold of the default detector. None: 0.2 on the combined score when the
-            plate verifier is on (the default), 0.3 on the network's score when it is off. Without the verifier
+        detector_threshold: score threshold of the default detector. None: with the plate verifier on (the
+            default), the verifier's metadata's ``pipeline_threshold`` on the combined score (0.35 for the
+            sixteenth session's shipped verifier; 0.2 where a verifier has none), 0.3 on the network's score when
+            it is off. Without the verifier
             0.3 was chosen over the network's own 0.35: the reader then drops most of the extra detections (too
             few characters, too unsure), while plates the detector scores 0.3-0.35 are read. With the shipped
             reader: openalpr-dev's training side 177 of 181 plates against 173 at 0.35 (false reads per image
@@ -181,6 +183,7 @@ class ALPR:
             from platewise.detection.detector import PlateDetector, resolve_verifier
 
             verifier = resolve_verifier(detector_path, detector_verifier)
+            threshold_given = detector_threshold is not None
             if detector_threshold is None:
                 detector_threshold = (
                     DETECTOR_THRESHOLD_WITHOUT_VERIFIER if verifier is False else DEFAULT_DETECTOR_THRESHOLD
@@ -196,6 +199,13 @@ class ALPR:
                 corner_refine=False,
                 box_blend=0.0,
             )
+            if not threshold_given and detector.verifier is not None:
+                # a verifier fitted with the pipeline in mind says at what combined score the pipeline detects
+                pipeline_threshold = detector.verifier.metadata.get("pipeline_threshold")
+                if pipeline_threshold is not None:
+                    if not 0.0 <= float(pipeline_threshold) <= 1.0:
+                        raise ValueError(f"the verifier's pipeline_threshold {pipeline_threshold} must be in [0, 1]")
+                    detector.score_threshold = float(pipeline_threshold)
         if reader is None:
             from platewise.ocr.reader import PlateReader
 
