@@ -26,7 +26,9 @@ def add_pipeline_args(
     ap.add_argument("--reader", help="reader ONNX (default: shipped)")
     ap.add_argument("--candidate-threshold", type=float, help="ALPR(detector_candidate_threshold=) (default: 0.25)")
     ap.add_argument(
-        "--detector-threshold", type=float, help="ALPR(detector_threshold=) (default: the pipeline's, 0.2 with a verifier)"
+        "--detector-threshold",
+        type=float,
+        help="ALPR(detector_threshold=) (default: the pipeline's: the verifier's pipeline_threshold)",
     )
     ap.add_argument("--threads", type=int, default=threads)
     ap.add_argument("--tag", default="", help="suffix of the result file")
