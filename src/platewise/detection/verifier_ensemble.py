@@ -1,12 +1,14 @@
 """Several plate verifiers as one: an ONNX file whose logit is the mean of theirs.
 
 Two verifiers trained alike from different seeds make different mistakes on the same candidates, so the mean
-of their logits can separate plates from not-plates better than either. Measured once (``DETECTOR_MODEL_CARD.md``,
-"Sixteenth session", candidate M): the shipped verifier with a second seed raised the calibration F1 only from
-0.9228 to 0.9240, cost 14% more time per frame and was not shipped. The result is an ordinary verifier file (:class:`~platewise.detection.verifier.
-PlateVerifier` loads it unchanged: one ONNX Runtime call per batch of crops, each network's cost added): same
-input ``crops``, output ``logits``, the first file's metadata plus ``ensemble`` (how many). Its combination and
-thresholds are the first file's until they are refitted for it
+of their logits can separate plates from not-plates better than either. Measured once
+(``DETECTOR_MODEL_CARD.md``, "Sixteenth session", candidate M): the shipped verifier with a second seed raised
+the calibration F1 only from 0.9228 to 0.9240, cost 14% more time per frame and was not shipped.
+
+The result is an ordinary verifier file (:class:`~platewise.detection.verifier.PlateVerifier` loads it
+unchanged: one ONNX Runtime call per batch of crops, each network's cost added): same input ``crops``, output
+``logits``, the first file's metadata plus ``ensemble`` (how many). Its combination and thresholds are the
+first file's until they are refitted for it
 (``python -m platewise.detection.verifier_train --out DIR --recalibrate --refit-combination``).
 
     python -m platewise.detection.verifier_ensemble A.onnx B.onnx [C.onnx ...] --out E.onnx
