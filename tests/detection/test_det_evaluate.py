@@ -61,3 +61,27 @@ def test_corner_error_skips_plates_without_a_matching_detection() -> None:
     quad = np.array([[[10, 10], [110, 10], [110, 40], [10, 40]]], np.float32)
     far = np.array([[300, 300, 400, 330]], np.float32)
     assert corner_errors(far, quad, quad) == []
+
+
+def test_merged_counts_are_those_of_every_image_added_to_one_group() -> None:
+    rng = np.random.default_rng(0)
+    images = []
+    for _ in range(6):
+        gt = rng.uniform(0, 200, (3, 2)).astype(np.float32)
+        gt = np.concatenate([gt, gt + 30], 1)
+        boxes = np.concatenate([gt[:2] + rng.normal(0, 4, (2, 4)).astype(np.float32), [[300, 300, 340, 320]]])
+        images.append((boxes.astype(np.float32), rng.uniform(0.1, 0.9, 3).astype(np.float32), gt))
+    one, parts = DetectionCounts(), [DetectionCounts(), DetectionCounts()]
+    for i, (boxes, scores, gt) in enumerate(images):
+        one.add(boxes, scores, gt, 0.5)
+        parts[i % 2].add(boxes, scores, gt, 0.5)
+    merged = DetectionCounts.merged(parts)
+    assert (merged.images, merged.gt, merged.detections, merged.tp50, merged.tp70) == (
+        one.images,
+        one.gt,
+        one.detections,
+        one.tp50,
+        one.tp70,
+    )
+    assert merged.metrics() == pytest.approx(one.metrics())  # distinct scores: AP alike too
+    assert parts[0].images == 3  # the parts are left as they were

@@ -105,6 +105,21 @@ class DetectionCounts:
         self.scores += [float(s) for s in det_scores]
         self.tps += [bool(t) for t in tp50]
 
+    @classmethod
+    def merged(cls, parts: Iterable[DetectionCounts]) -> DetectionCounts:
+        """One group's counts from several groups' (e.g. every folder's), as if their images had been added to it
+        (AP alike too, but where detections of different groups tie in score, in the groups' order)."""
+        out = cls()
+        for p in parts:
+            out.images += p.images
+            out.gt += p.gt
+            out.detections += p.detections
+            out.tp50 += p.tp50
+            out.tp70 += p.tp70
+            out.scores += p.scores
+            out.tps += p.tps
+        return out
+
     def metrics(self) -> dict[str, float | int]:
         rec = lambda tp: tp / self.gt if self.gt else float("nan")  # noqa: E731
         prec = lambda tp: tp / self.detections if self.detections else float("nan")  # noqa: E731

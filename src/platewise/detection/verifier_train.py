@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -337,22 +337,27 @@ def calibrate_threshold(
     grid = [round(float(t), 2) for t in np.arange(0.05, 0.96, 0.01)]
     folders = sorted({key.split("/", 1)[0] for key, *_ in records})
 
-    Sweep = tuple[float, dict[str, float], dict[str, float], bool, dict[str, Any], dict[str, Any]]
+    class Sweep(NamedTuple):
+        threshold: float
+        at: dict[str, float]  # against the labels plus ``extra``
+        at_labels: dict[str, float]
+        floor_met: bool
+        per_folder_at_labels: dict[str, dict[str, float]]
+        per_folder: dict[str, dict[str, float]]
 
     def sweep(det: PlateDetector, with_floors: bool) -> Sweep:
-        counts = {t: DetectionCounts() for t in grid}
-        plain = {t: DetectionCounts() for t in grid} if extra else counts  # against the labels alone
+        # per folder and threshold, against the labels alone and against the labels plus extra (the same
+        # counts where there is no extra); the totals over the folders are merged from them
         by_labels = {f: {t: DetectionCounts() for t in grid} for f in folders}
         by_plates = {f: {t: DetectionCounts() for t in grid} for f in folders} if extra else by_labels
         for key, img, gt, full in records:
             raw = det.detect_raw([img])[0]
             folder = key.split("/", 1)[0]
             for t in grid:
-                counts[t].add(raw.boxes, raw.scores, full, t)
                 by_labels[folder][t].add(raw.boxes, raw.scores, gt, t)
                 if extra:
-                    plain[t].add(raw.boxes, raw.scores, gt, t)
                     by_plates[folder][t].add(raw.boxes, raw.scores, full, t)
+        counts = {t: DetectionCounts.merged(by_plates[f][t] for f in folders) for t in grid}
         floors = []
         if with_floors and min_label_precision is not None:
             floors += [(by_labels[f], min_label_precision) for f in folders]
@@ -362,10 +367,10 @@ def calibrate_threshold(
             t, m, met = precision_floor_threshold(counts, floors)
         else:
             (t, m), met = f1_threshold(counts), True
-        return (
+        return Sweep(
             t,
             m,
-            _f1_at(plain[t]),
+            _f1_at(DetectionCounts.merged(by_labels[f][t] for f in folders)),
             met,
             {f: _f1_at(by_labels[f][t]) for f in folders},
             {f: _f1_at(by_plates[f][t]) for f in folders},
@@ -379,25 +384,26 @@ def calibrate_threshold(
         )
         per_candidate[cand] = sweep(det, True)
     # the floors first (when asked for), then F1; ties: the first (lowest) candidate threshold
-    best = max(per_candidate, key=lambda c: (per_candidate[c][3], per_candidate[c][1]["f1"]))
+    best = max(per_candidate, key=lambda c: (per_candidate[c].floor_met, per_candidate[c].at["f1"]))
+    chosen = per_candidate[best]
     out = {
         "candidate_threshold": best,
-        "score_threshold": per_candidate[best][0],
-        "at": per_candidate[best][1],
+        "score_threshold": chosen.threshold,
+        "at": chosen.at,
         "per_candidate_threshold": {
-            str(c): {"score_threshold": r[0], **r[1], "floor_met": r[3]} for c, r in per_candidate.items()
+            str(c): {"score_threshold": r.threshold, **r.at, "floor_met": r.floor_met} for c, r in per_candidate.items()
         },
-        "detector_alone": {"best_threshold": alone[0], **alone[1]},
-        "per_folder": per_candidate[best][5],
-        "per_folder_at_labels": per_candidate[best][4],
+        "detector_alone": {"best_threshold": alone.threshold, **alone.at},
+        "per_folder": chosen.per_folder,
+        "per_folder_at_labels": chosen.per_folder_at_labels,
     }
     if min_label_precision is not None or min_precision is not None:
         out["min_label_precision"] = min_label_precision
         out["min_precision"] = min_precision
-        out["floor_met"] = per_candidate[best][3]
+        out["floor_met"] = chosen.floor_met
     if extra:
         out["audited_plates"] = int(sum(len(v) for v in extra.values()))
-        out["at_labels"] = per_candidate[best][2]
+        out["at_labels"] = chosen.at_labels
     return out
 
 
