@@ -99,6 +99,12 @@ class PlateVerifier:
         self.combine: tuple[float, float, float] = (a, b, c)
         self.candidate_threshold = float(meta["candidate_threshold"])
         self.score_threshold = float(meta["score_threshold"])
+        # the combined score at which the pipeline (ALPR) detects with this verifier; None: the pipeline's default
+        self.pipeline_threshold: float | None = None
+        if meta.get("pipeline_threshold") is not None:
+            self.pipeline_threshold = float(meta["pipeline_threshold"])
+            if not 0.0 <= self.pipeline_threshold <= 1.0:
+                raise ValueError(f"the verifier's pipeline_threshold {self.pipeline_threshold} must be in [0, 1]")
         self.batch_size = max(1, int(batch_size))
         self.metadata = meta
 

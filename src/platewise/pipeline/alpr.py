@@ -199,13 +199,10 @@ class ALPR:
                 corner_refine=False,
                 box_blend=0.0,
             )
-            if not threshold_given and detector.verifier is not None:
-                # a verifier fitted with the pipeline in mind says at what combined score the pipeline detects
-                pipeline_threshold = detector.verifier.metadata.get("pipeline_threshold")
-                if pipeline_threshold is not None:
-                    if not 0.0 <= float(pipeline_threshold) <= 1.0:
-                        raise ValueError(f"the verifier's pipeline_threshold {pipeline_threshold} must be in [0, 1]")
-                    detector.score_threshold = float(pipeline_threshold)
+            # a verifier fitted with the pipeline in mind says at what combined score the pipeline detects
+            own = detector.verifier.pipeline_threshold if detector.verifier is not None else None
+            if not threshold_given and own is not None:
+                detector.score_threshold = own
         if reader is None:
             from platewise.ocr.reader import PlateReader
 
