@@ -19,7 +19,6 @@ Needs the ``onnx`` package (the ``[train]`` extra).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,27 +28,18 @@ __all__ = ["ensemble_verifiers", "main"]
 _SAME = ("kind", "input_size", "pad", "color")  # metadata every member must share
 
 
-def _metadata(model: Any) -> dict[str, Any]:
-    from platewise.runtime.onnx import METADATA_KEY
-
-    for e in model.metadata_props:
-        if e.key == METADATA_KEY:
-            return dict(json.loads(e.value))
-    return {}
-
-
 def ensemble_verifiers(paths: list[Path], out: Path) -> dict[str, Any]:
     """Writes to ``out`` one ONNX verifier whose logit is the mean of the verifiers ``paths`` (2 or more, with
     the same input size, padding and colour order); returns its metadata. Raises ``ValueError`` otherwise."""
     import onnx
     from onnx import compose, helper
 
-    from platewise.runtime.onnx import METADATA_KEY
+    from platewise.training.export import read_metadata, set_metadata
 
     if len(paths) < 2:
         raise ValueError("an ensemble needs at least 2 verifiers")
     models = [onnx.load(str(p)) for p in paths]
-    metas = [_metadata(m) for m in models]
+    metas = [read_metadata(m) for m in models]
     for p, m, meta in zip(paths, models, metas, strict=True):
         if meta.get("kind") != "verifier":
             raise ValueError(f"{p}: not a platewise verifier (metadata kind {meta.get('kind')!r})")
@@ -66,19 +56,15 @@ def ensemble_verifiers(paths: list[Path], out: Path) -> dict[str, Any]:
         nodes.extend(m.graph.node)
         inits.extend(m.graph.initializer)
         members.append(f"m{k}_logits")
-    total = helper.make_tensor_value_info("logits_sum", onnx.TensorProto.FLOAT, None)
     nodes.append(helper.make_node("Sum", members, ["logits_sum"], name="ensemble_sum"))
     inits.append(helper.make_tensor("ensemble_scale", onnx.TensorProto.FLOAT, [], [1.0 / len(models)]))
     nodes.append(helper.make_node("Mul", ["logits_sum", "ensemble_scale"], ["logits"], name="ensemble_mean"))
     first = models[0].graph
-    graph = helper.make_graph(
-        nodes, "verifier_ensemble", list(first.input), list(first.output), initializer=inits, value_info=[total]
-    )
+    graph = helper.make_graph(nodes, "verifier_ensemble", list(first.input), list(first.output), initializer=inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = models[0].ir_version
     meta = {**metas[0], "ensemble": len(models)}
-    entry = model.metadata_props.add()
-    entry.key, entry.value = METADATA_KEY, json.dumps(meta)
+    set_metadata(model, meta)
     onnx.checker.check_model(model)
     onnx.save(model, str(out))
     return meta

@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-__all__ = ["export_crop_model", "update_metadata"]
+__all__ = ["export_crop_model", "read_metadata", "set_metadata", "update_metadata"]
 
 
 def export_crop_model(net: Any, path: Path, size: tuple[int, int], output: str, meta: dict[str, Any]) -> None:
@@ -16,8 +16,6 @@ def export_crop_model(net: Any, path: Path, size: tuple[int, int], output: str, 
     dynamic batch; input ``crops``, output ``output``) with ``meta`` as the ``platewise`` metadata property."""
     import onnx
     import torch
-
-    from platewise.runtime.onnx import METADATA_KEY
 
     net.eval()
     with warnings.catch_warnings():
@@ -33,10 +31,27 @@ def export_crop_model(net: Any, path: Path, size: tuple[int, int], output: str, 
             dynamo=False,
         )
     model = onnx.load(str(path))
+    set_metadata(model, meta)
+    onnx.save(model, str(path))
+
+
+def read_metadata(model: Any) -> dict[str, Any]:
+    """The ``platewise`` metadata property of a loaded ONNX model (``onnx.ModelProto``); {} where it has none."""
+    from platewise.runtime.onnx import METADATA_KEY
+
+    for e in model.metadata_props:
+        if e.key == METADATA_KEY:
+            return dict(json.loads(e.value))
+    return {}
+
+
+def set_metadata(model: Any, meta: dict[str, Any]) -> None:
+    """Makes ``meta`` the loaded ONNX model's only metadata property (``platewise``)."""
+    from platewise.runtime.onnx import METADATA_KEY
+
     del model.metadata_props[:]
     entry = model.metadata_props.add()
     entry.key, entry.value = METADATA_KEY, json.dumps(meta)
-    onnx.save(model, str(path))
 
 
 def update_metadata(path: Path, updates: dict[str, Any]) -> dict[str, Any]:
@@ -44,13 +59,8 @@ def update_metadata(path: Path, updates: dict[str, Any]) -> dict[str, Any]:
     weights are untouched); returns the new metadata."""
     import onnx
 
-    from platewise.runtime.onnx import METADATA_KEY
-
     model = onnx.load(str(path))
-    old = [e for e in model.metadata_props if e.key == METADATA_KEY]
-    meta = {**(json.loads(old[0].value) if old else {}), **updates}
-    del model.metadata_props[:]
-    entry = model.metadata_props.add()
-    entry.key, entry.value = METADATA_KEY, json.dumps(meta)
+    meta = {**read_metadata(model), **updates}
+    set_metadata(model, meta)
     onnx.save(model, str(path))
     return meta
