@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from platewise.errors import InvalidImage
-from platewise.imageio import as_bgr, decode_image, load_image
+from platewise.imageio import as_bgr, decode_image, load_image, to_nchw
 
 
 def _jpeg(h=40, w=60):
@@ -70,3 +70,25 @@ def test_load_image_names_the_file_in_the_error(tmp_path):
     p.write_bytes(b"nope")
     with pytest.raises(InvalidImage, match="x.jpg"):
         load_image(p)
+
+
+@pytest.mark.parametrize(
+    ("mean", "std", "swap_rb"),
+    [((127.5,) * 3, (128.0,) * 3, True), ((10.0, 20.0, 30.0), (50.0, 60.0, 70.5), False)],
+)
+def test_to_nchw_is_the_per_channel_formula(mean, std, swap_rb):
+    rng = np.random.default_rng(0)
+    big = rng.integers(0, 256, (2, 14, 23, 3), dtype=np.uint8)
+    images = [big[i, 2:12, 3:20] for i in range(2)]  # views into a larger array, not contiguous
+    x = to_nchw(images, mean, std, swap_rb=swap_rb)
+    batch = np.stack(images).astype(np.float32)
+    if swap_rb:
+        batch = batch[..., ::-1]
+    expected = ((batch - np.float32(mean)) * (np.float32(1.0) / np.float32(std))).transpose(0, 3, 1, 2)
+    assert x.shape == (2, 3, 10, 17) and x.dtype == np.float32 and x.flags.c_contiguous
+    np.testing.assert_allclose(x, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_to_nchw_rejects_images_of_different_sizes():
+    with pytest.raises(ValueError, match="differ in size"):
+        to_nchw([np.zeros((4, 5, 3), np.uint8), np.zeros((4, 6, 3), np.uint8)], (0.0,) * 3, (1.0,) * 3)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 from dataclasses import asdict
 from pathlib import Path
@@ -13,6 +12,7 @@ import numpy.typing as npt
 import torch
 
 from platewise.detection.net import ExportWrapper, PlateDetectorNet
+from platewise.training.export import set_metadata
 
 __all__ = [
     "DEFAULT_NMS_THRESHOLD",
@@ -87,9 +87,7 @@ def export_onnx(
             dynamo=False,
         )
     model = onnx.load(str(p))
-    del model.metadata_props[:]
-    entry = model.metadata_props.add()
-    entry.key, entry.value = "platewise", json.dumps(meta)
+    set_metadata(model, meta)
     onnx.save(model, str(p))
     return p
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import torch
 
 from platewise import __version__
 from platewise.ocr.net import PlateOCR
+from platewise.training.export import set_metadata
 
 __all__ = ["check_parity", "export_onnx", "export_torchscript", "ocr_metadata"]
 
@@ -56,9 +56,7 @@ def export_onnx(model: PlateOCR, out: str | Path, *, opset: int = 17, extra: dic
             dynamo=False,
         )
     proto = onnx.load(str(out))
-    entry = proto.metadata_props.add()
-    entry.key = "platewise"
-    entry.value = json.dumps(ocr_metadata(model, extra), ensure_ascii=False)
+    set_metadata(proto, ocr_metadata(model, extra))
     proto.doc_string = f"platewise plate reader {model.cfg.name} ({model.cfg.head} head)"
     onnx.checker.check_model(proto)
     onnx.save(proto, str(out))

@@ -5,11 +5,12 @@ Needs the ``onnx`` package (the ``[train]`` extra); the quantized file runs on p
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+
+from platewise.training.export import read_metadata, set_metadata
 
 __all__ = ["quantize_static_int8"]
 
@@ -33,10 +34,9 @@ def quantize_static_int8(
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
     src = onnx.load(str(onnx_in))
-    props = {p.key: p.value for p in src.metadata_props}
-    if "platewise" not in props:
+    meta = read_metadata(src)
+    if not meta:
         raise ValueError(f"{onnx_in} has no platewise metadata; export it with 'platewise export' first")
-    meta = json.loads(props["platewise"])
     feeds = iter(list(batches))
 
     class _Reader(CalibrationDataReader):  # type: ignore[misc]
@@ -56,9 +56,6 @@ def quantize_static_int8(
         op_types_to_quantize=list(op_types),
     )
     q = onnx.load(str(out))
-    del q.metadata_props[:]
-    entry = q.metadata_props.add()
-    entry.key = "platewise"
-    entry.value = json.dumps({**meta, "quantized": "int8 static QDQ, per-channel weights"}, ensure_ascii=False)
+    set_metadata(q, {**meta, "quantized": "int8 static QDQ, per-channel weights"})
     onnx.save(q, str(out))
     return out

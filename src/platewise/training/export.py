@@ -46,12 +46,13 @@ def read_metadata(model: Any) -> dict[str, Any]:
 
 
 def set_metadata(model: Any, meta: dict[str, Any]) -> None:
-    """Makes ``meta`` the loaded ONNX model's only metadata property (``platewise``)."""
+    """Makes ``meta`` the loaded ONNX model's only metadata property (``platewise``; JSON, non-ASCII kept as
+    it is: the reader's character set)."""
     from platewise.runtime.onnx import METADATA_KEY
 
     del model.metadata_props[:]
     entry = model.metadata_props.add()
-    entry.key, entry.value = METADATA_KEY, json.dumps(meta)
+    entry.key, entry.value = METADATA_KEY, json.dumps(meta, ensure_ascii=False)
 
 
 def update_metadata(path: Path, updates: dict[str, Any]) -> dict[str, Any]:
