@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from platewise.detection.evaluate import DetectionCounts, average_precision, match_detections
+from platewise.detection.evaluate import DetectionCounts, average_precision, found_truths, match_detections
 
 GT = np.array([[0, 0, 10, 10], [20, 20, 40, 30]], np.float32)
 
@@ -20,6 +20,16 @@ def test_each_ground_truth_matches_at_most_one_detection() -> None:
     dets = np.array([[0, 0, 10, 10], [0, 0, 10, 10]], np.float32)
     tp = match_detections(dets, np.array([0.9, 0.8], np.float32), GT[:1], 0.5)
     assert tp.tolist() == [True, False]
+
+
+def test_found_truths_are_the_boxes_the_matching_takes() -> None:
+    # the better detection takes the first box; the second overlaps it more than the second box and finds nothing
+    dets = np.array([[0, 0, 10, 10], [1, 0, 11, 10], [20, 20, 40, 31]], np.float32)
+    scores = np.array([0.9, 0.8, 0.7], np.float32)
+    assert found_truths(dets, scores, GT, 0.5).tolist() == [True, True]
+    assert found_truths(dets[:2], scores[:2], GT, 0.5).tolist() == [True, False]
+    assert found_truths(dets[:0], scores[:0], GT, 0.5).tolist() == [False, False]
+    assert found_truths(dets, scores, GT[:0], 0.5).tolist() == []
 
 
 def test_detections_below_the_threshold_count_for_ap_but_not_for_recall() -> None:

@@ -17,6 +17,7 @@ __all__ = [
     "average_precision",
     "box_iou_matrix",
     "corner_errors",
+    "found_truths",
     "match_detections",
     "summarize",
 ]
@@ -47,19 +48,31 @@ def match_detections(det_boxes: F32, det_scores: F32, gt_boxes: F32, iou_thresho
     """For detections (K,4) with scores (K,) and ground truth (M,4): True where a detection is a true positive.
 
     The result is in the order of ``det_boxes`` (not sorted)."""
+    return _greedy_match(det_boxes, det_scores, gt_boxes, iou_threshold)[0]
+
+
+def found_truths(det_boxes: F32, det_scores: F32, gt_boxes: F32, iou_threshold: float) -> npt.NDArray[np.bool_]:
+    """For ground truth (M,4): True where a detection matches it, by :func:`match_detections`'s matching (best
+    score first, each detection to the unmatched box it overlaps most)."""
+    return _greedy_match(det_boxes, det_scores, gt_boxes, iou_threshold)[1]
+
+
+def _greedy_match(
+    det_boxes: F32, det_scores: F32, gt_boxes: F32, iou_threshold: float
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     k = len(det_boxes)
     tp = np.zeros(k, bool)
-    if k == 0 or len(gt_boxes) == 0:
-        return tp
-    iou = box_iou_matrix(det_boxes, gt_boxes)
     taken = np.zeros(len(gt_boxes), bool)
+    if k == 0 or len(gt_boxes) == 0:
+        return tp, taken
+    iou = box_iou_matrix(det_boxes, gt_boxes)
     for i in np.argsort(-np.asarray(det_scores), kind="stable"):
         cand = np.where(taken, -1.0, iou[i])
         j = int(np.argmax(cand))
         if cand[j] >= iou_threshold:
             tp[i] = True
             taken[j] = True
-    return tp
+    return tp, taken
 
 
 def average_precision(scores: F32, tp: npt.NDArray[np.bool_], n_gt: int) -> float:
