@@ -121,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
             }
             for view, (plates, ignore) in truths.items():
                 (fa, na), (fb, nb) = (judge(r.boxes, r.scores, plates, ignore) for r in raws)
-                views[view]["plates"] += [(f"{s.key}#{i}", bool(a), bool(b)) for i, (a, b) in enumerate(zip(fa, fb))]
+                views[view]["plates"] += [
+                    (f"{s.key}#{i}", bool(a), bool(b)) for i, (a, b) in enumerate(zip(fa, fb, strict=True))
+                ]
                 views[view]["false"].append((na, nb))
         result[folder] = {v: compare_side(d["plates"], d["false"]) for v, d in views.items()}
         for v, r in result[folder].items():

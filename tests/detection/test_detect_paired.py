@@ -40,7 +40,13 @@ def test_judge_finds_plates_and_counts_false_detections_outside_the_ignored_boxe
 
 def test_compare_side_counts_each_way_with_a_sign_test() -> None:
     m = _module()
-    pairs = [("a#0", True, True), ("a#1", True, False), ("b#0", False, True), ("c#0", True, False), ("d#0", False, False)]
+    pairs = [
+        ("a#0", True, True),
+        ("a#1", True, False),
+        ("b#0", False, True),
+        ("c#0", True, False),
+        ("d#0", False, False),
+    ]
     out = m.compare_side(pairs, [(0, 1), (2, 0), (1, 1)])
     assert out["plates"] == 5 and out["found_a"] == 3 and out["found_b"] == 2
     assert out["only_a"] == ["a#1", "c#0"] and out["only_b"] == ["b#0"]
