@@ -89,6 +89,8 @@ def test_to_nchw_is_the_per_channel_formula(mean, std, swap_rb):
     np.testing.assert_allclose(x, expected, rtol=1e-6, atol=1e-6)
 
 
-def test_to_nchw_rejects_images_of_different_sizes():
+def test_to_nchw_rejects_images_of_different_sizes_and_no_images():
+    with pytest.raises(ValueError, match="no images"):
+        to_nchw([], (0.0,) * 3, (1.0,) * 3)
     with pytest.raises(ValueError, match="differ in size"):
         to_nchw([np.zeros((4, 5, 3), np.uint8), np.zeros((4, 6, 3), np.uint8)], (0.0,) * 3, (1.0,) * 3)

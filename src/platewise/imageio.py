@@ -120,6 +120,8 @@ def to_nchw(
     ``swap_rb`` turns BGR images into RGB input; ``mean`` and ``std`` are in the input's channel order. The
     detector and the reader both prepare their inputs here.
     """
+    if not len(images):
+        raise ValueError("to_nchw: no images")
     h, w = images[0].shape[:2]
     out = np.empty((len(images), 3, h, w), np.float32)
     order = (2, 1, 0) if swap_rb else (0, 1, 2)
