@@ -61,6 +61,14 @@ def test_fit_combination_recovers_the_coefficients_of_logistic_data() -> None:
     y = rng.random(40000) < combine_scores(d, v, truth)
     a, b, c = fit_combination(d, v, y.astype(np.int64))
     assert abs(a - 1.5) < 0.1 and abs(b - 2.0) < 0.1 and abs(c + 0.5) < 0.1
+    # the direction given (here the true one, 2.0 / 3.5 of the way to the verifier): only scale and bias fitted
+    a, b, c = fit_combination(d, v, y.astype(np.int64), verifier_weight=2.0 / 3.5)
+    assert b / (a + b) == pytest.approx(2.0 / 3.5) and abs(a - 1.5) < 0.1 and abs(c + 0.5) < 0.1
+    # a direction off the truth: the ratio is kept as given
+    a, b, _ = fit_combination(d, v, y.astype(np.int64), verifier_weight=0.2)
+    assert b / (a + b) == pytest.approx(0.2)
+    with pytest.raises(ValueError, match="verifier_weight"):
+        fit_combination(d, v, y.astype(np.int64), verifier_weight=1.0)
 
 
 def test_f1_threshold_picks_the_best_f1_of_the_evaluation_counts() -> None:
@@ -310,6 +318,12 @@ def test_recalibrating_a_verifier_without_its_weights_rewrites_only_its_metadata
         main([*args, "--min-label-precision", "1.5"])
     with pytest.raises(SystemExit):
         main([*args, "--min-precision", "0"])
+    assert main([*args, "--refit-combination", "--verifier-weight", "0.4"]) == 0
+    a, b, _ = PlateVerifier(out / "verifier.onnx", threads=1).combine
+    assert b / (a + b) == pytest.approx(0.4)
+    for bad in (["--refit-combination", "--verifier-weight", "1.2"], ["--verifier-weight", "0.4"]):
+        with pytest.raises(SystemExit):
+            main([*args, *bad])
 
 
 def test_update_metadata_merges_keys_into_the_platewise_property(tiny_verifier: Path, tmp_path: Path) -> None:

@@ -248,12 +248,25 @@ def fit_logistic(
 
 
 def fit_combination(
-    det_scores: npt.NDArray[np.float32], probs: npt.NDArray[np.float32], labels: npt.NDArray[Any], l2: float = 1e-3
+    det_scores: npt.NDArray[np.float32],
+    probs: npt.NDArray[np.float32],
+    labels: npt.NDArray[Any],
+    l2: float = 1e-3,
+    verifier_weight: float | None = None,
 ) -> tuple[float, float, float]:
     """Logistic regression of ``labels`` on (logit detector score, logit verifier probability), Newton's
-    method with a small L2 penalty: the ``(a, b, c)`` of :func:`~platewise.detection.verifier.combine_scores`."""
-    x = np.stack([logit64(det_scores), logit64(probs), np.ones(len(probs))], 1)
-    beta = fit_logistic(x, labels, l2)
+    method with a small L2 penalty: the ``(a, b, c)`` of :func:`~platewise.detection.verifier.combine_scores`.
+
+    With ``verifier_weight`` w in (0, 1) the direction is fixed, ``(a, b) = s * (1 - w, w)``: only the scale
+    ``s`` and the bias ``c`` are fitted."""
+    ld, lv = logit64(det_scores), logit64(probs)
+    if verifier_weight is not None:
+        w = float(verifier_weight)
+        if not 0.0 < w < 1.0:
+            raise ValueError(f"verifier_weight must be in (0, 1), got {w}")
+        scale, bias = fit_logistic(np.stack([(1 - w) * ld + w * lv, np.ones(len(probs))], 1), labels, l2)
+        return float(scale * (1 - w)), float(scale * w), float(bias)
+    beta = fit_logistic(np.stack([ld, lv, np.ones(len(probs))], 1), labels, l2)
     return float(beta[0]), float(beta[1]), float(beta[2])
 
 
@@ -501,7 +514,17 @@ def main(argv: list[str] | None = None) -> int:
         help="with --recalibrate: also refit the combination on --detector's candidates of the calibration images "
         "(for new detector weights)",
     )
+    ap.add_argument(
+        "--verifier-weight",
+        type=float,
+        default=None,
+        metavar="W",
+        help="with --refit-combination: fix the combination's direction, (a, b) proportional to (1 - W, W), and fit "
+        "only its scale and bias (W in (0, 1))",
+    )
     args = ap.parse_args(argv)
+    if args.verifier_weight is not None and not (0.0 < args.verifier_weight < 1.0 and args.refit_combination):
+        ap.error(f"--verifier-weight must be in (0, 1) and goes with --refit-combination, got {args.verifier_weight}")
     for flag, value in (("--min-label-precision", args.min_label_precision), ("--min-precision", args.min_precision)):
         if value is not None and not 0.0 < value <= 1.0:
             ap.error(f"{flag} must be in (0, 1], got {value}")
@@ -782,10 +805,12 @@ def refit_combination(
     data_root: Path,
     threads: int,
     audit: dict[str, npt.NDArray[np.float32]] | None = None,
+    verifier_weight: float | None = None,
 ) -> tuple[float, float, float]:
     """Step 4's combination fitted again, for the detector ``detector_path``: its network's candidates (score
     0.05 or more, its own boxes) on the calibration images, labelled as in training (IoU 0.5 or more with a
-    labelled plate, or with an ``audit`` plate), and the probabilities of the verifier ``verifier_path``."""
+    labelled plate, or with an ``audit`` plate), and the probabilities of the verifier ``verifier_path``
+    (``verifier_weight``: :func:`fit_combination`'s)."""
     from platewise.detection.detector import PlateDetector
     from platewise.detection.verifier import PlateVerifier
 
@@ -804,7 +829,9 @@ def refit_combination(
         labels.append((iou >= 0.5).astype(np.int64))
     if not scores:
         raise SystemExit("no candidates on the calibration images: check --data-root")
-    return fit_combination(np.concatenate(scores), np.concatenate(probs), np.concatenate(labels))
+    return fit_combination(
+        np.concatenate(scores), np.concatenate(probs), np.concatenate(labels), verifier_weight=verifier_weight
+    )
 
 
 def _recalibrate(args: argparse.Namespace, root: Path) -> int:
@@ -819,7 +846,7 @@ def _recalibrate(args: argparse.Namespace, root: Path) -> int:
     weights = (float(meta["combine"][0]), float(meta["combine"][1]), float(meta["combine"][2]))
     audit = read_audit(args.audit) if args.audit else None
     if args.refit_combination:
-        weights = refit_combination(args.detector, path, root, args.threads, audit)
+        weights = refit_combination(args.detector, path, root, args.threads, audit, args.verifier_weight)
     write: Callable[[float, float], None]
     if (out / "verifier.pt").is_file():
         ck = torch.load(out / "verifier.pt", map_location="cpu")
