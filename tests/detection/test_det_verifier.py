@@ -318,6 +318,9 @@ def test_recalibrating_a_verifier_without_its_weights_rewrites_only_its_metadata
         main([*args, "--min-label-precision", "1.5"])
     with pytest.raises(SystemExit):
         main([*args, "--min-precision", "0"])
+    assert json.loads((out / "recalibrated.json").read_text())["corner_net"] == "shipped"  # the sweeps' default
+    assert main([*args, "--corner-net", "off"]) == 0
+    assert json.loads((out / "recalibrated.json").read_text())["corner_net"] == "off"
     assert main([*args, "--refit-combination", "--verifier-weight", "0.4"]) == 0
     a, b, _ = PlateVerifier(out / "verifier.onnx", threads=1).combine
     assert b / (a + b) == pytest.approx(0.4)

@@ -45,6 +45,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from platewise.cli._inputs import on_off_or_file
 from platewise.data.splits import hash_fraction
 from platewise.detection.dataset import load_records, read_audit
 from platewise.detection.evaluate import box_iou_matrix
@@ -330,8 +331,13 @@ def calibrate_threshold(
     extra: dict[str, npt.NDArray[np.float32]] | None = None,
     min_label_precision: float | None = None,
     min_precision: float | None = None,
+    corner_net: str | Path | bool = True,
 ) -> dict[str, Any]:
     """Sweeps the candidate and final score thresholds on the calibration images (module docstring, step 4).
+
+    The detector runs as ``PlateDetector(detector_path, verifier=..., corner_net=corner_net)``: by default
+    with the shipped corner network, as the pipeline and the candidates' checks run it, whichever detector file
+    is named (``PlateDetector`` itself loads the corner network only for the shipped detector given as None).
 
     Returns ``candidate_threshold`` and ``score_threshold`` with the best F1 at IoU 0.5 (``at``: its recall,
     precision and F1), the best F1 per candidate threshold, and the detector alone's best for comparison.
@@ -389,11 +395,19 @@ def calibrate_threshold(
             {f: _f1_at(by_plates[f][t]) for f in folders},
         )
 
-    alone = sweep(PlateDetector(detector_path, threads=threads, score_threshold=0.05, verifier=False), False)
+    alone = sweep(
+        PlateDetector(detector_path, threads=threads, score_threshold=0.05, verifier=False, corner_net=corner_net),
+        False,
+    )
     per_candidate = {}
     for cand in candidates:
         det = PlateDetector(
-            detector_path, threads=threads, score_threshold=0.05, verifier=verifier_path, candidate_threshold=cand
+            detector_path,
+            threads=threads,
+            score_threshold=0.05,
+            verifier=verifier_path,
+            candidate_threshold=cand,
+            corner_net=corner_net,
         )
         per_candidate[cand] = sweep(det, True)
     # the floors first (when asked for), then F1; ties: the first (lowest) candidate threshold
@@ -407,6 +421,7 @@ def calibrate_threshold(
             str(c): {"score_threshold": r.threshold, **r.at, "floor_met": r.floor_met} for c, r in per_candidate.items()
         },
         "detector_alone": {"best_threshold": alone.threshold, **alone.at},
+        "corner_net": ("shipped" if corner_net else "off") if isinstance(corner_net, bool) else str(corner_net),
         "per_folder": chosen.per_folder,
         "per_folder_at_labels": chosen.per_folder_at_labels,
     }
@@ -513,6 +528,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="with --recalibrate: also refit the combination on --detector's candidates of the calibration images "
         "(for new detector weights)",
+    )
+    ap.add_argument(
+        "--corner-net",
+        default="on",
+        help="the corner network of the threshold sweeps: on (default: the shipped one, as the pipeline and "
+        "benchmarks/detector_candidate.sh run it), off or an ONNX file. Before the seventeenth session a named "
+        "--detector swept without one",
     )
     ap.add_argument(
         "--verifier-weight",
@@ -794,6 +816,7 @@ def _calibrate_and_export(
         extra=audit,
         min_label_precision=args.min_label_precision,
         min_precision=args.min_precision,
+        corner_net=on_off_or_file(args.corner_net),
     )
     write(cal_res["candidate_threshold"], cal_res["score_threshold"])
     return cal_res
