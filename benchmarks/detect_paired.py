@@ -21,9 +21,7 @@ edge snapping) at its default threshold.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +38,12 @@ F32 = npt.NDArray[np.float32]
 
 def read_audit(path: Path = AUDIT) -> dict[str, dict[str, F32]]:
     """Per image key (``folder/image``), the audit's ``plate`` and ``unsure`` boxes (K,4) xyxy."""
-    out: dict[str, dict[str, list[list[float]]]] = defaultdict(lambda: {"plate": [], "unsure": []})
-    with path.open(newline="", encoding="utf-8") as fh:
-        for r in csv.DictReader(fh):
-            x, y, w, h = (float(r[k]) for k in ("x", "y", "w", "h"))
-            out[f"{r['folder']}/{r['image']}"][r["verdict"]].append([x, y, x + w, y + h])
-    return {k: {v: np.asarray(b, np.float32).reshape(-1, 4) for v, b in d.items()} for k, d in out.items()}
+    from platewise.detection.dataset import read_audit as read_verdicts
+
+    by_verdict = {v: read_verdicts(path, (v,)) for v in ("plate", "unsure")}
+    none = np.zeros((0, 4), np.float32)
+    keys = set(by_verdict["plate"]) | set(by_verdict["unsure"])
+    return {k: {v: boxes.get(k, none) for v, boxes in by_verdict.items()} for k in keys}
 
 
 def judge(boxes: F32, scores: F32, plates: F32, ignore: F32) -> tuple[npt.NDArray[np.bool_], int]:

@@ -22,8 +22,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).parent))
 from _detect import write_result  # noqa: E402
 
@@ -40,28 +38,12 @@ def main() -> None:
 
     from platewise.data.sources import default_data_root
     from platewise.detection.dataset import read_audit
-    from platewise.detection.detector import PlateDetector
-    from platewise.detection.evaluate import box_iou_matrix
-    from platewise.detection.verifier import PlateVerifier
-    from platewise.detection.verifier_train import _calibration_images, calibrate_threshold, fit_combination
+    from platewise.detection.verifier_train import calibrate_threshold, calibration_candidates, fit_combination
     from platewise.training.export import update_metadata
 
     root = Path(default_data_root())
     audit = read_audit(AUDIT)
-    det = PlateDetector(
-        None, threads=args.threads, score_threshold=0.05, verifier=False, corner_refine=False, box_blend=0.0
-    )
-    ver = PlateVerifier(args.verifier, threads=args.threads)
-    scores, probs, labels = [], [], []
-    for img, _, gt in _calibration_images(root, audit):
-        raw = det.detect_raw([img])[0]
-        if not len(raw.boxes):
-            continue
-        iou = box_iou_matrix(raw.boxes, gt).max(1) if len(gt) else np.zeros(len(raw.boxes))
-        scores.append(raw.scores)
-        probs.append(ver.probabilities(img, raw.boxes))
-        labels.append((iou >= 0.5).astype(np.int64))
-    s, p, y = np.concatenate(scores), np.concatenate(probs), np.concatenate(labels)
+    s, p, y = calibration_candidates(None, args.verifier, root, args.threads, audit)
     print(f"{len(y)} candidates, {int(y.sum())} plates", flush=True)
     result: dict[str, Any] = {"verifier": args.verifier, "candidates": len(y), "plates": int(y.sum()), "rows": {}}
     with tempfile.TemporaryDirectory() as tmp:

@@ -53,7 +53,15 @@ from platewise.detection.verifier import verifier_crops
 from platewise.training.export import export_crop_model
 from platewise.training.runlog import printing_log
 
-__all__ = ["VerifierNet", "collect_candidates", "fit_combination", "fit_logistic", "logit64", "main"]
+__all__ = [
+    "VerifierNet",
+    "calibration_candidates",
+    "collect_candidates",
+    "fit_combination",
+    "fit_logistic",
+    "logit64",
+    "main",
+]
 
 SIZE = (32, 96)
 PAD = (0.25, 0.5)
@@ -822,23 +830,27 @@ def _calibrate_and_export(
     return cal_res
 
 
-def refit_combination(
+def calibration_candidates(
     detector_path: str | None,
-    verifier_path: Path,
+    verifier_path: str | Path,
     data_root: Path,
     threads: int,
     audit: dict[str, npt.NDArray[np.float32]] | None = None,
-    verifier_weight: float | None = None,
-) -> tuple[float, float, float]:
-    """Step 4's combination fitted again, for the detector ``detector_path``: its network's candidates (score
-    0.05 or more, its own boxes) on the calibration images, labelled as in training (IoU 0.5 or more with a
-    labelled plate, or with an ``audit`` plate), and the probabilities of the verifier ``verifier_path``
-    (``verifier_weight``: :func:`fit_combination`'s)."""
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    """The network ``detector_path``'s candidates on the calibration images (score 0.05 or more, its own boxes,
+    as inference verifies them): their scores, the verifier ``verifier_path``'s probabilities, and their labels
+    as in training (1: IoU 0.5 or more with a labelled plate, or with an ``audit`` plate)."""
     from platewise.detection.detector import PlateDetector
     from platewise.detection.verifier import PlateVerifier
 
-    det = PlateDetector(
-        detector_path, threads=threads, score_threshold=0.05, verifier=False, corner_refine=False, box_blend=0.0
+    det = PlateDetector(  # the boxes only: no corner network, refinement or blending
+        detector_path,
+        threads=threads,
+        score_threshold=0.05,
+        verifier=False,
+        corner_net=False,
+        corner_refine=False,
+        box_blend=0.0,
     )
     ver = PlateVerifier(verifier_path, threads=threads)
     scores, probs, labels = [], [], []
@@ -852,9 +864,21 @@ def refit_combination(
         labels.append((iou >= 0.5).astype(np.int64))
     if not scores:
         raise SystemExit("no candidates on the calibration images: check --data-root")
-    return fit_combination(
-        np.concatenate(scores), np.concatenate(probs), np.concatenate(labels), verifier_weight=verifier_weight
-    )
+    return np.concatenate(scores), np.concatenate(probs), np.concatenate(labels)
+
+
+def refit_combination(
+    detector_path: str | None,
+    verifier_path: Path,
+    data_root: Path,
+    threads: int,
+    audit: dict[str, npt.NDArray[np.float32]] | None = None,
+    verifier_weight: float | None = None,
+) -> tuple[float, float, float]:
+    """Step 4's combination fitted again, for the detector ``detector_path``, on
+    :func:`calibration_candidates` (``verifier_weight``: :func:`fit_combination`'s)."""
+    scores, probs, labels = calibration_candidates(detector_path, verifier_path, data_root, threads, audit)
+    return fit_combination(scores, probs, labels, verifier_weight=verifier_weight)
 
 
 def _recalibrate(args: argparse.Namespace, root: Path) -> int:
