@@ -159,3 +159,23 @@ def test_surround_draws_around_the_plate_and_keeps_the_plate() -> None:
         changed_outside += int((out[60:140, 80:220].astype(int) != 128).any(2).sum() > 100 * 40 + 200)
         assert (out[:10, :10] == 128).all()  # far away: untouched
     assert changed_outside >= 18  # a recess or a frame every time
+
+
+def test_predict_many_gives_each_images_corners_as_predict_does(tiny_corner_net: Path) -> None:
+    net = CornerNet(tiny_corner_net, threads=1)
+    rng = np.random.default_rng(4)
+    images = [rng.integers(0, 255, s, dtype=np.uint8) for s in ((240, 320, 3), (100, 150, 3), (80, 60))]
+    boxes = [
+        np.array([[40, 50, 200, 100], [10, 150, 90, 180]], np.float32),
+        np.zeros((0, 4), np.float32),  # an image without plates in the middle
+        np.array([[5, 10, 55, 30]], np.float32),  # greyscale, a plate reaching the border
+    ]
+    for iterations in (1, 2):
+        got = net.predict_many(images, boxes, iterations=iterations)
+        assert [g.shape for g in got] == [(2, 4, 2), (0, 4, 2), (1, 4, 2)]
+        for g, im, b in zip(got, images, boxes, strict=True):
+            np.testing.assert_allclose(g, net.predict(im, b, iterations=iterations), atol=1e-4)
+    assert [g.shape for g in net.predict_many(images[:2], [boxes[1], boxes[1]])] == [(0, 4, 2), (0, 4, 2)]
+    assert net.predict_many([], []) == []
+    with pytest.raises(ValueError, match="2 images but 1 box arrays"):
+        net.predict_many(images[:2], boxes[:1])

@@ -87,3 +87,25 @@ def test_sides_with_no_edge_near_them_stay_put() -> None:
     # left/right: the smallest step of their grid (5% of the search range, 10% then 5% of the width)
     assert np.abs(out - quad[0]).max() <= 0.05 * (0.1 + 0.05) * 180 + 1e-3
     np.testing.assert_allclose(out[:, 1], quad[0, :, 1], atol=1e-3)  # top and bottom: exactly where they were
+
+
+def test_refine_many_gives_each_images_corners_as_refine_does() -> None:
+    from platewise.detection.refine import refine_corners_many
+
+    a = np.array([[100, 120], [300, 120], [300, 180], [100, 180]], np.float32)
+    b = np.array([[60, 40], [250, 60], [245, 115], [55, 95]], np.float32)
+    scenes = [_scene(a), cv2.cvtColor(_scene(b), cv2.COLOR_BGR2GRAY), _scene(a)]
+    rng = np.random.default_rng(1)
+    quads = [
+        np.stack([a + rng.normal(0, 3, a.shape), a * 0 + 50]).astype(np.float32),  # a plate and a degenerate one
+        (b + rng.normal(0, 3, b.shape)).astype(np.float32)[None],
+        np.zeros((0, 4, 2), np.float32),
+    ]
+    got = refine_corners_many(scenes, quads)
+    assert [g.shape for g in got] == [(2, 4, 2), (1, 4, 2), (0, 4, 2)]
+    for g, im, q in zip(got, scenes, quads, strict=True):
+        assert np.array_equal(g, refine_corners(im, q))  # the same numbers, not just close
+    assert np.array_equal(got[0][1], quads[0][1])  # the degenerate quad keeps its corners
+    assert _err(got[1][0], b) < _err(quads[1][0], b)
+    with pytest.raises(ValueError, match="2 images but 1 corner arrays"):
+        refine_corners_many(scenes[:2], quads[:1])

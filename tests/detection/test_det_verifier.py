@@ -140,6 +140,27 @@ def test_verifier_probabilities_match_torch(tiny_verifier: Path) -> None:
     )
 
 
+def test_verifier_many_images_at_once_match_one_at_a_time(tiny_verifier: Path) -> None:
+    v = PlateVerifier(tiny_verifier, threads=1, batch_size=2)  # 3 crops: two network calls
+    rng = np.random.default_rng(5)
+    images = [rng.integers(0, 255, (120, 200, 3), dtype=np.uint8), rng.integers(0, 255, (90, 160), dtype=np.uint8)]
+    images[1] = np.stack([images[1]] * 3, -1)
+    boxes = [np.array([[10, 10, 90, 40], [50, 60, 190, 110]], np.float32), np.array([[0, 0, 40, 20]], np.float32)]
+    scores = [np.array([0.3, 0.6], np.float32), np.array([0.9], np.float32)]
+    probs = v.probabilities_many(images, boxes)
+    assert [p.shape for p in probs] == [(2,), (1,)]
+    for p, im, b in zip(probs, images, boxes, strict=True):
+        np.testing.assert_allclose(p, v.probabilities(im, b), atol=1e-5)
+    for r, im, b, s in zip(v.rescore_many(images, boxes, scores), images, boxes, scores, strict=True):
+        np.testing.assert_allclose(r, v.rescore(im, b, s), atol=1e-5)
+    empty = np.zeros((0, 4), np.float32)
+    got = v.rescore_many(images, [empty, boxes[1]], [np.zeros(0, np.float32), scores[1]])
+    assert got[0].shape == (0,) and got[1].shape == (1,)
+    assert [p.shape for p in v.probabilities_many(images, [empty, empty])] == [(0,), (0,)]
+    with pytest.raises(ValueError, match="1 images but 2 box arrays"):
+        v.probabilities_many(images[:1], boxes)
+
+
 def test_verifier_rejects_other_models_and_missing_files(tiny_onnx: Path, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="not a platewise plate verifier"):
         PlateVerifier(tiny_onnx)

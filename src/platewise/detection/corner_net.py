@@ -14,6 +14,7 @@ it on the detections it keeps, before the optional edge snapping.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -90,20 +91,35 @@ class CornerNet:
         """Corners (K,4,2) TL, TR, BR, BL in image pixels of the plates in ``boxes`` (K,4) x1,y1,x2,y2 of
         ``image`` (BGR or grey uint8). With ``iterations`` > 1 (None = the file's metadata) each further pass
         looks again, around the bounding box of the previous pass's corners. Corners are clipped to the image."""
-        boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
-        corners = np.zeros((len(boxes), 4, 2), np.float32)
-        if not len(boxes):
+        return self.predict_many([image], [boxes], iterations)[0]
+
+    def predict_many(
+        self,
+        images: Sequence[npt.NDArray[np.uint8]],
+        boxes: Sequence[npt.NDArray[np.float32]],
+        iterations: int | None = None,
+    ) -> list[npt.NDArray[np.float32]]:
+        """:meth:`predict` for several images at once: the crops of all of them go through the network together
+        (fewer, fuller ONNX Runtime calls). One (K,4,2) array per image, in order."""
+        if len(images) != len(boxes):
+            raise ValueError(f"{len(images)} images but {len(boxes)} box arrays")
+        per = [np.asarray(b, np.float32).reshape(-1, 4) for b in boxes]
+        counts = [len(b) for b in per]
+        split = np.cumsum(counts)[:-1]
+        corners = [np.zeros((n, 4, 2), np.float32) for n in counts]
+        if not sum(counts):
             return corners
-        lim = np.asarray([image.shape[1], image.shape[0]], np.float32)
         for it in range(self.iterations if iterations is None else max(1, int(iterations))):
             if it:
-                boxes = np.concatenate([corners.min(1), corners.max(1)], 1)
-            regions = corner_regions(boxes, self.pad_x, self.pad_y)
-            crops = corner_crops(image, regions, self.size)
-            uv = self._run(crops).reshape(-1, 4, 2)
-            r = regions.astype(np.float32)
-            corners = r[:, None, :2] + uv * (r[:, None, 2:] - r[:, None, :2])
-            corners = np.clip(corners, 0, lim).astype(np.float32)
+                per = [np.concatenate([c.min(1), c.max(1)], 1) for c in corners]
+            regions = [corner_regions(b, self.pad_x, self.pad_y) for b in per]
+            crops = np.concatenate([corner_crops(im, r, self.size) for im, r in zip(images, regions, strict=True)])
+            uvs = np.split(self._run(crops).reshape(-1, 4, 2), split)
+            for i, (im, r, uv) in enumerate(zip(images, regions, uvs, strict=True)):
+                rf = r.astype(np.float32)
+                lim = np.asarray([im.shape[1], im.shape[0]], np.float32)
+                c = rf[:, None, :2] + uv * (rf[:, None, 2:] - rf[:, None, :2])
+                corners[i] = np.clip(c, 0, lim).astype(np.float32)
         return corners
 
     def _run(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:

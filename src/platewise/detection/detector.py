@@ -16,7 +16,7 @@ from platewise.detection.corner_net import DEFAULT_CORNER_NET, CornerNet
 from platewise.detection.decode import RawDetections, decode_batch, nms, suppress_contained
 from platewise.detection.evaluate import box_intersection_matrix
 from platewise.detection.preprocess import Letterbox, fitted_size, letterbox, to_input_tensor
-from platewise.detection.refine import blend_boxes, refine_corners
+from platewise.detection.refine import blend_boxes, refine_corners_many
 from platewise.detection.verifier import DEFAULT_VERIFIER, PlateVerifier
 from platewise.errors import InvalidImage, InvalidInput
 from platewise.imageio import as_bgr
@@ -211,19 +211,15 @@ class PlateDetector:
                     for f, c, im in zip(found, close, chunk, strict=True)
                 ]
             if self.verifier is not None:  # before refinement: that costs ~1 ms per candidate
-                found = [self._verify(im, f) for im, f in zip(chunk, found, strict=True)]
+                found = self._verify(chunk, found)
             if self.contain_threshold < 1.0:
                 found = [self._uncontained(f) for f in found]
-            if self.corner_net is not None:
-                found = [
-                    RawDetections(f.boxes, self.corner_net.predict(im, f.boxes), f.scores) if len(f.scores) else f
-                    for f, im in zip(found, chunk, strict=True)
-                ]
+            if self.corner_net is not None:  # the plates of the whole chunk in one pass
+                corners = self.corner_net.predict_many(chunk, [f.boxes for f in found])
+                found = [RawDetections(f.boxes, c, f.scores) for f, c in zip(found, corners, strict=True)]
             if self.corner_refine:
-                found = [
-                    RawDetections(f.boxes, refine_corners(im, f.corners), f.scores) if len(f.scores) else f
-                    for f, im in zip(found, chunk, strict=True)
-                ]
+                refined = refine_corners_many(chunk, [f.corners for f in found])
+                found = [RawDetections(f.boxes, c, f.scores) for f, c in zip(found, refined, strict=True)]
             if self.box_blend > 0:
                 found = [
                     RawDetections(blend_boxes(f.boxes, f.corners, self.box_blend), f.corners, f.scores) for f in found
@@ -231,15 +227,17 @@ class PlateDetector:
             out += found
         return out
 
-    def _verify(self, image: npt.NDArray[np.uint8], found: RawDetections) -> RawDetections:
-        """The candidates rescored by the verifier, those at or above ``score_threshold``, best first."""
+    def _verify(self, images: list[npt.NDArray[np.uint8]], found: list[RawDetections]) -> list[RawDetections]:
+        """Each image's candidates rescored by the verifier (all in one pass), those at or above
+        ``score_threshold``, best first."""
         assert self.verifier is not None
-        if not len(found.scores):
-            return found
-        s = self.verifier.rescore(image, found.boxes, found.scores)
-        k = np.flatnonzero(s >= self.score_threshold)
-        k = k[np.argsort(-s[k], kind="stable")]
-        return RawDetections(found.boxes[k], found.corners[k], s[k])
+        rescored = self.verifier.rescore_many(images, [f.boxes for f in found], [f.scores for f in found])
+        out = []
+        for f, s in zip(found, rescored, strict=True):
+            k = np.flatnonzero(s >= self.score_threshold)
+            k = k[np.argsort(-s[k], kind="stable")]
+            out.append(RawDetections(f.boxes[k], f.corners[k], s[k]))
+        return out
 
     def _uncontained(self, found: RawDetections) -> RawDetections:
         """Without the candidates lying mostly inside a better-scored one (:func:`suppress_contained`)."""

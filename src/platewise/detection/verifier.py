@@ -18,6 +18,7 @@ training side (``platewise.detection.verifier_train``) and stored in the model's
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -110,22 +111,46 @@ class PlateVerifier:
 
     def probabilities(self, image: npt.NDArray[np.uint8], boxes: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """(K,) probabilities that each box (x1, y1, x2, y2, image pixels) holds a plate; ``image`` BGR uint8."""
-        boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
-        if not len(boxes):
-            return np.zeros(0, np.float32)
-        crops = verifier_crops(image, boxes, self.size, self.pad_x, self.pad_y)
+        return self.probabilities_many([image], [boxes])[0]
+
+    def probabilities_many(
+        self, images: Sequence[npt.NDArray[np.uint8]], boxes: Sequence[npt.NDArray[np.float32]]
+    ) -> list[npt.NDArray[np.float32]]:
+        """:meth:`probabilities` for several images at once: the crops of all of them go through the network
+        together (fewer, fuller ONNX Runtime calls). One (K,) array per image, in order."""
+        if len(images) != len(boxes):
+            raise ValueError(f"{len(images)} images but {len(boxes)} box arrays")
+        per = [np.asarray(b, np.float32).reshape(-1, 4) for b in boxes]
+        counts = [len(b) for b in per]
+        if not sum(counts):
+            return [np.zeros(0, np.float32) for _ in per]
+        crops = np.concatenate(
+            [verifier_crops(im, b, self.size, self.pad_x, self.pad_y) for im, b in zip(images, per, strict=True)]
+        )
         out = []
         for s in range(0, len(crops), self.batch_size):
             x = crops[s : s + self.batch_size].transpose(0, 3, 1, 2).astype(np.float32) / 255.0
             (logits,) = self.model.run(x)
             out.append(np.asarray(logits, np.float32).reshape(-1))
         z = np.concatenate(out)
-        return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+        p = (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+        return list(np.split(p, np.cumsum(counts)[:-1]))
 
     def rescore(
         self, image: npt.NDArray[np.uint8], boxes: npt.NDArray[np.float32], scores: npt.NDArray[np.float32]
     ) -> npt.NDArray[np.float32]:
         """The combined scores of the detector's candidates (see the module docstring)."""
-        if not len(scores):
-            return np.zeros(0, np.float32)
-        return combine_scores(np.asarray(scores, np.float32), self.probabilities(image, boxes), self.combine)
+        return self.rescore_many([image], [boxes], [scores])[0]
+
+    def rescore_many(
+        self,
+        images: Sequence[npt.NDArray[np.uint8]],
+        boxes: Sequence[npt.NDArray[np.float32]],
+        scores: Sequence[npt.NDArray[np.float32]],
+    ) -> list[npt.NDArray[np.float32]]:
+        """:meth:`rescore` for several images at once (one network pass over all their candidates)."""
+        probs = self.probabilities_many(images, boxes)
+        return [
+            combine_scores(np.asarray(s, np.float32), p, self.combine) if len(p) else np.zeros(0, np.float32)
+            for s, p in zip(scores, probs, strict=True)
+        ]

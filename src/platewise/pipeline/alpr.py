@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from platewise.detection.refine import blend_boxes, refine_corners
+from platewise.detection.refine import blend_boxes, refine_corners_many
 from platewise.imageio import as_bgr
 from platewise.ocr.decode import fuse_ctc_views_many
 from platewise.ocr.preprocess import cut_side_views
@@ -241,14 +241,18 @@ class ALPR:
         n_dets = sum(len(d) for d in dets)
         crops = np.empty(((1 + int(self.box_view) + int(self.corner_refine)) * n_dets, h, w, 3), dtype=np.uint8)
         n = 0
+        snapped: list[npt.NDArray[np.float32]] = []  # per image: its plates' corners snapped to their edges
+        if self.corner_refine and n_dets:  # every plate of the batch in one vectorised search
+            quads = [np.asarray([d.corners.as_array() for d in ds], np.float32).reshape(-1, 4, 2) for ds in dets]
+            snapped = refine_corners_many(bgr, quads)
         for i, (img, ds) in enumerate(zip(bgr, dets, strict=True)):
-            for d in ds:
+            for k, d in enumerate(ds):
                 views: list[tuple[int, str]] = []
                 crops[n], used = rectify(img, d.corners, d.box, (h, w), pad=self.rectify_pad)
                 views.append((n, "rectified" if used else "box"))
                 n += 1
                 if self.corner_refine and used:
-                    q = refine_corners(img, d.corners.as_array()[None])[0]
+                    q = snapped[i][k]
                     if not np.array_equal(q, d.corners.as_array()):
                         refined = Detection(d.box, Corners.from_array(q), d.score)
                         crops[n], ok = rectify(img, refined.corners, d.box, (h, w), pad=self.rectify_pad)
