@@ -74,7 +74,11 @@ def test_load_image_names_the_file_in_the_error(tmp_path):
 
 @pytest.mark.parametrize(
     ("mean", "std", "swap_rb"),
-    [((127.5,) * 3, (128.0,) * 3, True), ((10.0, 20.0, 30.0), (50.0, 60.0, 70.5), False)],
+    [
+        ((127.5,) * 3, (128.0,) * 3, True),
+        ((10.0, 20.0, 30.0), (50.0, 60.0, 70.5), False),
+        ((123.675, 116.28, 103.53), (58.395, 57.12, 57.375), True),  # not exact in float32
+    ],
 )
 def test_to_nchw_is_the_per_channel_formula(mean, std, swap_rb):
     rng = np.random.default_rng(0)
@@ -84,9 +88,10 @@ def test_to_nchw_is_the_per_channel_formula(mean, std, swap_rb):
     batch = np.stack(images).astype(np.float32)
     if swap_rb:
         batch = batch[..., ::-1]
-    expected = ((batch - np.float32(mean)) * (np.float32(1.0) / np.float32(std))).transpose(0, 3, 1, 2)
+    inv = (1.0 / np.asarray(std, np.float64)).astype(np.float32)  # 1 / std rounded once to float32
+    expected = ((batch - np.float32(mean)) * inv).transpose(0, 3, 1, 2)
     assert x.shape == (2, 3, 10, 17) and x.dtype == np.float32 and x.flags.c_contiguous
-    np.testing.assert_allclose(x, expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(x, expected)  # bit for bit numpy's float32 arithmetic
 
 
 def test_to_nchw_rejects_images_of_different_sizes_and_no_images():

@@ -125,16 +125,18 @@ def to_nchw(
     h, w = images[0].shape[:2]
     out = np.empty((len(images), 3, h, w), np.float32)
     order = (2, 1, 0) if swap_rb else (0, 1, 2)
-    m = [np.float32(v) for v in mean]
-    inv = [np.float32(1.0 / float(v)) for v in std]
-    # plane by plane into the output: about 10x faster than cv2.dnn.blobFromImages or numpy's
-    # astype + transpose on a 640x384 input, and the same values ((x - mean) * (1 / std) in float32)
+    # float32 constants, passed as the doubles they equal: OpenCV then computes x - mean and (x - mean) * inv
+    # exactly in double and rounds once to float32, which is numpy's float32 arithmetic bit for bit
+    m = [float(np.float32(v)) for v in mean]
+    inv = [float(np.float32(1.0 / float(v))) for v in std]
+    # plane by plane into the output with OpenCV's arithmetic: about 20x faster than cv2.dnn.blobFromImages or
+    # numpy's astype + transpose on a 640x384 input (and twice numpy's ufuncs on planes), the same values
     for n, image in enumerate(images):
         if image.shape[:2] != (h, w):
             raise ValueError(f"to_nchw: images differ in size ({image.shape[:2]} and {(h, w)})")
         planes = cv2.split(image)
         for c, src in enumerate(order):
             dst = out[n, c]
-            np.subtract(planes[src], m[c], out=dst, dtype=np.float32)
-            np.multiply(dst, inv[c], out=dst)
+            cv2.subtract(planes[src], m[c], dst=dst, dtype=cv2.CV_32F)
+            cv2.multiply(dst, inv[c], dst=dst)
     return out

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -23,6 +24,23 @@ def test_letterbox_centres_the_image_and_pads_with_grey() -> None:
     assert (out[:12] == PAD_VALUE).all()
     assert (out[12:372] == 0).all()
     assert (out[372:] == PAD_VALUE).all()
+
+
+@pytest.mark.parametrize(("h", "w"), [(720, 1280), (361, 999), (384, 640), (1000, 300), (7, 11)])
+def test_letterbox_is_resize_then_pad_bit_for_bit(h: int, w: int) -> None:
+    rng = np.random.default_rng(h)
+    big = rng.integers(0, 256, (h + 4, w + 6, 3), dtype=np.uint8)
+    img = big[2 : 2 + h, 3 : 3 + w]  # a view, as the close-up pass passes
+    out, lb = letterbox(img, (384, 640))
+    scale = min(384 / h, 640 / w)
+    nh, nw = min(384, round(h * scale)), min(640, round(w * scale))
+    interp = cv2.INTER_AREA if scale < 0.5 else cv2.INTER_LINEAR
+    want = np.full((384, 640, 3), PAD_VALUE, np.uint8)
+    top, left = (384 - nh) // 2, (640 - nw) // 2
+    want[top : top + nh, left : left + nw] = (
+        cv2.resize(img, (nw, nh), interpolation=interp) if (nh, nw) != (h, w) else img
+    )
+    assert np.array_equal(out, want) and (lb.pad_x, lb.pad_y) == (left, top)
 
 
 def test_letterbox_maps_a_point_forward_as_documented() -> None:
