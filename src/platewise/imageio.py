@@ -137,6 +137,6 @@ def to_nchw(
         planes = cv2.split(image)
         for c, src in enumerate(order):
             dst = out[n, c]
-            cv2.subtract(planes[src], m[c], dst=dst, dtype=cv2.CV_32F)
+            cv2.subtract(planes[src], m[c], dst=dst, dtype=cv2.CV_32F)  # type: ignore[call-overload]  # a scalar
             cv2.multiply(dst, inv[c], dst=dst)
     return out
