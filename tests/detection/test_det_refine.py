@@ -109,3 +109,15 @@ def test_refine_many_gives_each_images_corners_as_refine_does() -> None:
     assert _err(got[1][0], b) < _err(quads[1][0], b)
     with pytest.raises(ValueError, match="2 images but 1 corner arrays"):
         refine_corners_many(scenes[:2], quads[:1])
+
+
+def test_refine_many_searches_large_batches_in_groups_with_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    from platewise.detection import refine
+
+    truth = np.array([[100, 120], [300, 120], [300, 180], [100, 180]], np.float32)
+    rng = np.random.default_rng(2)
+    quads = (truth[None] + rng.normal(0, 3, (7, 4, 2))).astype(np.float32)
+    img = _scene(truth)
+    whole = refine.refine_corners_many([img], [quads])[0]
+    monkeypatch.setattr(refine, "_GROUP", 3)  # 7 plates: groups of 3, 3 and 1
+    assert np.array_equal(refine.refine_corners_many([img], [quads])[0], whole)

@@ -24,6 +24,8 @@ import numpy.typing as npt
 __all__ = ["blend_boxes", "refine_corners", "refine_corners_many"]
 
 F64 = npt.NDArray[np.float64]
+# plates searched together by refine_corners_many (its memory grows with them)
+_GROUP = 32
 
 
 def _fit_sides(
@@ -176,26 +178,26 @@ def refine_corners_many(
     if len(images) != len(corners):
         raise ValueError(f"{len(images)} images but {len(corners)} corner arrays")
     outs: list[npt.NDArray[np.float32]] = [np.array(c, dtype=np.float32).reshape(-1, 4, 2) for c in corners]
-    plates = [
-        (i, k, _Plate(im, out[k].astype(np.float64), target_h))
-        for i, (im, out) in enumerate(zip(images, outs, strict=True))
-        for k in range(len(out))
-    ]
-    for p in range(passes):
-        active = [pl for _, _, pl in plates if pl.ok]
-        if not active:
-            break
-        scale = 0.5**p
-        ranges = np.asarray(
-            [(search_h * pl.height * pl.f * scale, search_w * pl.width * pl.f * scale) for pl in active], np.float64
-        )
-        lq = np.stack([pl.lq for pl in active])
-        fitted, ok = _fit_sides([pl.grads for pl in active], lq, ranges, steps, samples, penalty, inward_w)
-        for pl, q, good in zip(active, fitted, ok, strict=True):
-            pl.lq, pl.ok = q, bool(good)
-    for i, k, pl in plates:
-        lim = np.asarray([images[i].shape[1], images[i].shape[0]], np.float32)
-        outs[i][k] = np.clip(pl.result(), 0, lim)
+    where = [(i, k) for i, out in enumerate(outs) for k in range(len(out))]
+    # groups of plates at a time bound the memory (gradient images, search arrays): a 16 MB peak for 300 plates
+    for g in range(0, len(where), _GROUP):
+        group = [(i, k, _Plate(images[i], outs[i][k].astype(np.float64), target_h)) for i, k in where[g : g + _GROUP]]
+        for p in range(passes):
+            scale = 0.5**p
+            active = [pl for _, _, pl in group if pl.ok]
+            if not active:
+                break
+            ranges = np.asarray(
+                [(search_h * pl.height * pl.f * scale, search_w * pl.width * pl.f * scale) for pl in active],
+                np.float64,
+            )
+            lq = np.stack([pl.lq for pl in active])
+            fitted, ok = _fit_sides([pl.grads for pl in active], lq, ranges, steps, samples, penalty, inward_w)
+            for pl, q, good in zip(active, fitted, ok, strict=True):
+                pl.lq, pl.ok = q, bool(good)
+        for i, k, pl in group:
+            lim = np.asarray([images[i].shape[1], images[i].shape[0]], np.float32)
+            outs[i][k] = np.clip(pl.result(), 0, lim)
     return outs
 
 
