@@ -6,6 +6,7 @@ per_image = det.detect([img1, img2])        # list (per image) of lists of Detec
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,13 +24,22 @@ from platewise.imageio import as_bgr
 from platewise.runtime.onnx import load_model
 from platewise.types import BBox, Corners, Detection
 
-__all__ = ["DEFAULT_WEIGHTS", "PlateDetector", "merge_closeup", "resolve_corner_net", "resolve_verifier"]
+__all__ = [
+    "DEFAULT_WEIGHTS",
+    "PlateDetector",
+    "merge_closeup",
+    "resolve_corner_net",
+    "resolve_verifier",
+    "tile_grid",
+]
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "detector.onnx"
 # a detection lying more than this share inside (or around) a better-scored one is dropped; chosen on the
 # training side (benchmarks/contain_suppress.py), checked on the hold-out: the model card, "Twelfth session"
 DEFAULT_CONTAIN_THRESHOLD = 0.6
 MIN_SIDE = 2
+# a tile's detection this close (pixels) to one of its edges inside the image counts as cut by it
+_TILE_EDGE = 2.0
 
 
 def _resolve_companion(path: str | Path | None, value: str | Path | bool | None, shipped: Path) -> str | Path | bool:
@@ -98,6 +108,15 @@ class PlateDetector:
             default): ``DEFAULT_CONTAIN_THRESHOLD`` (0.6) with a verifier, off without one (on the network's own
             scores a loose box can outscore the tight one: AP50 fell by 0.001-0.010). How it was chosen: the
             detector's model card, "Twelfth session".
+        tile_size: also run the network on overlapping tiles of large images, this many pixels wide (0, the
+            default: off). A tile's height follows the input's aspect (768 for 1280 at 384x640), so each tile
+            is letterboxed like a 1280x720 frame. Images no larger than one tile are not tiled. For frames much
+            larger than the network's input (4K traffic cameras, large photos), where small plates shrink to a
+            few pixels in the whole-image pass. Tile detections touching a tile edge inside the image are dropped
+            (the overlap shows those plates whole in the next tile); the rest join the whole-image candidates
+            through NMS before the verifier. Costs one network pass per tile (16 more for a 3840x2160 frame at
+            1280). Measured in the detector's model card, "Tiles".
+        tile_overlap: the least share of a tile that neighbouring tiles overlap (default 0.25).
         contain_margin: the suppression's tie-break for the tighter box: a detection gives way to a smaller one
             it holds scored at least its own score minus this (:func:`~platewise.detection.decode.suppress_contained`);
             0 = off. None (the default): the verifier's metadata's ``contain_margin`` (0 where it has none), 0
@@ -129,6 +148,8 @@ class PlateDetector:
         corner_net: str | Path | bool | None = None,
         contain_threshold: float | None = None,
         contain_margin: float | None = None,
+        tile_size: int = 0,
+        tile_overlap: float = 0.25,
     ) -> None:
         self.model = load_model(
             DEFAULT_WEIGHTS if path is None else path, kind="detector", name="detector", threads=threads
@@ -193,6 +214,15 @@ class PlateDetector:
         if not 0.0 <= contain_margin <= 1.0:
             raise InvalidInput(f"contain_margin {contain_margin} must be in [0, 1] (0 = off)")
         self.contain_margin = float(contain_margin)
+        if tile_size and tile_size < 64 or tile_size < 0:
+            raise InvalidInput(f"tile_size {tile_size}: 0 (off) or at least 64 pixels")
+        if not 0.0 <= tile_overlap < 0.9:
+            raise InvalidInput(f"tile_overlap {tile_overlap} must be in [0, 0.9)")
+        # (h, w) of a tile, in original pixels, or None
+        self.tile_hw: tuple[int, int] | None = None
+        if tile_size:
+            self.tile_hw = (max(1, round(tile_size * size[0] / size[1])), int(tile_size))
+        self.tile_overlap = float(tile_overlap)
         self.metadata = meta
 
     def detect_raw(self, images: Sequence[npt.NDArray[np.uint8]], rgb: bool = False) -> list[RawDetections]:
@@ -210,6 +240,8 @@ class PlateDetector:
                     merge_closeup(f, c, im.shape[:2], self.closeup_min_width, self.nms_threshold)
                     for f, c, im in zip(found, close, chunk, strict=True)
                 ]
+            if self.tile_hw is not None:
+                found = self._with_tiles(chunk, found)
             if self.verifier is not None:  # before refinement: that costs ~1 ms per candidate
                 found = self._verify(chunk, found)
             if self.contain_threshold < 1.0:
@@ -237,6 +269,43 @@ class PlateDetector:
             k = np.flatnonzero(s >= self.score_threshold)
             k = k[np.argsort(-s[k], kind="stable")]
             out.append(RawDetections(f.boxes[k], f.corners[k], s[k]))
+        return out
+
+    def _with_tiles(self, images: list[npt.NDArray[np.uint8]], found: list[RawDetections]) -> list[RawDetections]:
+        """Each image's candidates plus those of its tiles (:func:`tile_grid`), through NMS."""
+        assert self.tile_hw is not None
+        views = [
+            (i, t)
+            for i, im in enumerate(images)
+            for t in tile_grid(im.shape[0], im.shape[1], self.tile_hw, self.tile_overlap)
+        ]
+        extra: list[list[RawDetections]] = [[] for _ in images]
+        for start in range(0, len(views), self.batch_size):
+            part = views[start : start + self.batch_size]
+            boxed = [letterbox(images[i][y0:y1, x0:x1], self.input_size) for i, (x0, y0, x1, y1) in part]
+            for (i, (x0, y0, x1, y1)), d in zip(part, self._run(boxed, self.input_size), strict=True):
+                h, w = images[i].shape[:2]
+                b = d.boxes
+                # a plate cut by an edge of the tile inside the image: the overlap shows it whole elsewhere
+                cut = (
+                    ((b[:, 0] <= _TILE_EDGE) & (x0 > 0))
+                    | ((b[:, 1] <= _TILE_EDGE) & (y0 > 0))
+                    | ((b[:, 2] >= x1 - x0 - _TILE_EDGE) & (x1 < w))
+                    | ((b[:, 3] >= y1 - y0 - _TILE_EDGE) & (y1 < h))
+                )
+                k = ~cut
+                shift = np.asarray([x0, y0], np.float32)
+                extra[i].append(RawDetections(b[k] + np.tile(shift, 2), d.corners[k] + shift, d.scores[k]))
+        out = []
+        for f, more in zip(found, extra, strict=True):
+            if not more:
+                out.append(f)
+                continue
+            boxes = np.concatenate([f.boxes, *(m.boxes for m in more)])
+            corners = np.concatenate([f.corners, *(m.corners for m in more)])
+            scores = np.concatenate([f.scores, *(m.scores for m in more)])
+            keep = nms(boxes, scores, self.nms_threshold)
+            out.append(RawDetections(boxes[keep], corners[keep], scores[keep]))
         return out
 
     def _uncontained(self, found: RawDetections) -> RawDetections:
@@ -342,3 +411,23 @@ def merge_closeup(
     )
     k = ~frag.any(1)
     return RawDetections(boxes[k], corners[k], scores[k])
+
+
+def tile_grid(h: int, w: int, tile_hw: tuple[int, int], overlap: float) -> list[tuple[int, int, int, int]]:
+    """Overlapping tiles (x1, y1, x2, y2) covering an ``h`` x ``w`` image, each ``tile_hw`` (h, w) or the
+    image's size where that is smaller; neighbours overlap by at least ``overlap`` of a tile, the first and last
+    tiles of a row or column sit at the image's edges. An image no larger than one tile gets none (the
+    whole-image pass sees it as a tile would)."""
+    th, tw = tile_hw
+    if h <= th and w <= tw:
+        return []
+
+    def starts(n: int, t: int) -> tuple[list[int], int]:
+        if n <= t:
+            return [0], n
+        k = math.ceil((n - t) / (t * (1.0 - overlap))) + 1  # tiles in this direction
+        return [round(j * (n - t) / (k - 1)) for j in range(k)], t
+
+    xs, cw = starts(w, tw)
+    ys, ch = starts(h, th)
+    return [(x, y, x + cw, y + ch) for y in ys for x in xs]

@@ -1,0 +1,96 @@
+"""Large frames: the detector on mosaics of real hold-out frames, with and without tiles.
+
+4K traffic and parking cameras give frames three times the size of a 1280x720 dash-cam frame; the network sees
+any frame letterboxed to 640x384, so their plates shrink to a few pixels. This puts ro-dashcam's hold-out frames
+(1280x720, real plates with their labelled boxes) side by side, ``--grid`` N x N per mosaic (3: 3840x2160, 2:
+2560x1440; frames in the hold-out's order, the last incomplete mosaic left out), and measures the default
+detector (one whole-image pass and the close-up pass) against the same with ``tile_size`` (the frame also cut
+into overlapping tiles, each letterboxed like a 1280x720 frame): recall, precision and AP50 against the frames'
+labels, as ``platewise eval detect`` counts them (scores down to 0.05 for AP, the default threshold for the rest),
+ms per mosaic, and the frames themselves one at a time for comparison.
+
+    PYTHONPATH=src python benchmarks/detect_tiles.py [--grids 2,3] [--tile-sizes 1280] [--threads 2] [--tag T]
+        -> benchmarks/results/detect_tiles[_T].json
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _detect import add_detector_args, build_detector, scenes, summarize_f1, write_result  # noqa: E402
+
+
+def mosaics(
+    frames: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]], grid: int
+) -> list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]]:
+    """``grid`` x ``grid`` frames (all of one size) side by side, their boxes (K,4) moved with them; the frames
+    in order, a last incomplete mosaic left out."""
+    h, w = frames[0][0].shape[:2]
+    out = []
+    per = grid * grid
+    for start in range(0, len(frames) - per + 1, per):
+        canvas = np.zeros((grid * h, grid * w, 3), np.uint8)
+        boxes = []
+        for j, (img, b) in enumerate(frames[start : start + per]):
+            y, x = (j // grid) * h, (j % grid) * w
+            canvas[y : y + h, x : x + w] = img
+            boxes.append(b + np.asarray([x, y, x, y], np.float32))
+        out.append((canvas, np.concatenate(boxes).reshape(-1, 4)))
+    return out
+
+
+def measure(det: Any, items: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]]) -> dict[str, Any]:
+    from platewise.detection.evaluate import DetectionCounts
+
+    counts = DetectionCounts()
+    elapsed = []
+    for img, gt in items:
+        t = time.perf_counter()
+        raw = det.detect_raw([img])[0]
+        elapsed.append(time.perf_counter() - t)
+        counts.add(raw.boxes, raw.scores, gt, det.default_threshold)
+    m = summarize_f1({"all": counts})["all"]
+    m["ms_per_image_median"] = round(1000 * float(np.median(elapsed)), 1)
+    return m
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_detector_args(ap)
+    ap.add_argument("--grids", default="2,3", help="mosaic sizes N (N x N frames)")
+    ap.add_argument("--tile-sizes", default="1280", help="tile widths to compare with the whole-image pass")
+    args = ap.parse_args()
+    from platewise.imageio import load_image
+
+    frames = [(load_image(s.path), gt) for s, gt in scenes("ro-dashcam", holdout=True)]
+    frames = [(img, gt) for img, gt in frames if img.shape[:2] == (720, 1280)]
+    sizes = [int(v) for v in args.tile_sizes.split(",") if v.strip()]
+    dets = {"whole image": build_detector(args)}
+    for t in sizes:
+        dets[f"tiles {t}"] = build_detector(args, tile_size=t)
+    result: dict[str, Any] = {
+        "frames": f"{len(frames)} ro-dashcam hold-out frames, 1280x720",
+        "threshold": dets["whole image"].default_threshold,
+        "frames_one_at_a_time": measure(dets["whole image"], frames),
+    }
+    print("frames:", result["frames_one_at_a_time"], flush=True)
+    for grid in (int(v) for v in args.grids.split(",") if v.strip()):
+        items = mosaics(frames, grid)
+        key = f"{grid}x{grid} mosaics, {items[0][0].shape[1]}x{items[0][0].shape[0]}"
+        result[key] = {"mosaics": len(items), "plates": int(sum(len(gt) for _, gt in items))}
+        for name, det in dets.items():
+            result[key][name] = measure(det, items)
+            print(key, name, result[key][name], flush=True)
+    print(f"wrote {write_result('detect_tiles', args.tag, result)}")
+
+
+if __name__ == "__main__":
+    main()
