@@ -240,3 +240,59 @@ def test_box_blend_setting_is_checked_and_zero_keeps_the_network_boxes(tiny_onnx
     tight = np.concatenate([plain.corners.min(1), plain.corners.max(1)], 1)
     np.testing.assert_allclose(half.boxes, (plain.boxes + tight) / 2, atol=1e-3)
     np.testing.assert_array_equal(half.corners, plain.corners)
+
+
+@pytest.mark.parametrize(("h", "w"), [(2160, 3840), (1080, 1920), (900, 5000), (3000, 700), (1441, 2561)])
+def test_tile_grid_covers_the_image_with_overlapping_tiles_at_its_edges(h: int, w: int) -> None:
+    from platewise.detection.detector import tile_grid
+
+    tiles = tile_grid(h, w, (768, 1280), 0.25)
+    covered = np.zeros((h, w), bool)
+    for x1, y1, x2, y2 in tiles:
+        assert 0 <= x1 < x2 <= w and 0 <= y1 < y2 <= h
+        assert (x2 - x1, y2 - y1) == (min(1280, w), min(768, h))
+        covered[y1:y2, x1:x2] = True
+    assert covered.all()
+    xs, ys = sorted({t[0] for t in tiles}), sorted({t[1] for t in tiles})
+    assert xs[0] == 0 and ys[0] == 0 and max(t[2] for t in tiles) == w and max(t[3] for t in tiles) == h
+    assert all(b - a <= 1280 * 0.75 + 1 for a, b in zip(xs, xs[1:], strict=False))  # at least a quarter overlaps
+    assert all(b - a <= 768 * 0.75 + 1 for a, b in zip(ys, ys[1:], strict=False))
+    assert len(tiles) == len(xs) * len(ys)
+
+
+def test_tile_grid_leaves_images_of_one_tile_alone() -> None:
+    from platewise.detection.detector import tile_grid
+
+    assert tile_grid(720, 1280, (768, 1280), 0.25) == []
+    assert tile_grid(768, 1280, (768, 1280), 0.0) == []
+    assert tile_grid(100, 1281, (768, 1280), 0.0) == [(0, 0, 1280, 100), (1, 0, 1281, 100)]
+
+
+def test_tile_settings_are_checked(tiny_onnx: Path) -> None:
+    for kw in ({"tile_size": 10}, {"tile_size": -1}, {"tile_overlap": 0.95}, {"tile_overlap": -0.1}):
+        with pytest.raises(InvalidInput, match="tile_"):
+            PlateDetector(tiny_onnx, threads=1, **kw)
+    det = PlateDetector(tiny_onnx, threads=1, input_size=(384, 640))
+    assert det.tile_hw == (768, 1280) and det.tile_above == 1920  # the default: automatic
+    assert PlateDetector(tiny_onnx, threads=1, tile_size=0).tile_hw is None
+    assert PlateDetector(tiny_onnx, threads=1, tile_size=640).tile_above == 0
+
+
+@pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason="no shipped detector")
+def test_shipped_detector_finds_a_small_plate_in_a_4k_frame_through_tiles() -> None:
+    scene = cv2.imread(str(Path(__file__).resolve().parents[2] / "examples" / "scene_1280x720.jpg"))
+    det = PlateDetector(threads=1)
+    (plate,) = det.detect([scene])[0]  # the plate of the 1280x720 scene, about 75 px wide
+    # the scene pasted into a 3840x2160 frame so that the plate straddles the right edge of the first tile
+    # column (x 0-1280): the whole-image pass sees it at a sixth of its size, the tiles at half
+    x0, y0 = 1240 - round(plate.box.x1), 700
+    big = np.full((2160, 3840, 3), 90, np.uint8)
+    big[y0 : y0 + 720, x0 : x0 + 1280] = scene
+    assert PlateDetector(threads=1, tile_size=0).detect([big])[0] == []
+    found = det.detect([big])[0]  # automatic tiles: the frame is over 1920 pixels wide
+    assert len(found) == 1  # found once: the cut copy in the first tile column is dropped
+    want = np.asarray(plate.box.as_list()) + [x0, y0, x0, y0]
+    assert np.abs(np.asarray(found[0].box.as_list()) - want).max() < 6
+    # a 1280x720 frame is not tiled: the same result as with tiles off
+    off = PlateDetector(threads=1, tile_size=0).detect_raw([scene])[0]
+    assert np.array_equal(det.detect_raw([scene])[0].boxes, off.boxes)

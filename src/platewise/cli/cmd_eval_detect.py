@@ -71,6 +71,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="corner network: on (the shipped one), off, or an ONNX file (default: the shipped one with the "
         "shipped detector, none with --model)",
     )
+    parser.add_argument(
+        "--tile-size",
+        type=int,
+        help="also detect on overlapping tiles this many pixels wide, 0 = never (default: tiles of 1280 for images "
+        "whose longer side is over 1920 pixels)",
+    )
     parser.add_argument("--threads", type=int, help="ONNX Runtime threads")
     parser.add_argument("--limit", type=int, default=0, help="evaluate at most this many images")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -112,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
         extra["contain_threshold"] = args.contain_threshold  # checked by PlateDetector
     if args.contain_margin is not None:
         extra["contain_margin"] = args.contain_margin  # checked by PlateDetector
+    if args.tile_size is not None:
+        extra["tile_size"] = args.tile_size  # checked by PlateDetector
     verifier = None if args.verifier is None else on_off_or_file(args.verifier)
     corner_net = None if args.corner_net is None else on_off_or_file(args.corner_net)
     # Scores down to 0.05 for AP and --sweep (with a verifier: of the candidates of normal use).

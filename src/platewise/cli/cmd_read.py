@@ -42,6 +42,14 @@ def configure(p: argparse.ArgumentParser) -> None:
         default=None,
         help="detector score threshold, 0..1 (default 0.2 with the plate verifier, 0.3 without)",
     )
+    p.add_argument(
+        "--tile-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="also detect on overlapping tiles N pixels wide: 0 = never (default: tiles of 1280 for images whose "
+        "longer side is over 1920 pixels, where small plates would be lost)",
+    )
     p.add_argument("--reader", metavar="FILE.onnx", help="text reader model (default: shipped)")
     p.add_argument("--store", action="store_true", help="also save every read in the reads database")
     p.add_argument("--db", metavar="URL", help="database URL for --store (default: the per-user SQLite file)")
@@ -116,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
         detector_path=args.detector,
         reader_path=args.reader,
         **({} if args.detector_threshold is None else {"detector_threshold": args.detector_threshold}),
+        detector_tile_size=args.tile_size,
     )
     writer = None
     if args.store:

@@ -25,6 +25,8 @@ from platewise.runtime.onnx import load_model
 from platewise.types import BBox, Corners, Detection
 
 __all__ = [
+    "AUTO_TILE_ABOVE",
+    "AUTO_TILE_SIZE",
     "DEFAULT_WEIGHTS",
     "PlateDetector",
     "merge_closeup",
@@ -38,6 +40,9 @@ DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "detector
 # training side (benchmarks/contain_suppress.py), checked on the hold-out: the model card, "Twelfth session"
 DEFAULT_CONTAIN_THRESHOLD = 0.6
 MIN_SIDE = 2
+# tile_size=None: tiles this wide for images whose longer side is larger than AUTO_TILE_ABOVE
+AUTO_TILE_SIZE = 1280
+AUTO_TILE_ABOVE = 1920
 # a tile's detection this close (pixels) to one of its edges inside the image counts as cut by it
 _TILE_EDGE = 2.0
 
@@ -108,14 +113,16 @@ class PlateDetector:
             default): ``DEFAULT_CONTAIN_THRESHOLD`` (0.6) with a verifier, off without one (on the network's own
             scores a loose box can outscore the tight one: AP50 fell by 0.001-0.010). How it was chosen: the
             detector's model card, "Twelfth session".
-        tile_size: also run the network on overlapping tiles of large images, this many pixels wide (0, the
-            default: off). A tile's height follows the input's aspect (768 for 1280 at 384x640), so each tile
-            is letterboxed like a 1280x720 frame. Images no larger than one tile are not tiled. For frames much
-            larger than the network's input (4K traffic cameras, large photos), where small plates shrink to a
-            few pixels in the whole-image pass. Tile detections touching a tile edge inside the image are dropped
-            (the overlap shows those plates whole in the next tile); the rest join the whole-image candidates
-            through NMS before the verifier. Costs one network pass per tile (16 more for a 3840x2160 frame at
-            1280). Measured in the detector's model card, "Tiles".
+        tile_size: also run the network on overlapping tiles of large images, this many pixels wide. None (the
+            default): tiles of ``AUTO_TILE_SIZE`` (1280) for images whose longer side exceeds ``AUTO_TILE_ABOVE``
+            (1920: 1440p, 4K and larger; 1080p and smaller are not tiled); 0: never; N: tiles of N for any
+            image larger than one tile. A tile's height follows the input's aspect (768 for 1280 at 384x640), so
+            a tile is letterboxed like a 1280x720 frame. For frames much larger than the network's input, where
+            small plates shrink to a few pixels in the whole-image pass: on 3840x2160 mosaics of ro-dashcam's
+            hold-out frames recall rose from 0.372 to 0.950 (``benchmarks/detect_tiles.py``). Tile detections
+            touching a tile edge inside the image are dropped (the overlap shows those plates whole in the next
+            tile); the rest join the whole-image candidates through NMS before the verifier. Costs one network
+            pass per tile (16 more for a 3840x2160 frame). Measured in the detector's model card, "Tiles".
         tile_overlap: the least share of a tile that neighbouring tiles overlap (default 0.25).
         contain_margin: the suppression's tie-break for the tighter box: a detection gives way to a smaller one
             it holds scored at least its own score minus this (:func:`~platewise.detection.decode.suppress_contained`);
@@ -148,7 +155,7 @@ class PlateDetector:
         corner_net: str | Path | bool | None = None,
         contain_threshold: float | None = None,
         contain_margin: float | None = None,
-        tile_size: int = 0,
+        tile_size: int | None = None,
         tile_overlap: float = 0.25,
     ) -> None:
         self.model = load_model(
@@ -214,14 +221,17 @@ class PlateDetector:
         if not 0.0 <= contain_margin <= 1.0:
             raise InvalidInput(f"contain_margin {contain_margin} must be in [0, 1] (0 = off)")
         self.contain_margin = float(contain_margin)
-        if tile_size and tile_size < 64 or tile_size < 0:
-            raise InvalidInput(f"tile_size {tile_size}: 0 (off) or at least 64 pixels")
+        if tile_size is not None and (tile_size < 0 or 0 < tile_size < 64):
+            raise InvalidInput(f"tile_size {tile_size} must be 0 (no tiles) or at least 64 pixels")
         if not 0.0 <= tile_overlap < 0.9:
             raise InvalidInput(f"tile_overlap {tile_overlap} must be in [0, 0.9)")
-        # (h, w) of a tile, in original pixels, or None
+        width = AUTO_TILE_SIZE if tile_size is None else int(tile_size)
+        # (h, w) of a tile, in original pixels, or None (no tiles); images whose longer side is at most
+        # tile_above are not tiled
         self.tile_hw: tuple[int, int] | None = None
-        if tile_size:
-            self.tile_hw = (max(1, round(tile_size * size[0] / size[1])), int(tile_size))
+        if width:
+            self.tile_hw = (max(1, round(width * size[0] / size[1])), width)
+        self.tile_above = AUTO_TILE_ABOVE if tile_size is None else 0
         self.tile_overlap = float(tile_overlap)
         self.metadata = meta
 
@@ -277,6 +287,7 @@ class PlateDetector:
         views = [
             (i, t)
             for i, im in enumerate(images)
+            if max(im.shape[:2]) > self.tile_above
             for t in tile_grid(im.shape[0], im.shape[1], self.tile_hw, self.tile_overlap)
         ]
         extra: list[list[RawDetections]] = [[] for _ in images]

@@ -128,6 +128,9 @@ class ALPR:
         detector_corner_net: the default detector's corner network (``PlateDetector(corner_net=...)``): None
             (the default) for the shipped one with the shipped detector, True, False or an ONNX file. The plate
             is straightened with its corners (and, with ``corner_refine``, with those snapped to its edges).
+        detector_tile_size: the default detector's tiles for large images (``PlateDetector(tile_size=...)``):
+            None (the default) tiles images whose longer side is over 1920 pixels, 0 never, N tiles of N pixels
+            for any image larger than one. Ignored with ``detector=``.
         box_blend: the box reported for a plate straightened with its corners is moved this share of the way
             toward the bounding box of those (refined) corners (:func:`platewise.detection.refine.blend_boxes`;
             0 = the detector's box). The crops read are not affected. A detector passed in should not blend its
@@ -162,6 +165,7 @@ class ALPR:
         detector_candidate_threshold: float | None = None,
         detector_verifier: str | Path | bool | None = None,
         detector_corner_net: str | Path | bool | None = None,
+        detector_tile_size: int | None = None,
     ) -> None:
         if region is not None:
             formats_for(region)  # validates, raising ValueError with the known regions
@@ -196,6 +200,7 @@ class ALPR:
                 candidate_threshold=detector_candidate_threshold,
                 verifier=verifier,
                 corner_net=detector_corner_net,
+                tile_size=detector_tile_size,
                 corner_refine=False,
                 box_blend=0.0,
             )
