@@ -8,7 +8,7 @@ detector, which cuts frames whose longer side is over 1920 pixels into overlappi
 like a 1280x720 frame), against the whole-image pass alone (``tile_size=0``) and other tile sizes
 (``--tile-sizes``): recall, precision and AP50 against the frames'
 labels, as ``platewise eval detect`` counts them (scores down to 0.05 for AP, the default threshold for the rest),
-ms per mosaic, and the frames themselves one at a time for comparison.
+ms per mosaic (the detectors taking turns on each mosaic), and the frames themselves one at a time for comparison.
 
     PYTHONPATH=src python benchmarks/detect_tiles.py [--grids 2,3] [--tile-sizes 960] [--threads 2] [--tag T]
         -> benchmarks/results/detect_tiles[_T].json
@@ -48,19 +48,23 @@ def mosaics(
     return out
 
 
-def measure(det: Any, items: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]]) -> dict[str, Any]:
+def measure(dets: dict[str, Any], items: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]]) -> dict[str, Any]:
+    """Each detector's figures on ``items``; the detectors take turns on each image, so that a shared machine's
+    slow and fast phases fall on all of them alike."""
     from platewise.detection.evaluate import DetectionCounts
 
-    counts = DetectionCounts()
-    elapsed = []
+    counts = {name: DetectionCounts() for name in dets}
+    elapsed: dict[str, list[float]] = {name: [] for name in dets}
     for img, gt in items:
-        t = time.perf_counter()
-        raw = det.detect_raw([img])[0]
-        elapsed.append(time.perf_counter() - t)
-        counts.add(raw.boxes, raw.scores, gt, det.default_threshold)
-    m = summarize_f1({"all": counts})["all"]
-    m["ms_per_image_median"] = round(1000 * float(np.median(elapsed)), 1)
-    return m
+        for name, det in dets.items():
+            t = time.perf_counter()
+            raw = det.detect_raw([img])[0]
+            elapsed[name].append(time.perf_counter() - t)
+            counts[name].add(raw.boxes, raw.scores, gt, det.default_threshold)
+    out = summarize_f1(counts)
+    for name, m in out.items():
+        m["ms_per_image_median"] = round(1000 * float(np.median(elapsed[name])), 1)
+    return out
 
 
 def main() -> None:
@@ -83,16 +87,16 @@ def main() -> None:
     result: dict[str, Any] = {
         "frames": f"{len(frames)} ro-dashcam hold-out frames, 1280x720",
         "threshold": dets["default (tiles of 1280)"].default_threshold,
-        "frames_one_at_a_time": measure(dets["default (tiles of 1280)"], frames),
+        "frames_one_at_a_time": measure({"default": dets["default (tiles of 1280)"]}, frames)["default"],
     }
     print("frames:", result["frames_one_at_a_time"], flush=True)
     for grid in (int(v) for v in args.grids.split(",") if v.strip()):
         items = mosaics(frames, grid)
         key = f"{grid}x{grid} mosaics, {items[0][0].shape[1]}x{items[0][0].shape[0]}"
         result[key] = {"mosaics": len(items), "plates": int(sum(len(gt) for _, gt in items))}
-        for name, det in dets.items():
-            result[key][name] = measure(det, items)
-            print(key, name, result[key][name], flush=True)
+        for name, m in measure(dets, items).items():
+            result[key][name] = m
+            print(key, name, m, flush=True)
     print(f"wrote {write_result('detect_tiles', args.tag, result)}")
 
 
