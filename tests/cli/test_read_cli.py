@@ -71,12 +71,26 @@ def test_read_from_stdin_and_draw_annotated_copies(run_cli, tmp_path):
         (["--detector-threshold", "1.5"], "detector-threshold"),
         (["--region", "atlantis"], "unknown region"),
         (["--db", "sqlite:///x.db"], "only apply with --store"),
+        (["--tile-size", "10"], "tile_size 10 must be 0 (no tiles) or at least 64 pixels"),
     ],
 )
 def test_read_bad_options_print_one_line_and_exit_2(run_cli, args, message):
     proc = run_cli("read", str(EXAMPLE), *args)
     err = proc.stderr.decode()
     assert proc.returncode == 2 and message in err and err.count("\n") == 1
+
+
+def test_read_tiles_a_4k_frame_unless_told_not_to(run_cli, tmp_path):
+    scene = cv2.imread(str(ROOT / "examples" / "scene_1280x720.jpg"))  # one plate, about 75 pixels wide
+    big = np.full((2160, 3840, 3), 90, np.uint8)
+    big[1000:1720, 2000:3280] = scene
+    path = tmp_path / "frame4k.png"
+    cv2.imwrite(str(path), big)
+    tiled = json.loads(run_cli("read", str(path), "--json").stdout.decode())
+    whole = json.loads(run_cli("read", str(path), "--json", "--tile-size", "0").stdout.decode())
+    small = json.loads(run_cli("read", str(ROOT / "examples" / "scene_1280x720.jpg"), "--json").stdout.decode())
+    assert [p["text"] for p in tiled["plates"]] == [p["text"] for p in small["plates"]] != []
+    assert whole["plates"] == []  # at a sixth of its size the whole-image pass misses it
 
 
 def test_read_store_saves_the_reads_in_the_database(run_cli, tmp_path):

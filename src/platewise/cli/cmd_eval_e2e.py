@@ -78,6 +78,13 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--min-chars", type=int, default=4, help="drop plates read with fewer characters (default 4)")
     p.add_argument(
+        "--tile-size",
+        type=int,
+        default=None,
+        help="the detector's tiles for large images, 0 = never (default: tiles of 1280 for images whose longer side "
+        "is over 1920 pixels)",
+    )
+    p.add_argument(
         "--no-box-view",
         action="store_true",
         help="read only the straightened plate (default: also its box crop, keeping the more confident reading)",
@@ -113,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
         **({} if args.box_blend is None else {"box_blend": args.box_blend}),
         **({} if args.detector_threshold is None else {"detector_threshold": args.detector_threshold}),
         **detector_companions(args.verifier, args.corner_net),
+        detector_tile_size=args.tile_size,
     )
     res = evaluate_e2e(alpr, samples, load_image, region_from_labels=args.region == "labels")
     for e in res["errors"]:
