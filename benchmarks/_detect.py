@@ -21,11 +21,12 @@ FOLDERS = ("openlpr-scenes", "ro-dashcam", "openalpr-dev")
 
 
 def add_detector_args(ap: argparse.ArgumentParser) -> None:
-    """``--detector --verifier --corner-net --threads --tag``."""
+    """``--detector --verifier --corner-net --threads --tile-size --tag``."""
     ap.add_argument("--detector", help="detector ONNX (default: shipped)")
     ap.add_argument("--verifier", help="on, off or an ONNX file (default: the detector's)")
     ap.add_argument("--corner-net", help="on, off or an ONNX file (default: the detector's)")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--tile-size", type=int, default=None, help="the detector's tiles (default: its default)")
     ap.add_argument("--tag", default="", help="suffix of the result file")
 
 
@@ -34,6 +35,9 @@ def build_detector(args: argparse.Namespace, **kw: Any) -> Any:
     eval detect``, for AP), plus the keyword arguments ``kw``."""
     from platewise.cli._inputs import on_off_or_file
     from platewise.detection.detector import PlateDetector
+
+    if getattr(args, "tile_size", None) is not None:
+        kw.setdefault("tile_size", args.tile_size)
 
     return PlateDetector(
         args.detector,
