@@ -8,8 +8,9 @@ main pass plus the close-up pass at half size, corners refined), and, timed alte
 the main pass alone (``closeup_scale=0``), without corner refinement (batch 1) and without the plate verifier
 (``verifier=False``; the shipped detector uses the shipped verifier) and without the corner network
 (``corner_net=False``; likewise); the letterbox / network /
-decode breakdown is of the main pass. The decode time is given with the default corner voting and, for
-comparison in the same run, without it. ``batch1_cpu_ms`` is the process CPU time per image (all threads), a
+decode breakdown is of the main pass. The decode time is given with corner voting and, for comparison in the
+same run, without it (what ``detect`` does when a corner network replaces the corners, as with the shipped
+detector). ``batch1_cpu_ms`` is the process CPU time per image (all threads), a
 figure that other jobs on a shared machine disturb less than wall-clock latency. Frames are ro-dashcam
 hold-out frames when ../shared/data is there (so the decode sees real detections), else noise.
 """
@@ -94,7 +95,7 @@ def bench(
             [lb],
             det.input_size,
             det.strides,
-            vote_iou=det.corner_vote_iou,
+            vote_iou=det.corner_vote_iou,  # for the record: detect skips voting with a corner network
             vote_min_score=det.corner_vote_min_score,
             **kw,  # type: ignore[arg-type]
         )

@@ -45,7 +45,7 @@ def main() -> None:
         reg_max=det.reg_max,
         score_threshold=det.candidate_threshold,
         nms_threshold=det.nms_threshold,
-        vote_iou=det.corner_vote_iou,
+        vote_iou=0.0,  # as detect_raw with a corner network: it replaces the corners
         vote_min_score=det.corner_vote_min_score,
     )
     times: dict[str, list[float]] = defaultdict(list)

@@ -80,7 +80,9 @@ class PlateDetector:
             locations whose boxes overlap it by at least this IoU (0 = the kept location's corners alone).
             Averaging the neighbours' predictions cut the mean corner error on synthetic hold-out scenes
             from 8.1% to 7.1% (built-in plates) and 9.5% to 8.6% (SceneSynthesizer) of the plate width
-            (``benchmarks/accuracy.sh corners``). Boxes and scores are unchanged.
+            (``benchmarks/accuracy.sh corners``). Boxes and scores are unchanged. With a corner network (the
+            shipped detector's default) no voting is done: the corner network replaces every kept detection's
+            corners.
         corner_vote_min_score: locations scoring at least this (or the score threshold, if lower) vote.
         closeup_scale: also run the network on the image letterboxed to this fraction of ``input_size``
             (0 = off) and add the plates it finds that are at least ``closeup_min_width`` of the image wide.
@@ -353,7 +355,8 @@ class PlateDetector:
             reg_max=self.reg_max,
             score_threshold=self.candidate_threshold,
             nms_threshold=self.nms_threshold,
-            vote_iou=self.corner_vote_iou,
+            # the corner network replaces every kept detection's corners: voting for them would be wasted
+            vote_iou=self.corner_vote_iou if self.corner_net is None else 0.0,
             vote_min_score=self.corner_vote_min_score,
         )
 
