@@ -16,10 +16,14 @@ Measured in ``DETECTOR_MODEL_CARD.md`` ("Corner refinement").
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypedDict
 
 import cv2
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:  # annotations only (Python 3.10 has no typing.Unpack)
+    from typing_extensions import Unpack
 
 __all__ = ["blend_boxes", "refine_corners", "refine_corners_many"]
 
@@ -128,36 +132,29 @@ class _Plate:
         return out
 
 
+class RefineOptions(TypedDict, total=False):
+    """The settings of :func:`refine_corners_many` (its defaults when left out)."""
+
+    search_h: float
+    search_w: float
+    passes: int
+    steps: int
+    samples: int
+    target_h: float
+    penalty: float
+    inward_w: float
+
+
 def refine_corners(
-    image: npt.NDArray[np.uint8],
-    corners: npt.NDArray[np.float32],
-    *,
-    search_h: float = 0.15,
-    search_w: float = 0.1,
-    passes: int = 2,
-    steps: int = 11,
-    samples: int = 24,
-    target_h: float = 48.0,
-    penalty: float = 0.3,
-    inward_w: float = 0.5,
+    image: npt.NDArray[np.uint8], corners: npt.NDArray[np.float32], **options: Unpack[RefineOptions]
 ) -> npt.NDArray[np.float32]:
     """Refined corners (K,4,2) TL,TR,BR,BL of the plates ``corners`` (K,4,2) in ``image`` (HxW or HxWx3 BGR).
 
     A plate whose sides cannot be refined (too small, degenerate, or a refined corner moving more than half
-    the plate's size) keeps its corners. Corners are clipped to the image.
+    the plate's size) keeps its corners. Corners are clipped to the image. ``options``: the settings of
+    :func:`refine_corners_many`.
     """
-    return refine_corners_many(
-        [image],
-        [corners],
-        search_h=search_h,
-        search_w=search_w,
-        passes=passes,
-        steps=steps,
-        samples=samples,
-        target_h=target_h,
-        penalty=penalty,
-        inward_w=inward_w,
-    )[0]
+    return refine_corners_many([image], [corners], **options)[0]
 
 
 def refine_corners_many(
