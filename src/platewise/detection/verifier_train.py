@@ -340,6 +340,7 @@ def calibrate_threshold(
     min_label_precision: float | None = None,
     min_precision: float | None = None,
     corner_net: str | Path | bool = True,
+    detector_options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Sweeps the candidate and final score thresholds on the calibration images (module docstring, step 4).
 
@@ -355,8 +356,11 @@ def calibrate_threshold(
     Precision floors, on each folder's calibration images: with ``min_label_precision`` the thresholds are the
     best F1 among those whose precision against the labels alone is at least that (``per_folder_at_labels``),
     with ``min_precision`` against the labels plus ``extra`` (``per_folder``). A pair that meets the floors beats
-    one that does not (``floor_met``)."""
+    one that does not (``floor_met``). ``detector_options``: more ``PlateDetector`` keyword arguments (e.g.
+    ``tile_size``) for both the detector alone and with the verifier."""
     from platewise.detection.detector import PlateDetector
+
+    opts = dict(detector_options or {})
     from platewise.detection.evaluate import DetectionCounts
 
     extra = extra or {}
@@ -404,7 +408,9 @@ def calibrate_threshold(
         )
 
     alone = sweep(
-        PlateDetector(detector_path, threads=threads, score_threshold=0.05, verifier=False, corner_net=corner_net),
+        PlateDetector(
+            detector_path, threads=threads, score_threshold=0.05, verifier=False, corner_net=corner_net, **opts
+        ),
         False,
     )
     per_candidate = {}
@@ -416,6 +422,7 @@ def calibrate_threshold(
             verifier=verifier_path,
             candidate_threshold=cand,
             corner_net=corner_net,
+            **opts,
         )
         per_candidate[cand] = sweep(det, True)
     # the floors first (when asked for), then F1; ties: the first (lowest) candidate threshold
