@@ -74,6 +74,21 @@ def f1_line(label: str, m: dict[str, dict[str, float | int]]) -> str:
     return f"{label}: " + "  ".join(f"{f} R {v['recall50']} P {v['precision50']} F1 {v['f1']}" for f, v in m.items())
 
 
+CALIBRATION_AUDIT = Path(__file__).parent / "label_audit" / "calibration_unlabelled.csv"
+
+
+def calibration_args(ap: argparse.ArgumentParser) -> tuple[argparse.Namespace, Path, dict[str, Any]]:
+    """``--verifier --threads --tag`` added and parsed, for the scripts that sweep the verifier's calibration
+    images; returns the arguments, the data root and the calibration audit's plates (``read_audit``)."""
+    from platewise.data.sources import default_data_root
+    from platewise.detection.dataset import read_audit
+
+    ap.add_argument("--verifier", default="src/platewise/weights/verifier.onnx")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--tag", default="")
+    return ap.parse_args(), Path(default_data_root()), read_audit(CALIBRATION_AUDIT)
+
+
 def write_result(stem: str, tag: str, result: dict[str, Any]) -> Path:
     """``benchmarks/results/<stem>[_<tag>].json``; returns its path."""
     path = Path(__file__).parent / "results" / f"{stem}{'_' + tag if tag else ''}.json"

@@ -23,26 +23,17 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _detect import write_result  # noqa: E402
-
-AUDIT = Path(__file__).parent / "label_audit" / "calibration_unlabelled.csv"
+from _detect import calibration_args, write_result  # noqa: E402
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--weights", default="0.21,0.3,0.4,0.5,0.15", help="verifier weights w in (0, 1)")
-    ap.add_argument("--verifier", default="src/platewise/weights/verifier.onnx")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--tag", default="")
-    args = ap.parse_args()
+    args, root, audit = calibration_args(ap)
 
-    from platewise.data.sources import default_data_root
-    from platewise.detection.dataset import read_audit
     from platewise.detection.verifier_train import calibrate_threshold, calibration_candidates, fit_combination
     from platewise.training.export import update_metadata
 
-    root = Path(default_data_root())
-    audit = read_audit(AUDIT)
     s, p, y = calibration_candidates(None, args.verifier, root, args.threads, audit)
     print(f"{len(y)} candidates, {int(y.sum())} plates", flush=True)
     result: dict[str, Any] = {"verifier": args.verifier, "candidates": len(y), "plates": int(y.sum()), "rows": {}}

@@ -19,24 +19,15 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _detect import write_result  # noqa: E402
-
-AUDIT = Path(__file__).parent / "label_audit" / "calibration_unlabelled.csv"
+from _detect import calibration_args, write_result  # noqa: E402
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tile-sizes", default="0,960")
-    ap.add_argument("--verifier", default="src/platewise/weights/verifier.onnx")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--tag", default="")
-    args = ap.parse_args()
-    from platewise.data.sources import default_data_root
-    from platewise.detection.dataset import read_audit
+    args, root, audit = calibration_args(ap)
     from platewise.detection.verifier_train import calibrate_threshold
 
-    root = Path(default_data_root())
-    audit = read_audit(AUDIT)
     result: dict[str, Any] = {"verifier": args.verifier, "candidate_threshold": 0.25, "rows": {}}
     for t in (int(v) for v in args.tile_sizes.split(",") if v.strip()):
         r = calibrate_threshold(
