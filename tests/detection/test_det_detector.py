@@ -296,3 +296,21 @@ def test_shipped_detector_finds_a_small_plate_in_a_4k_frame_through_tiles() -> N
     # a 1280x720 frame is not tiled: the same result as with tiles off
     off = PlateDetector(threads=1, tile_size=0).detect_raw([scene])[0]
     assert np.array_equal(det.detect_raw([scene])[0].boxes, off.boxes)
+
+
+def test_tiles_in_a_mixed_batch_keep_every_box_inside_its_image(tiny_onnx: Path) -> None:
+    rng = np.random.default_rng(7)
+    big = rng.integers(0, 255, (2200, 3000, 3), dtype=np.uint8)  # tiled: longer side over 1920
+    grey = rng.integers(0, 255, (1000, 2100), dtype=np.uint8)  # tiled, greyscale
+    small = rng.integers(0, 255, (360, 640, 3), dtype=np.uint8)  # not tiled
+    kw = {"threads": 1, "score_threshold": 0.0, "batch_size": 3}
+    tiled = PlateDetector(tiny_onnx, **kw).detect_raw([big, grey, small])
+    plain = PlateDetector(tiny_onnx, tile_size=0, **kw).detect_raw([big, grey, small])
+    assert len(tiled) == 3
+    for raw, im in zip(tiled, (big, grey, small), strict=True):
+        h, w = im.shape[:2]
+        assert raw.boxes.shape[1:] == (4,) and raw.corners.shape[1:] == (4, 2)
+        assert (raw.boxes[:, [0, 2]] <= w).all() and (raw.boxes[:, [1, 3]] <= h).all() and (raw.boxes >= 0).all()
+        assert (np.diff(raw.scores) <= 0).all()
+    assert np.array_equal(tiled[2].boxes, plain[2].boxes)  # the small image is not tiled
+    assert len(tiled[0].scores) != len(plain[0].scores) or not np.array_equal(tiled[0].boxes, plain[0].boxes)
