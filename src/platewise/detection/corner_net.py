@@ -114,18 +114,10 @@ class CornerNet:
                 per = [np.concatenate([c.min(1), c.max(1)], 1) for c in corners]
             regions = [corner_regions(b, self.pad_x, self.pad_y) for b in per]
             crops = np.concatenate([corner_crops(im, r, self.size) for im, r in zip(images, regions, strict=True)])
-            uvs = np.split(self._run(crops).reshape(-1, 4, 2), split)
+            uvs = np.split(self.model.run_crops(crops, self.batch_size).reshape(-1, 4, 2), split)
             for i, (im, r, uv) in enumerate(zip(images, regions, uvs, strict=True)):
                 rf = r.astype(np.float32)
                 lim = np.asarray([im.shape[1], im.shape[0]], np.float32)
                 c = rf[:, None, :2] + uv * (rf[:, None, 2:] - rf[:, None, :2])
                 corners[i] = np.clip(c, 0, lim).astype(np.float32)
         return corners
-
-    def _run(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-        out = []
-        for s in range(0, len(crops), self.batch_size):
-            x = crops[s : s + self.batch_size].transpose(0, 3, 1, 2).astype(np.float32) / 255.0
-            (uv,) = self.model.run(x)
-            out.append(np.asarray(uv, np.float32).reshape(-1, 8))
-        return np.concatenate(out)

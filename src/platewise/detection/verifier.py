@@ -127,12 +127,7 @@ class PlateVerifier:
         crops = np.concatenate(
             [verifier_crops(im, b, self.size, self.pad_x, self.pad_y) for im, b in zip(images, per, strict=True)]
         )
-        out = []
-        for s in range(0, len(crops), self.batch_size):
-            x = crops[s : s + self.batch_size].transpose(0, 3, 1, 2).astype(np.float32) / 255.0
-            (logits,) = self.model.run(x)
-            out.append(np.asarray(logits, np.float32).reshape(-1))
-        z = np.concatenate(out)
+        z = self.model.run_crops(crops, self.batch_size).reshape(-1)
         p = (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
         return list(np.split(p, np.cumsum(counts)[:-1]))
 
@@ -150,7 +145,4 @@ class PlateVerifier:
     ) -> list[npt.NDArray[np.float32]]:
         """:meth:`rescore` for several images at once (one network pass over all their candidates)."""
         probs = self.probabilities_many(images, boxes)
-        return [
-            combine_scores(np.asarray(s, np.float32), p, self.combine) if len(p) else np.zeros(0, np.float32)
-            for s, p in zip(scores, probs, strict=True)
-        ]
+        return [combine_scores(np.asarray(s, np.float32), p, self.combine) for s, p in zip(scores, probs, strict=True)]

@@ -66,6 +66,16 @@ class OnnxModel:
         feed = {name: np.ascontiguousarray(x) for name, x in zip(self.input_names, inputs, strict=False)}
         return list(self.session.run(self.output_names, feed))
 
+    def run_crops(self, crops: npt.NDArray[np.uint8], batch_size: int) -> npt.NDArray[np.float32]:
+        """The single output of a crop model (the plate verifier, the corner network) for uint8 crops (N, h, w, 3),
+        fed ``batch_size`` at a time as float NCHW in [0, 1]: (N, D) float32, one row per crop."""
+        out = []
+        for s in range(0, len(crops), batch_size):
+            x = crops[s : s + batch_size].transpose(0, 3, 1, 2).astype(np.float32) / 255.0
+            (y,) = self.run(x)
+            out.append(np.asarray(y, np.float32).reshape(len(x), -1))
+        return np.concatenate(out)
+
 
 def load_model(path: str | Path, *, kind: str, name: str, threads: int | None = None) -> OnnxModel:
     """An :class:`OnnxModel` whose metadata says it is a platewise ``kind`` model.
