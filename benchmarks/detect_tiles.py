@@ -29,21 +29,32 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _detect import add_detector_args, build_detector, scenes, summarize_f1, write_result  # noqa: E402
 
 
+def mosaic(
+    images: list[npt.NDArray[np.uint8]], grid: int, cell_hw: tuple[int, int], fill: int = 0
+) -> tuple[npt.NDArray[np.uint8], list[tuple[int, int]]]:
+    """``grid`` x ``grid`` images (each at most ``cell_hw``) side by side, each at the top left of its cell, the
+    rest ``fill``; returns the mosaic and each image's (x, y) offset in it, row by row."""
+    ch, cw = cell_hw
+    canvas = np.full((grid * ch, grid * cw, 3), fill, np.uint8)
+    offsets = []
+    for j, img in enumerate(images):
+        y, x = (j // grid) * ch, (j % grid) * cw
+        canvas[y : y + img.shape[0], x : x + img.shape[1]] = img
+        offsets.append((x, y))
+    return canvas, offsets
+
+
 def mosaics(
     frames: list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]], grid: int
 ) -> list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]]:
     """``grid`` x ``grid`` frames (all of one size) side by side, their boxes (K,4) moved with them; the frames
     in order, a last incomplete mosaic left out."""
-    h, w = frames[0][0].shape[:2]
-    out = []
     per = grid * grid
+    out = []
     for start in range(0, len(frames) - per + 1, per):
-        canvas = np.zeros((grid * h, grid * w, 3), np.uint8)
-        boxes = []
-        for j, (img, b) in enumerate(frames[start : start + per]):
-            y, x = (j // grid) * h, (j % grid) * w
-            canvas[y : y + h, x : x + w] = img
-            boxes.append(b + np.asarray([x, y, x, y], np.float32))
+        part = frames[start : start + per]
+        canvas, offsets = mosaic([img for img, _ in part], grid, part[0][0].shape[:2])
+        boxes = [b + np.asarray([x, y, x, y], np.float32) for (_, b), (x, y) in zip(part, offsets, strict=True)]
         out.append((canvas, np.concatenate(boxes).reshape(-1, 4)))
     return out
 

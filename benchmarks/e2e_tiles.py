@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _detect import write_result  # noqa: E402
+from detect_tiles import mosaic  # noqa: E402
 
 CELL = (960, 1280)  # h, w
 
@@ -62,12 +63,10 @@ def main() -> None:
         mosaics: dict[str, npt.NDArray[np.uint8]] = {}
         items = []
         for start in range(0, len(samples) - per + 1, per):
-            canvas = np.full((grid * CELL[0], grid * CELL[1], 3), 114, np.uint8)
+            part = samples[start : start + per]
+            canvas, offsets = mosaic([images[s.key] for s in part], grid, CELL, fill=114)
             boxes, plates, regions = [], [], []
-            for j, s in enumerate(samples[start : start + per]):
-                y, x = (j // grid) * CELL[0], (j % grid) * CELL[1]
-                img = images[s.key]
-                canvas[y : y + img.shape[0], x : x + img.shape[1]] = img
+            for s, (x, y) in zip(part, offsets, strict=True):
                 boxes += [BBox(b.x1 + x, b.y1 + y, b.x2 + x, b.y2 + y) for b in s.boxes]
                 plates += list(s.plates)
                 regions += list(s.regions)
@@ -80,8 +79,8 @@ def main() -> None:
         result[name]["the same images one at a time"] = score(
             f"{name}: its images one at a time", pipelines["default (tiles above 1920)"], used, by_path.__getitem__
         )
+        load = {Path(k): v for k, v in mosaics.items()}.__getitem__
         for p_name, alpr in pipelines.items():
-            load = {Path(k): v for k, v in mosaics.items()}.__getitem__
             result[name][p_name] = score(f"{name} {p_name}", alpr, items, load)
     print(f"wrote {write_result('e2e_tiles', args.tag, result)}")
 
