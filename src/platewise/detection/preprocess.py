@@ -53,7 +53,7 @@ def letterbox(image: npt.NDArray[np.uint8], size: tuple[int, int]) -> tuple[npt.
     inner = out[top : top + nh, left : left + nw]
     if (nh, nw) == (h, w):
         inner[...] = image
-    else:  # resized straight into the letterbox: about 3x faster than resizing and copying
+    else:  # resized straight into the letterbox: no separate resized image to allocate and copy
         resized = cv2.resize(image, (nw, nh), dst=inner, interpolation=interp)
         if not np.shares_memory(resized, inner):  # an OpenCV that returned a new array instead
             inner[...] = resized
