@@ -72,6 +72,7 @@ def test_read_from_stdin_and_draw_annotated_copies(run_cli, tmp_path):
         (["--region", "atlantis"], "unknown region"),
         (["--db", "sqlite:///x.db"], "only apply with --store"),
         (["--tile-size", "10"], "tile_size 10 must be 0 (no tiles) or at least 64 pixels"),
+        (["--min-plate-width", "-1"], "min_plate_width -1.0 must be 0 (off) or a positive number of pixels"),
     ],
 )
 def test_read_bad_options_print_one_line_and_exit_2(run_cli, args, message):
@@ -131,3 +132,19 @@ def test_alpr_with_the_shipped_reader_reads_a_known_plate_box():
     assert len(read.char_confidences) == len(read.text)
     assert read.candidates and read.candidates[0][0] == read.text
     assert np.isfinite(read.corners.as_array()).all()
+
+
+def test_read_zone_reads_only_the_plates_in_it_and_skips_images_it_misses(run_cli, tmp_path):
+    scene = ROOT / "examples" / "scene_1280x720.jpg"  # one plate, x 805-880
+    right = json.loads(run_cli("read", str(scene), "--json", "--zone", "640,0 1280,720").stdout.decode())
+    left = json.loads(run_cli("read", str(scene), "--json", "--zone", "0,0,0.5,1").stdout.decode())
+    small = json.loads(run_cli("read", str(scene), "--json", "--min-plate-width", "200").stdout.decode())
+    assert len(right["plates"]) == 1 and left["plates"] == [] and small["plates"] == []
+    tiny = tmp_path / "tiny.png"
+    cv2.imwrite(str(tiny), np.zeros((100, 100, 3), np.uint8))
+    proc = run_cli("read", str(tiny), str(scene), "--json", "--zone", "640,0 1280,720")
+    assert proc.returncode == 1  # the small image was skipped, the scene read
+    assert "tiny.png: zone 640,0 1280,720 lies outside the 100x100 image" in proc.stderr.decode()
+    assert len(proc.stdout.decode().splitlines()) == 1
+    bad = run_cli("read", str(scene), "--zone", "left")
+    assert bad.returncode == 2 and "cannot read the zone 'left'" in bad.stderr.decode()

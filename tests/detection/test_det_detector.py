@@ -204,7 +204,7 @@ def test_closeup_input_from_the_main_letterbox_matches_a_direct_letterbox(tiny_o
 
     d = PlateDetector(tiny_onnx, input_size=(384, 640), closeup_scale=0.5)
     img = cv2.GaussianBlur(np.random.default_rng(1).integers(0, 255, shape, dtype=np.uint8), (9, 9), 3)
-    small, lb = d._shrink(img, letterbox(img, d.input_size))
+    small, lb = d._shrink(img, letterbox(img, d.input_size), d.input_size, (192, 320))
     ref, ref_lb = letterbox(img, (192, 320))
     assert small.shape == ref.shape == (192, 320, 3)
     assert lb.scale == pytest.approx(ref_lb.scale, rel=0.02)

@@ -333,3 +333,36 @@ def test_pipeline_threshold_comes_from_the_verifiers_metadata(tmp_path):
     update_metadata(path, {"pipeline_threshold": 1.5})
     with pytest.raises(ValueError, match="pipeline_threshold"):
         ALPR(threads=1, detector_verifier=path)
+
+
+def test_zones_per_call_override_the_pipelines_and_work_with_any_detector():
+    rec = FakeRecognizer("AB123CD")
+    # the fake finds a plate at 10-40% of the width of what it is given, so, with a zone, of the zone's rectangle
+    alpr = ALPR(FakeDetector([(0.1, 0.4, 0.4, 0.6)]), rec, zone="0,0 100,120")
+    img = _img(120, 200)
+    (plate,) = alpr.read(img)
+    assert plate.box.x2 <= 116  # found in the zone's rectangle (100 px and the 16 px margin)
+    assert alpr.read(img, zone="0,0 200,0 200,120") == []  # the upper-right triangle: its centre is outside
+    assert [len(p) for p in alpr.read_batch([img, img], zones=[None, "0.5,0 1,1"])] == [1, 1]
+    with pytest.raises(ValueError, match="outside the 200x120 image"):
+        alpr.read(img, zone="300,0 400,100")
+    with pytest.raises(ValueError, match="cannot read the zone"):
+        ALPR(FakeDetector([]), rec, zone="somewhere")
+
+
+def test_the_default_pipeline_reads_only_the_plate_in_its_zone():
+    from pathlib import Path
+
+    import cv2
+
+    from platewise.detection.detector import DEFAULT_WEIGHTS
+
+    if not DEFAULT_WEIGHTS.is_file():
+        pytest.skip("no shipped detector")
+    scene = cv2.imread(str(Path(__file__).resolve().parents[2] / "examples" / "scene_1280x720.jpg"))
+    alpr = ALPR(threads=1)
+    (whole,) = alpr.read(scene)  # one plate, x 805-880
+    (right,) = alpr.read(scene, zone="640,0 1280,720")
+    assert right.text == whole.text and abs(right.box.x1 - whole.box.x1) < 4
+    assert ALPR(threads=1, zone="0,0 640,720").read(scene) == []
+    assert ALPR(threads=1, detector_min_plate_width=whole.box.width + 10).read(scene) == []

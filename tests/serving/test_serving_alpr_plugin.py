@@ -46,3 +46,19 @@ def test_alpr_plugin_single_run_matches_batch(fake_alpr):
     _, model = load_plugin(BUILTIN_DIR / "alpr", threads=1, warm=False)
     img = np.zeros((60, 60, 3), np.uint8)
     assert model.run(img, {}) == model.run_batch([img], [{}])[0]
+
+
+def test_alpr_plugin_reads_only_the_plates_in_a_requests_zone(fake_alpr):
+    from platewise.errors import InvalidInput
+
+    _, model = load_plugin(BUILTIN_DIR / "alpr", threads=1, warm=False)
+    img = np.zeros((100, 200, 3), np.uint8)
+    # the fake detector finds a plate at 10-50% of the width and 40-60% of the height of what it is given: with
+    # a zone, of the zone's rectangle (grown by the margin, 16 px here)
+    zones = [{"zone": "0,0 100,100"}, {"zone": "0,0 200,0 200,100"}, {}]  # the second: the upper-right half
+    outs = model.run_batch([img, img, img], zones)
+    assert [len(o) for o in outs] == [1, 0, 1]
+    box = outs[0][0].detection.box  # the rectangle x 0-116: back in the image's pixels
+    assert (box.x1, box.x2) == pytest.approx((11.6, 58.0), abs=1.5)
+    with pytest.raises(InvalidInput, match="cannot read the zone"):
+        model.run_batch([img], [{"zone": "left half"}])

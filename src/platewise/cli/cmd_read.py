@@ -50,6 +50,20 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="also detect on overlapping tiles N pixels wide: 0 = never (default: tiles of 1280 for images whose "
         "longer side is over 1920 pixels, where small plates would be lost)",
     )
+    p.add_argument(
+        "--zone",
+        metavar='"X,Y X,Y ..."',
+        help="read only the plates in this part of each image: 2 points (opposite corners of a rectangle) or 3 or "
+        "more (a polygon), in pixels or, all values 0-1, as fractions of the width and height; e.g. 0,0.4,1,1 for "
+        "the lower 60%%. The detector looks only there, at a larger scale when the zone is a band",
+    )
+    p.add_argument(
+        "--min-plate-width",
+        type=float,
+        default=0.0,
+        metavar="PX",
+        help="report no plate narrower than PX pixels in the image (default 0: every plate)",
+    )
     p.add_argument("--reader", metavar="FILE.onnx", help="text reader model (default: shipped)")
     p.add_argument("--store", action="store_true", help="also save every read in the reads database")
     p.add_argument("--db", metavar="URL", help="database URL for --store (default: the per-user SQLite file)")
@@ -111,8 +125,10 @@ def run(args: argparse.Namespace) -> int:
     if draw_dir is not None:
         draw_dir.mkdir(parents=True, exist_ok=True)
 
+    from platewise.detection.zone import Zone
     from platewise.pipeline import ALPR
 
+    zone = Zone.parse(args.zone) if args.zone else None
     if args.detector_threshold is not None and not 0.0 <= args.detector_threshold <= 1.0:
         raise InvalidInput("--detector-threshold must be in [0, 1]")
     alpr = ALPR(
@@ -125,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
         reader_path=args.reader,
         **({} if args.detector_threshold is None else {"detector_threshold": args.detector_threshold}),
         detector_tile_size=args.tile_size,
+        zone=zone,
+        detector_min_plate_width=args.min_plate_width,
     )
     writer = None
     if args.store:
@@ -145,8 +163,11 @@ def run(args: argparse.Namespace) -> int:
                 t = time.perf_counter()
                 try:
                     img = decode_image(sys.stdin.buffer.read()) if path == STDIN else load_image(path)
-                except InvalidImage as e:
-                    msg = str(e) if path != STDIN else f"stdin: {e}"
+                    if zone is not None:
+                        zone.crop_rect(*img.shape[:2])  # a zone in pixels can miss a smaller image
+                except (InvalidImage, InvalidInput) as e:
+                    where = "stdin" if path == STDIN else path
+                    msg = f"{where}: {e}" if isinstance(e, InvalidInput) or path == STDIN else str(e)
                     print(f"platewise: skipped {msg}", file=sys.stderr)
                     failed += 1
                     progress.step()

@@ -30,6 +30,15 @@ class RawDetections:
     corners: F32
     scores: F32
 
+    @classmethod
+    def empty(cls) -> RawDetections:
+        """No detections."""
+        return cls(np.zeros((0, 4), np.float32), np.zeros((0, 4, 2), np.float32), np.zeros(0, np.float32))
+
+    def take(self, keep: npt.NDArray[np.bool_] | npt.NDArray[np.int64]) -> RawDetections:
+        """The detections selected by a mask or indices, in that order."""
+        return RawDetections(self.boxes[keep], self.corners[keep], self.scores[keep])
+
 
 @lru_cache(maxsize=16)
 def anchor_grid(height: int, width: int, strides: tuple[int, ...]) -> tuple[F32, F32]:

@@ -19,6 +19,7 @@ from platewise.detection.evaluate import box_intersection_matrix
 from platewise.detection.preprocess import Letterbox, fitted_size, letterbox, to_input_tensor
 from platewise.detection.refine import blend_boxes, refine_corners_many
 from platewise.detection.verifier import DEFAULT_VERIFIER, PlateVerifier
+from platewise.detection.zone import Zone, fitted_input, zones_for
 from platewise.errors import InvalidImage, InvalidInput
 from platewise.imageio import as_bgr
 from platewise.runtime.onnx import load_model
@@ -130,6 +131,15 @@ class PlateDetector:
             it holds scored at least its own score minus this (:func:`~platewise.detection.decode.suppress_contained`);
             0 = off. None (the default): the verifier's metadata's ``contain_margin`` (0 where it has none), 0
             without a verifier. How it is chosen: the detector's model card, "Fifteenth session".
+        zone: look for plates only in this part of every image (:class:`~platewise.detection.zone.Zone`, or
+            its text, e.g. ``"0,260 1280,700"`` or ``"0.1,0.5 0.9,0.5 1,1 0,1"``): the detector sees the zone's
+            bounding rectangle (grown by a margin) at a network input fitted to its aspect, with no more pixels
+            than ``input_size``, and reports the plates whose box centre lies inside the zone. For fixed
+            cameras: nothing outside the zone is reported, and a zone narrower than the frame is seen at a
+            larger scale at no extra cost. ``detect(zones=...)`` overrides it per call. Measured in the
+            detector's model card, "Detection zones".
+        min_plate_width: detections narrower than this many pixels (in the image) are not reported (0 = off):
+            plates too small to read, or farther than a camera is meant to look.
 
     Attributes:
         default_threshold: the threshold used when ``score_threshold`` is None: the verifier's, or without one
@@ -159,6 +169,8 @@ class PlateDetector:
         contain_margin: float | None = None,
         tile_size: int | None = None,
         tile_overlap: float = 0.25,
+        zone: Zone | str | None = None,
+        min_plate_width: float = 0.0,
     ) -> None:
         self.model = load_model(
             DEFAULT_WEIGHTS if path is None else path, kind="detector", name="detector", threads=threads
@@ -193,13 +205,8 @@ class PlateDetector:
         self.corner_vote_min_score = float(corner_vote_min_score)
         if not 0.0 <= closeup_scale < 1.0 or not 0.0 < closeup_min_width <= 1.0:
             raise InvalidInput("closeup_scale must be in [0, 1) and closeup_min_width in (0, 1]")
-        self.closeup_size: tuple[int, int] | None = None
-        if closeup_scale > 0:
-            m = max(self.strides)
-            self.closeup_size = (
-                max(m, round(size[0] * closeup_scale / m) * m),
-                max(m, round(size[1] * closeup_scale / m) * m),
-            )
+        self.closeup_scale = float(closeup_scale)
+        self.closeup_size = self._closeup_for(self.input_size)
         self.closeup_min_width = float(closeup_min_width)
         self.corner_refine = bool(corner_refine)
         if not 0.0 <= box_blend <= 1.0:
@@ -227,33 +234,97 @@ class PlateDetector:
             raise InvalidInput(f"tile_size {tile_size} must be 0 (no tiles) or at least 64 pixels")
         if not 0.0 <= tile_overlap < 0.9:
             raise InvalidInput(f"tile_overlap {tile_overlap} must be in [0, 0.9)")
-        width = AUTO_TILE_SIZE if tile_size is None else int(tile_size)
+        self.tile_width = AUTO_TILE_SIZE if tile_size is None else int(tile_size)
         # (h, w) of a tile, in original pixels, or None (no tiles); images whose longer side is at most
         # tile_above are not tiled
-        self.tile_hw: tuple[int, int] | None = None
-        if width:
-            self.tile_hw = (max(1, round(width * size[0] / size[1])), width)
+        self.tile_hw = self._tile_for(self.input_size)
         self.tile_above = AUTO_TILE_ABOVE if tile_size is None else 0
         self.tile_overlap = float(tile_overlap)
+        self.zone = None if zone is None else Zone.of(zone)
+        if not math.isfinite(min_plate_width) or min_plate_width < 0:
+            raise InvalidInput(f"min_plate_width {min_plate_width} must be 0 (off) or a positive number of pixels")
+        self.min_plate_width = float(min_plate_width)
         self.metadata = meta
 
-    def detect_raw(self, images: Sequence[npt.NDArray[np.uint8]], rgb: bool = False) -> list[RawDetections]:
+    def _closeup_for(self, size: tuple[int, int]) -> tuple[int, int] | None:
+        """The close-up pass's input size for a main input of ``size`` (None: no close-up pass)."""
+        if self.closeup_scale <= 0:
+            return None
+        m = max(self.strides)
+        return (
+            max(m, round(size[0] * self.closeup_scale / m) * m),
+            max(m, round(size[1] * self.closeup_scale / m) * m),
+        )
+
+    def _tile_for(self, size: tuple[int, int]) -> tuple[int, int] | None:
+        """A tile's (h, w) in original pixels for a main input of ``size``: its aspect (None: no tiles)."""
+        if not self.tile_width:
+            return None
+        return (max(1, round(self.tile_width * size[0] / size[1])), self.tile_width)
+
+    def detect_raw(
+        self,
+        images: Sequence[npt.NDArray[np.uint8]],
+        rgb: bool = False,
+        zones: Zone | str | Sequence[Zone | str | None] | None = None,
+    ) -> list[RawDetections]:
         """As :meth:`detect`, returning arrays per image (boxes (K,4), corners (K,4,2), scores (K,))."""
         if isinstance(images, np.ndarray):
             raise InvalidInput("detect() takes a list of images; wrap a single image as [image]")
+        per_image = zones_for(len(images), self.zone if zones is None else zones)
+        if any(z is not None for z in per_image):
+            out = self._detect_zones(images, rgb, per_image)
+        else:
+            out = self._detect_at(images, rgb, self.input_size)
+        if self.min_plate_width > 0:
+            out = [f.take(f.boxes[:, 2] - f.boxes[:, 0] >= self.min_plate_width) for f in out]
+        return out
+
+    def _detect_zones(
+        self, images: Sequence[npt.NDArray[np.uint8]], rgb: bool, zones: list[Zone | None]
+    ) -> list[RawDetections]:
+        """Each image's plates inside its zone: found in the zone's rectangle (:meth:`Zone.crop_rect`) at an
+        input fitted to it (:func:`~platewise.detection.zone.fitted_input`), crops of one input size batched."""
+        groups: dict[tuple[int, int], list[tuple[int, npt.NDArray[np.uint8], tuple[int, int]]]] = {}
+        for i, (im, zone) in enumerate(zip(images, zones, strict=True)):
+            img = self._check(im, rgb)
+            if zone is None:
+                groups.setdefault(self.input_size, []).append((i, img, (0, 0)))
+                continue
+            x0, y0, x1, y1 = zone.crop_rect(*img.shape[:2])
+            size = fitted_input(y1 - y0, x1 - x0, self.input_size, max(self.strides))
+            groups.setdefault(size, []).append((i, img[y0:y1, x0:x1], (x0, y0)))
+        out: list[RawDetections] = [RawDetections.empty()] * len(images)
+        for size, items in groups.items():
+            for (i, _, (x0, y0)), f in zip(items, self._detect_at([c for _, c, _ in items], False, size), strict=True):
+                shift = np.asarray([x0, y0], np.float32)
+                f = RawDetections(f.boxes + np.tile(shift, 2), f.corners + shift, f.scores)
+                zone = zones[i]
+                if zone is not None:
+                    h, w = images[i].shape[:2]
+                    f = f.take(zone.contains(h, w, (f.boxes[:, :2] + f.boxes[:, 2:]) / 2))
+                out[i] = f
+        return out
+
+    def _detect_at(
+        self, images: Sequence[npt.NDArray[np.uint8]], rgb: bool, size: tuple[int, int]
+    ) -> list[RawDetections]:
+        """The plates of each image, seen at the network input ``size``, in chunks of ``batch_size``."""
+        closeup_size, tile_hw = self._closeup_for(size), self._tile_for(size)
         out: list[RawDetections] = []
         for start in range(0, len(images), self.batch_size):
             chunk = [self._check(im, rgb) for im in images[start : start + self.batch_size]]
-            boxed = [letterbox(im, self.input_size) for im in chunk]
-            found = self._run(boxed, self.input_size)
-            if self.closeup_size is not None:
-                close = self._run([self._shrink(im, b) for im, b in zip(chunk, boxed, strict=True)], self.closeup_size)
+            boxed = [letterbox(im, size) for im in chunk]
+            found = self._run(boxed, size)
+            if closeup_size is not None:
+                shrunk = [self._shrink(im, b, size, closeup_size) for im, b in zip(chunk, boxed, strict=True)]
+                close = self._run(shrunk, closeup_size)
                 found = [
                     merge_closeup(f, c, im.shape[:2], self.closeup_min_width, self.nms_threshold)
                     for f, c, im in zip(found, close, chunk, strict=True)
                 ]
-            if self.tile_hw is not None:
-                found = self._with_tiles(chunk, found)
+            if tile_hw is not None:
+                found = self._with_tiles(chunk, found, size, tile_hw)
             if self.verifier is not None:  # before refinement: that costs ~1 ms per candidate
                 found = self._verify(chunk, found)
             if self.contain_threshold < 1.0:
@@ -283,20 +354,25 @@ class PlateDetector:
             out.append(RawDetections(f.boxes[k], f.corners[k], s[k]))
         return out
 
-    def _with_tiles(self, images: list[npt.NDArray[np.uint8]], found: list[RawDetections]) -> list[RawDetections]:
-        """Each image's candidates plus those of its tiles (:func:`tile_grid`), through NMS."""
-        assert self.tile_hw is not None
+    def _with_tiles(
+        self,
+        images: list[npt.NDArray[np.uint8]],
+        found: list[RawDetections],
+        size: tuple[int, int],
+        tile_hw: tuple[int, int],
+    ) -> list[RawDetections]:
+        """Each image's candidates plus those of its tiles (:func:`tile_grid`) seen at ``size``, through NMS."""
         views = [
             (i, t)
             for i, im in enumerate(images)
             if max(im.shape[:2]) > self.tile_above
-            for t in tile_grid(im.shape[0], im.shape[1], self.tile_hw, self.tile_overlap)
+            for t in tile_grid(im.shape[0], im.shape[1], tile_hw, self.tile_overlap)
         ]
         extra: list[list[RawDetections]] = [[] for _ in images]
         for start in range(0, len(views), self.batch_size):
             part = views[start : start + self.batch_size]
-            boxed = [letterbox(images[i][y0:y1, x0:x1], self.input_size) for i, (x0, y0, x1, y1) in part]
-            for (i, (x0, y0, x1, y1)), d in zip(part, self._run(boxed, self.input_size), strict=True):
+            boxed = [letterbox(images[i][y0:y1, x0:x1], size) for i, (x0, y0, x1, y1) in part]
+            for (i, (x0, y0, x1, y1)), d in zip(part, self._run(boxed, size), strict=True):
                 h, w = images[i].shape[:2]
                 b = d.boxes
                 # a plate cut by an edge of the tile inside the image: the overlap shows it whole elsewhere
@@ -329,17 +405,21 @@ class PlateDetector:
         k = suppress_contained(found.boxes, found.scores, self.contain_threshold, self.contain_margin, floor=floor)
         return RawDetections(found.boxes[k], found.corners[k], found.scores[k])
 
+    @staticmethod
     def _shrink(
-        self, image: npt.NDArray[np.uint8], main: tuple[npt.NDArray[np.uint8], Letterbox]
+        image: npt.NDArray[np.uint8],
+        main: tuple[npt.NDArray[np.uint8], Letterbox],
+        size: tuple[int, int],
+        closeup_size: tuple[int, int],
     ) -> tuple[npt.NDArray[np.uint8], Letterbox]:
-        """The close-up input, resized from the main pass's already shrunk image when there is one (cheaper)."""
-        assert self.closeup_size is not None
+        """The close-up input (``closeup_size``), resized from the main pass's already shrunk image (at
+        ``size``) when there is one (cheaper)."""
         img, lb = main
         if lb.scale >= 1.0:
-            return letterbox(image, self.closeup_size)
-        nh, nw = fitted_size(lb.orig_h, lb.orig_w, self.input_size)
+            return letterbox(image, closeup_size)
+        nh, nw = fitted_size(lb.orig_h, lb.orig_w, size)
         top, left = int(lb.pad_y), int(lb.pad_x)
-        small, lb2 = letterbox(img[top : top + nh, left : left + nw], self.closeup_size)
+        small, lb2 = letterbox(img[top : top + nh, left : left + nw], closeup_size)
         return small, Letterbox(lb.scale * lb2.scale, lb2.pad_x, lb2.pad_y, lb.orig_h, lb.orig_w)
 
     def _run(self, boxed: list[tuple[npt.NDArray[np.uint8], Letterbox]], size: tuple[int, int]) -> list[RawDetections]:
@@ -360,21 +440,29 @@ class PlateDetector:
             vote_min_score=self.corner_vote_min_score,
         )
 
-    def detect(self, images: Sequence[npt.NDArray[np.uint8]], rgb: bool = False) -> list[list[Detection]]:
+    def detect(
+        self,
+        images: Sequence[npt.NDArray[np.uint8]],
+        rgb: bool = False,
+        zones: Zone | str | Sequence[Zone | str | None] | None = None,
+    ) -> list[list[Detection]]:
         """Detects plates in each image.
 
         Args:
             images: uint8 arrays HxW, HxWx1, HxWx3 (BGR, or RGB with ``rgb=True``) or HxWx4, of any size up to
                 :data:`platewise.imageio.MAX_PIXELS`.
+            zones: look for plates only in this zone (a :class:`~platewise.detection.zone.Zone` or its text)
+                in every image, or per image a zone or None (none); None: the detector's ``zone``.
 
         Returns:
             per image, its detections, best score first.
 
         Raises:
             InvalidImage: an image that is not a uint8 array of a supported shape, is smaller than 2x2 or too large.
+            InvalidInput: a zone that cannot be read, lies outside its image, or zones not one per image.
         """
         result = []
-        for raw in self.detect_raw(images, rgb=rgb):
+        for raw in self.detect_raw(images, rgb=rgb, zones=zones):
             result.append(
                 [
                     Detection(BBox(*(float(v) for v in b)), Corners.from_array(c), float(s))

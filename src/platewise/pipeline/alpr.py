@@ -6,7 +6,9 @@ Inference path: numpy + OpenCV + onnxruntime only (never torch).
 
 from __future__ import annotations
 
+import inspect
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from platewise.detection.refine import blend_boxes, refine_corners_many
+from platewise.detection.zone import Zone, detect_in_zones, zones_for
 from platewise.imageio import as_bgr
 from platewise.ocr.decode import fuse_ctc_views_many
 from platewise.ocr.preprocess import cut_side_views
@@ -135,6 +138,13 @@ class ALPR:
             toward the bounding box of those (refined) corners (:func:`platewise.detection.refine.blend_boxes`;
             0 = the detector's box). The crops read are not affected. A detector passed in should not blend its
             boxes itself (``PlateDetector(box_blend=0, corner_refine=False)``, as the default one is built).
+        zone: read only the plates in this part of every image (a :class:`~platewise.detection.zone.Zone` or
+            its text: ``"x,y x,y ..."``, 2 points a rectangle, 3 or more a polygon, in pixels or as fractions
+            0-1); ``read(zone=...)`` and ``run(zones=...)`` override it per call. The default detector looks
+            only at the zone's rectangle, at an input fitted to it (``PlateDetector(zone=...)``); a detector
+            whose ``detect`` takes no ``zones`` is given the zone's rectangle cut out of the image.
+        detector_min_plate_width: the default detector reports no plate narrower than this many pixels
+            (``PlateDetector(min_plate_width=...)``; 0 = off). Ignored with ``detector=``.
 
     Example:
         >>> alpr = ALPR()                                        # doctest: +SKIP
@@ -166,6 +176,8 @@ class ALPR:
         detector_verifier: str | Path | bool | None = None,
         detector_corner_net: str | Path | bool | None = None,
         detector_tile_size: int | None = None,
+        zone: Zone | str | None = None,
+        detector_min_plate_width: float = 0.0,
     ) -> None:
         if region is not None:
             formats_for(region)  # validates, raising ValueError with the known regions
@@ -201,6 +213,7 @@ class ALPR:
                 verifier=verifier,
                 corner_net=detector_corner_net,
                 tile_size=detector_tile_size,
+                min_plate_width=detector_min_plate_width,
                 corner_refine=False,
                 box_blend=0.0,
             )
@@ -214,6 +227,9 @@ class ALPR:
             reader = PlateReader(path=reader_path, threads=threads, top_n=top_n)
         self.detector = detector
         self.reader = reader
+        self.zone = None if zone is None else Zone.of(zone)
+        # a detector that takes zones itself (PlateDetector) also fits its input to them
+        self._detector_zones = "zones" in inspect.signature(detector.detect).parameters
         self.region = region
         self.top_n = top_n
         self.min_confidence = min_confidence
@@ -226,19 +242,45 @@ class ALPR:
         self.fuse_views = fuse_views
         self.reread_below = reread_below
 
-    def read(self, image: npt.NDArray[np.uint8], *, rgb: bool = False) -> list[PlateRead]:
-        """The plates of one HxWx3 uint8 image (BGR, or RGB with ``rgb=True``)."""
-        return self.run([image], rgb=rgb).plates[0]
+    def read(
+        self, image: npt.NDArray[np.uint8], *, rgb: bool = False, zone: Zone | str | None = None
+    ) -> list[PlateRead]:
+        """The plates of one HxWx3 uint8 image (BGR, or RGB with ``rgb=True``), in ``zone`` (None: the
+        pipeline's ``zone``)."""
+        return self.run([image], rgb=rgb, zones=zone).plates[0]
 
-    def read_batch(self, images: list[npt.NDArray[np.uint8]], *, rgb: bool = False) -> list[list[PlateRead]]:
-        """The plates of each image of a batch."""
-        return self.run(images, rgb=rgb).plates
+    def read_batch(
+        self,
+        images: list[npt.NDArray[np.uint8]],
+        *,
+        rgb: bool = False,
+        zones: Zone | str | Sequence[Zone | str | None] | None = None,
+    ) -> list[list[PlateRead]]:
+        """The plates of each image of a batch (``zones`` as in :meth:`run`)."""
+        return self.run(images, rgb=rgb, zones=zones).plates
 
-    def run(self, images: list[npt.NDArray[np.uint8]], *, rgb: bool = False) -> BatchResult:
-        """Reads a batch and reports per-stage timings (ms): ``detect``, ``straighten``, ``read``, ``total``."""
+    def run(
+        self,
+        images: list[npt.NDArray[np.uint8]],
+        *,
+        rgb: bool = False,
+        zones: Zone | str | Sequence[Zone | str | None] | None = None,
+    ) -> BatchResult:
+        """Reads a batch and reports per-stage timings (ms): ``detect``, ``straighten``, ``read``, ``total``.
+
+        ``zones``: one zone for every image, or one (or None) per image; None: the pipeline's ``zone``.
+        """
         t0 = time.perf_counter()
+        per_image = zones_for(len(images), self.zone if zones is None else zones)
         bgr = [as_bgr(im, rgb=rgb) for im in images]
-        dets = self.detector.detect(bgr) if bgr else []
+        if not bgr:
+            dets: list[list[Detection]] = []
+        elif all(z is None for z in per_image):
+            dets = self.detector.detect(bgr)
+        elif self._detector_zones:
+            dets = self.detector.detect(bgr, zones=per_image)  # type: ignore[call-arg]
+        else:
+            dets = detect_in_zones(self.detector.detect, bgr, per_image)
         t1 = time.perf_counter()
         h, w = self.reader.input_size
         # per plate: (image index, detection to report, whether corners were used, [(crop index, view name)])

@@ -3,7 +3,10 @@
 ``run`` returns a list of :class:`~platewise.types.PlateRead`; the server sends each as its ``to_dict()``
 and, with ``--store-db``, logs them to the reads store (``source`` = the request's ``source`` arg).
 
-Per-request args: ``region`` (bias readings toward a region's formats, e.g. ``eu``, ``us``, ``br``).
+Per-request args: ``region`` (bias readings toward a region's formats, e.g. ``eu``, ``us``, ``br``) and
+``zone`` (read only the plates in this part of the image: ``"x,y x,y ..."``, 2 points a rectangle, 3 or more a
+polygon, in pixels or as fractions 0-1; see :mod:`platewise.detection.zone`). A zone that cannot be read, or
+lies outside its image, fails that request alone with a message saying what to write.
 The pipeline is imported when the plug-in loads, so a build without the reader's weights reports this
 plug-in as broken and the other models still serve.
 """
@@ -41,7 +44,8 @@ class Model(ModelInterface):
             groups.setdefault(a.get("region") or None, []).append(i)
         for region, idx in groups.items():
             self.alpr.region = region  # the runner thread is the only user of this pipeline
-            reads = self.alpr.read_batch([inputs[i] for i in idx])
+            zones = [args[i].get("zone") or None for i in idx]
+            reads = self.alpr.read_batch([inputs[i] for i in idx], zones=zones)
             for i, plates in zip(idx, reads, strict=False):
                 out[i] = list(plates)
         return out
