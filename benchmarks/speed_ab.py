@@ -5,9 +5,9 @@ pipeline's per-frame latency, each round a fresh process per version, on ro-dash
     PYTHONPATH=src python benchmarks/speed_ab.py --a ../old --b . --rounds 5 --tag s18
 
 Both checkouts must sit beside ``shared/`` (each finds ``../shared/data`` itself) and use their own weights.
-Timing the versions one after the other in alternating rounds lets a shared machine's slow and fast phases
-fall on both; the medians over rounds and the per-round ratios (b / a) are what to quote. Writes
-``benchmarks/results/speed_ab_<tag>.json``.
+Timing the versions one after the other, first a then b and then b then a in turn, lets a shared machine's slow
+and fast phases (and any advantage of running first in a round) fall on both; the medians over rounds and the
+per-round ratios (b / a) are what to quote. Writes ``benchmarks/results/speed_ab_<tag>.json``.
 """
 
 from __future__ import annotations
@@ -82,7 +82,12 @@ def main() -> None:
             raise SystemExit(f"--{name} {root}: not a platewise checkout (no src/platewise)")
     rounds: list[dict[str, dict[str, float]]] = []
     for r in range(args.rounds):
-        row = {name: _run(root, args.repeats) for name, root in roots.items()}
+        # the order alternates (a b, b a, ...): the first process of a round ran faster by about 5% in the
+        # nineteenth session's runs (speed_ab_s19_zones.json and speed_ab_s19_swapped.json, the same two
+        # checkouts in both orders)
+        order = list(roots) if r % 2 == 0 else list(reversed(roots))
+        timed = {name: _run(roots[name], args.repeats) for name in order}
+        row = {name: timed[name] for name in roots}
         rounds.append(row)
         print(f"round {r + 1}: " + "; ".join(f"{n} " + ", ".join(f"{row[n][k]:.1f}" for k in KEYS) for n in row))
 

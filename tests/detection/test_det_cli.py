@@ -67,6 +67,23 @@ def test_eval_detect_contain_threshold_is_passed_on_and_checked(
     assert "contain_margin" in capsys.readouterr().err
 
 
+def test_eval_detect_zone_counts_only_the_plates_in_it(
+    tiny_onnx: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labels = _scenes(tmp_path)  # one plate per image, centred at (40, 27.5), 60 px wide
+    args = ["eval", "detect", "--labels", str(labels), "--model", str(tiny_onnx), "--json"]
+    assert main([*args, "--zone", "0,0 80,60"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["zone"] == "0,0 80,60" and out["overall"]["plates"] == 3
+    assert main([*args, "--zone", "0.5,0 1,1"]) == 0  # the right half: no labelled plate there
+    assert json.loads(capsys.readouterr().out)["overall"]["plates"] == 0
+    assert main([*args, "--min-plate-width", "61"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["min_plate_width"] == 61 and out["overall"]["plates"] == 0
+    assert main([*args, "--zone", "0,0"]) != 0
+    assert "at least 2 points" in capsys.readouterr().err
+
+
 def test_eval_detect_prints_a_table_without_json(
     tiny_onnx: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

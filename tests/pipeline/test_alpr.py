@@ -85,6 +85,8 @@ def test_draw_reads_marks_the_plate_box_and_keeps_the_original():
     reads = ALPR(FakeDetector([(0.1, 0.3, 0.6, 0.6)]), FakeRecognizer()).read(img)
     drawn = draw_reads(img, reads)
     assert drawn.any() and not img.any()
+    with_zone = draw_reads(img, [], zone="0.5,0 1,1")  # the zone's outline, magenta
+    assert (with_zone[60, 100] == (255, 0, 255)).all() and not with_zone[60, 50].any()
 
 
 def test_evaluate_e2e_counts_exact_reads_detection_recall_and_false_positives(tmp_path):

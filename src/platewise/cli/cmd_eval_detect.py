@@ -77,6 +77,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="also detect on overlapping tiles this many pixels wide, 0 = never (default: tiles of 1280 for images "
         "whose longer side is over 1920 pixels)",
     )
+    parser.add_argument(
+        "--zone",
+        metavar='"X,Y X,Y ..."',
+        help="detect in this zone only (a rectangle's 2 corners or a polygon, in pixels or as fractions 0-1) and "
+        "count only the labelled plates whose box centre lies in it",
+    )
+    parser.add_argument(
+        "--min-plate-width",
+        type=float,
+        metavar="PX",
+        help="report no plate narrower than PX pixels, and count no labelled plate narrower than that",
+    )
     parser.add_argument("--threads", type=int, help="ONNX Runtime threads")
     parser.add_argument("--limit", type=int, default=0, help="evaluate at most this many images")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -120,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
         extra["contain_margin"] = args.contain_margin  # checked by PlateDetector
     if args.tile_size is not None:
         extra["tile_size"] = args.tile_size  # checked by PlateDetector
+    if args.min_plate_width is not None:
+        extra["min_plate_width"] = args.min_plate_width  # checked by PlateDetector
     verifier = None if args.verifier is None else on_off_or_file(args.verifier)
     corner_net = None if args.corner_net is None else on_off_or_file(args.corner_net)
     # Scores down to 0.05 for AP and --sweep (with a verifier: of the candidates of normal use).
@@ -130,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
         score_threshold=0.05,
         verifier=verifier,
         corner_net=corner_net,
+        zone=args.zone,
         **extra,
     )
     threshold = args.score_threshold if args.score_threshold is not None else det.default_threshold
@@ -153,6 +168,9 @@ def run(args: argparse.Namespace) -> int:
         raw = det.detect_raw([img])[0]
         elapsed += time.perf_counter() - t
         gt = np.array([b.as_list() for b in s.boxes], np.float32).reshape(-1, 4)
+        if det.zone is not None:  # the plates the zone is meant to find
+            gt = gt[det.zone.contains(img.shape[0], img.shape[1], (gt[:, :2] + gt[:, 2:]) / 2)]
+        gt = gt[gt[:, 2] - gt[:, 0] >= det.min_plate_width]
         region = next((r for r in s.regions if r), "") or "unknown"
         for name in ("overall", region):
             groups.setdefault(name, DetectionCounts()).add(raw.boxes, raw.scores, gt, threshold)
@@ -167,6 +185,8 @@ def run(args: argparse.Namespace) -> int:
         "score_threshold": threshold,
         "contain_threshold": det.contain_threshold,
         "contain_margin": det.contain_margin,
+        "zone": None if det.zone is None else str(det.zone),
+        "min_plate_width": det.min_plate_width,
         "ms_per_image": round(1000 * elapsed / len(samples), 2),
         **summarize(sorted(groups.items(), key=lambda kv: (kv[0] != "overall", kv[0]))),
     }

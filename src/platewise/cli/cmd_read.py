@@ -208,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
                 else:
                     _table(out, name, reads)
                 if draw_dir is not None:
-                    _draw(draw_dir, name, img, reads)
+                    _draw(draw_dir, name, img, reads, zone)
                 if writer is not None:
                     _store(writer, name, img, reads, args.source or "cli")
                 progress.step()
@@ -223,13 +223,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _draw(draw_dir: Path, name: str, img: Any, reads: list[Any]) -> None:
+def _draw(draw_dir: Path, name: str, img: Any, reads: list[Any], zone: Any) -> None:
     import cv2
 
     from platewise.pipeline.draw import draw_reads
 
     stem = "stdin" if name == "-" else Path(name).stem
-    cv2.imwrite(str(draw_dir / f"{stem}.jpg"), draw_reads(img, reads))
+    cv2.imwrite(str(draw_dir / f"{stem}.jpg"), draw_reads(img, reads, zone))
 
 
 def _store(writer: Any, name: str, img: Any, reads: list[Any], source: str) -> None:

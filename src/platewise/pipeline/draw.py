@@ -6,16 +6,23 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from platewise.detection.zone import Zone
 from platewise.types import PlateRead
 
 __all__ = ["draw_reads"]
 
 
-def draw_reads(image: npt.NDArray[np.uint8], reads: list[PlateRead]) -> npt.NDArray[np.uint8]:
-    """A copy of ``image`` (HxWx3 uint8 BGR) with each plate's box (green), corners (yellow) and text."""
+def draw_reads(
+    image: npt.NDArray[np.uint8], reads: list[PlateRead], zone: Zone | str | None = None
+) -> npt.NDArray[np.uint8]:
+    """A copy of ``image`` (HxWx3 uint8 BGR) with each plate's box (green), corners (yellow) and text, and the
+    outline of the detection ``zone`` (magenta), if any."""
     out: npt.NDArray[np.uint8] = image.copy()
     scale = max(0.5, min(out.shape[:2]) / 900)
     thick = max(1, int(round(2 * scale)))
+    if zone is not None:
+        poly = Zone.of(zone).polygon(out.shape[0], out.shape[1])
+        cv2.polylines(out, [np.round(poly).astype(np.int32).reshape(-1, 1, 2)], True, (255, 0, 255), thick)
     for r in reads:
         b = r.box
         cv2.rectangle(out, (int(b.x1), int(b.y1)), (int(b.x2), int(b.y2)), (0, 200, 0), thick)
