@@ -31,12 +31,12 @@ from _detect import add_detector_args, build_detector, scenes, summarize_f1, wri
 AUDIT = Path(__file__).parent / "label_audit" / "holdout_unlabelled.csv"
 
 
-def training_zone(folder: str) -> str:
-    """The zone's text: the 1st-99th percentile rectangle of the training side's plate centres."""
+def training_zone(folder: str) -> Any:
+    """The zone: the 1st-99th percentile rectangle of the training side's plate centres (``Zone.around``)."""
+    from platewise.detection.zone import Zone
+
     centres = np.concatenate([(b[:, :2] + b[:, 2:]) / 2 for _, b in scenes(folder, holdout=False) if len(b)])
-    lo = np.floor(np.percentile(centres, 1, axis=0) / 10) * 10
-    hi = np.ceil(np.percentile(centres, 99, axis=0) / 10) * 10
-    return f"{lo[0]:g},{lo[1]:g} {hi[0]:g},{hi[1]:g}"
+    return Zone.around(centres, 1, 99, step=10)
 
 
 def main() -> None:
@@ -47,10 +47,10 @@ def main() -> None:
 
     from platewise.detection.dataset import read_audit
     from platewise.detection.evaluate import DetectionCounts
-    from platewise.detection.zone import Zone, fitted_input
+    from platewise.detection.zone import fitted_input
     from platewise.imageio import load_image
 
-    zone = Zone.parse(training_zone(args.folder))
+    zone = training_zone(args.folder)
     audit = read_audit(AUDIT)
     det = build_detector(args)
     thr = det.default_threshold

@@ -72,7 +72,7 @@ def main() -> None:
         lap("network, main pass")
         found = decode_batch(*outs, [b[1] for b in boxed], det.input_size, det.strides, **kw)  # type: ignore[arg-type]
         lap("decode, main pass")
-        small = [det._shrink(im, b) for im, b in zip(chunk, boxed, strict=True)]
+        small = [det._shrink(im, b, det.input_size, det.closeup_size) for im, b in zip(chunk, boxed, strict=True)]
         x = to_input_tensor([b[0] for b in small], det.mean, det.std, rgb=det.rgb)
         lap("letterbox and tensor, close-up pass")
         outs = det.model.run(x)

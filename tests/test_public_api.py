@@ -14,6 +14,7 @@ def test_public_names_are_exactly_the_documented_ones():
         "ALPR",
         "PlateDetector",
         "PlateReader",
+        "Zone",
         "BBox",
         "Corners",
         "Detection",

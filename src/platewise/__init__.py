@@ -13,6 +13,7 @@ _EXPORTS = {
     "ALPR": "platewise.pipeline.alpr",
     "PlateDetector": "platewise.detection.detector",
     "PlateReader": "platewise.ocr.reader",
+    "Zone": "platewise.detection.zone",
     "BBox": "platewise.types",
     "Corners": "platewise.types",
     "Detection": "platewise.types",
@@ -31,6 +32,7 @@ __all__ = sorted(_EXPORTS) + ["__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from platewise.detection.detector import PlateDetector  # noqa: F401
+    from platewise.detection.zone import Zone  # noqa: F401
     from platewise.errors import (  # noqa: F401
         ConfigError,
         InvalidImage,

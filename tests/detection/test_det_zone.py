@@ -140,3 +140,17 @@ def test_the_shipped_detector_finds_the_plate_in_its_zone_only() -> None:
     assert len(PlateDetector(threads=1, zone="0.5,0 1,1").detect([scene])[0]) == 1
     assert PlateDetector(threads=1, min_plate_width=plate.box.width + 5).detect([scene]) == [[]]
     assert len(PlateDetector(threads=1, min_plate_width=plate.box.width - 5).detect([scene])[0]) == 1
+
+
+def test_a_zone_around_plate_centres_holds_them_between_the_percentiles() -> None:
+    rng = np.random.default_rng(0)
+    centres = np.column_stack([rng.uniform(100, 1200, 500), rng.uniform(260, 660, 500)])
+    zone = Zone.around(centres, 1, 99, step=10)
+    assert not zone.relative and len(zone.points) == 2
+    assert 0.97 <= zone.contains(720, 1280, centres).mean() <= 1.0
+    assert all(v % 10 == 0 for p in zone.points for v in p)
+    assert Zone.around([[5, 7]]) == Zone(((0.0, 0.0), (10.0, 10.0)))  # one centre: one step around it, not below 0
+    with pytest.raises(InvalidInput, match="at least one plate centre"):
+        Zone.around(np.zeros((0, 2)))
+    with pytest.raises(InvalidInput, match="low < high"):
+        Zone.around(centres, 99, 1)

@@ -75,3 +75,31 @@ def test_cli_help_pages_render(argv: list[str], capsys: pytest.CaptureFixture[st
         main(argv)
     assert e.value.code == 0
     assert "usage: platewise" in capsys.readouterr().out
+
+
+def test_cli_store_zone_suggests_the_rectangle_a_cameras_plates_were_in(
+    db_url: str, store: ReadStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dataclasses import replace
+
+    from store_helpers import make_read
+
+    from platewise.types import BBox, Corners, Detection
+
+    def at(cx: float, cy: float, source: str) -> object:
+        box = BBox(cx - 30, cy - 10, cx + 30, cy + 10)
+        read = replace(make_read("7ABC123"), detection=Detection(box, Corners.from_box(box), 0.9))
+        return replace(rec("7ABC123", source=source), read=read)
+
+    xs, ys = [105 + 10 * i for i in range(30)], [305 + 6 * i for i in range(30)]  # centres x 105-395, y 305-479
+    store.add([at(x, y, "gate-1") for x, y in zip(xs, ys, strict=True)] + [at(900, 50, "lot-2")])
+    assert main(["store", "zone", "--source", "gate-1", "--db", db_url, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out == {"source": "gate-1", "reads": 30, "zone": "100,300 400,480"}
+    assert main(["store", "zone", "--source", "gate-1", "--db", db_url]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == "100,300 400,480" and '--zone "100,300 400,480"' in captured.err
+    assert main(["store", "zone", "--source", "lot-2", "--db", db_url]) == 1  # one read: too few
+    assert "fewer than --min-reads 20" in capsys.readouterr().err
+    assert main(["store", "zone", "--source", "gate-1", "--db", db_url, "--percentiles", "99"]) == 2
+    assert "expected LOW,HIGH" in capsys.readouterr().err

@@ -79,6 +79,21 @@ class Zone:
         """``zone`` itself, or parsed from text (:meth:`parse`)."""
         return zone if isinstance(zone, Zone) else cls.parse(zone)
 
+    @classmethod
+    def around(cls, centres: npt.ArrayLike, low: float = 1.0, high: float = 99.0, step: float = 10.0) -> Zone:
+        """The rectangle where plates are: the ``low``-``high`` percentile range of the plate centres (N,2) in
+        pixels, x and y apart, rounded outward to ``step`` pixels (not below 0). For a fixed camera, from the
+        plates it has seen (``platewise store zone``) or labelled frames (``benchmarks/detect_zone.py``)."""
+        xy = np.asarray(centres, np.float64).reshape(-1, 2)
+        if not len(xy) or not np.isfinite(xy).all():
+            raise InvalidInput("a zone around plates needs at least one plate centre, all finite")
+        if not 0.0 <= low < high <= 100.0 or step <= 0:
+            raise InvalidInput(f"percentiles {low:g}-{high:g} and step {step:g}: need 0 <= low < high <= 100, step > 0")
+        lo = np.maximum(np.floor(np.percentile(xy, low, axis=0) / step) * step, 0.0)
+        hi = np.ceil(np.percentile(xy, high, axis=0) / step) * step
+        hi = np.maximum(hi, lo + step)  # one column or row of centres still makes an area
+        return cls(((float(lo[0]), float(lo[1])), (float(hi[0]), float(hi[1]))))
+
     def __str__(self) -> str:
         return " ".join(f"{x:g},{y:g}" for x, y in self.points)
 
