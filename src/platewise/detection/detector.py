@@ -284,26 +284,31 @@ class PlateDetector:
         self, images: Sequence[npt.NDArray[np.uint8]], rgb: bool, zones: list[Zone | None]
     ) -> list[RawDetections]:
         """Each image's plates inside its zone: found in the zone's rectangle (:meth:`Zone.crop_rect`) at an
-        input fitted to it (:func:`~platewise.detection.zone.fitted_input`), crops of one input size batched."""
-        groups: dict[tuple[int, int], list[tuple[int, npt.NDArray[np.uint8], tuple[int, int]]]] = {}
-        for i, (im, zone) in enumerate(zip(images, zones, strict=True)):
-            img = self._check(im, rgb)
-            if zone is None:
-                groups.setdefault(self.input_size, []).append((i, img, (0, 0)))
-                continue
-            x0, y0, x1, y1 = zone.crop_rect(*img.shape[:2])
-            size = fitted_input(y1 - y0, x1 - x0, self.input_size, max(self.strides))
-            groups.setdefault(size, []).append((i, img[y0:y1, x0:x1], (x0, y0)))
-        out: list[RawDetections] = [RawDetections.empty()] * len(images)
-        for size, items in groups.items():
-            for (i, _, (x0, y0)), f in zip(items, self._detect_at([c for _, c, _ in items], False, size), strict=True):
-                shift = np.asarray([x0, y0], np.float32)
-                f = RawDetections(f.boxes + np.tile(shift, 2), f.corners + shift, f.scores)
-                zone = zones[i]
-                if zone is not None:
-                    h, w = images[i].shape[:2]
-                    f = f.take(zone.contains(h, w, (f.boxes[:, :2] + f.boxes[:, 2:]) / 2))
-                out[i] = f
+        input fitted to it (:func:`~platewise.detection.zone.fitted_input`); chunks of ``batch_size`` images,
+        within a chunk the crops of one input size batched."""
+        out: list[RawDetections] = []
+        for start in range(0, len(images), self.batch_size):
+            groups: dict[tuple[int, int], list[tuple[int, npt.NDArray[np.uint8], tuple[int, int]]]] = {}
+            for i in range(start, min(start + self.batch_size, len(images))):
+                img, zone = self._check(images[i], rgb), zones[i]
+                if zone is None:
+                    groups.setdefault(self.input_size, []).append((i, img, (0, 0)))
+                    continue
+                x0, y0, x1, y1 = zone.crop_rect(*img.shape[:2])
+                size = fitted_input(y1 - y0, x1 - x0, self.input_size, max(self.strides))
+                groups.setdefault(size, []).append((i, img[y0:y1, x0:x1], (x0, y0)))
+            found: dict[int, RawDetections] = {}
+            for size, items in groups.items():
+                crops = [c for _, c, _ in items]
+                for (i, _, (x0, y0)), f in zip(items, self._detect_at(crops, False, size), strict=True):
+                    shift = np.asarray([x0, y0], np.float32)
+                    f = RawDetections(f.boxes + np.tile(shift, 2), f.corners + shift, f.scores)
+                    zone = zones[i]
+                    if zone is not None:
+                        h, w = images[i].shape[:2]
+                        f = f.take(zone.contains(h, w, (f.boxes[:, :2] + f.boxes[:, 2:]) / 2))
+                    found[i] = f
+            out += [found[i] for i in sorted(found)]
         return out
 
     def _detect_at(
