@@ -19,7 +19,7 @@ from platewise.detection.evaluate import box_intersection_matrix
 from platewise.detection.preprocess import Letterbox, fitted_size, letterbox, to_input_tensor
 from platewise.detection.refine import blend_boxes, refine_corners_many
 from platewise.detection.verifier import DEFAULT_VERIFIER, PlateVerifier
-from platewise.detection.zone import Zone, fitted_input, zones_for
+from platewise.detection.zone import Zone, Zones, fitted_input, zones_for
 from platewise.errors import InvalidImage, InvalidInput
 from platewise.imageio import as_bgr
 from platewise.runtime.onnx import load_model
@@ -266,7 +266,7 @@ class PlateDetector:
         self,
         images: Sequence[npt.NDArray[np.uint8]],
         rgb: bool = False,
-        zones: Zone | str | Sequence[Zone | str | None] | None = None,
+        zones: Zones = None,
     ) -> list[RawDetections]:
         """As :meth:`detect`, returning arrays per image (boxes (K,4), corners (K,4,2), scores (K,))."""
         if isinstance(images, np.ndarray):
@@ -449,7 +449,7 @@ class PlateDetector:
         self,
         images: Sequence[npt.NDArray[np.uint8]],
         rgb: bool = False,
-        zones: Zone | str | Sequence[Zone | str | None] | None = None,
+        zones: Zones = None,
     ) -> list[list[Detection]]:
         """Detects plates in each image.
 

@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import cv2
 import numpy as np
@@ -26,7 +27,7 @@ import numpy.typing as npt
 from platewise.errors import InvalidInput
 from platewise.types import BBox, Corners, Detection
 
-__all__ = ["ZONE_MARGIN", "ZONE_MARGIN_MIN", "Zone", "detect_in_zones", "fitted_input", "zones_for"]
+__all__ = ["ZONE_MARGIN", "ZONE_MARGIN_MIN", "Zone", "Zones", "detect_in_zones", "fitted_input", "zones_for"]
 
 # the zone's bounding rectangle is grown by this share of its width and height on each side (at least
 # ZONE_MARGIN_MIN pixels), so that a plate whose centre is just inside the zone is seen whole
@@ -147,6 +148,10 @@ class Zone:
         return np.array([cv2.pointPolygonTest(poly, (float(x), float(y)), False) >= 0 for x, y in pts], bool)
 
 
+Zones: TypeAlias = Zone | str | Sequence[Zone | str | None] | None
+"""What ``zones=`` takes: one zone (or its text) for every image, a zone or None per image, or None."""
+
+
 def fitted_input(h: int, w: int, size: tuple[int, int], multiple: int) -> tuple[int, int]:
     """The network input (height, width) for an ``h`` x ``w`` crop: multiples of ``multiple`` with at most as
     many pixels as ``size``, chosen to show the crop at the largest scale (the letterbox's), and among inputs
@@ -168,7 +173,7 @@ def fitted_input(h: int, w: int, size: tuple[int, int], multiple: int) -> tuple[
     return best
 
 
-def zones_for(n: int, zones: Zone | str | Sequence[Zone | str | None] | None) -> list[Zone | None]:
+def zones_for(n: int, zones: Zones) -> list[Zone | None]:
     """One zone (or None) per image of ``n``: a single zone for all of them, or a sequence of ``n``."""
     if zones is None or isinstance(zones, Zone | str):
         z = None if zones is None else Zone.of(zones)

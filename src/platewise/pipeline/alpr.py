@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from platewise.detection.refine import blend_boxes, refine_corners_many
-from platewise.detection.zone import Zone, detect_in_zones, zones_for
+from platewise.detection.zone import Zone, Zones, detect_in_zones, zones_for
 from platewise.imageio import as_bgr
 from platewise.ocr.decode import fuse_ctc_views_many
 from platewise.ocr.preprocess import cut_side_views
@@ -254,7 +253,7 @@ class ALPR:
         images: list[npt.NDArray[np.uint8]],
         *,
         rgb: bool = False,
-        zones: Zone | str | Sequence[Zone | str | None] | None = None,
+        zones: Zones = None,
     ) -> list[list[PlateRead]]:
         """The plates of each image of a batch (``zones`` as in :meth:`run`)."""
         return self.run(images, rgb=rgb, zones=zones).plates
@@ -264,7 +263,7 @@ class ALPR:
         images: list[npt.NDArray[np.uint8]],
         *,
         rgb: bool = False,
-        zones: Zone | str | Sequence[Zone | str | None] | None = None,
+        zones: Zones = None,
     ) -> BatchResult:
         """Reads a batch and reports per-stage timings (ms): ``detect``, ``straighten``, ``read``, ``total``.
 
