@@ -29,7 +29,7 @@ case $part in
     if [[ $C == *.pt ]]; then
       platewise export detector "$C" --out "$R/detector.onnx" --score-threshold 0.35 --input-size 384x640
     else
-      cp "$C" "$R/detector.onnx"
+      [[ $C -ef $R/detector.onnx ]] || cp "$C" "$R/detector.onnx"
     fi
     [[ ${VERIFIER_FROM:-} -ef $V/verifier.onnx ]] || cp "${VERIFIER_FROM:-src/platewise/weights/verifier.onnx}" "$V/verifier.onnx"
     if [[ ${REFIT:-1} != 0 ]]; then
