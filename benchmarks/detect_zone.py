@@ -66,12 +66,12 @@ def main() -> None:
         frame_hw = frame_hw or (h, w)
         extra = audit.get(s.key, np.zeros((0, 4), np.float32))
         truths = {"labels": gt, "audited": np.concatenate([gt, extra]).astype(np.float32)}
-        truths = {k: b[zone.contains(h, w, (b[:, :2] + b[:, 2:]) / 2)] if len(b) else b for k, b in truths.items()}
+        truths = {k: b[zone.holds(h, w, b)] for k, b in truths.items()}
         for way in ways:
             t0 = time.perf_counter()
             if way == ways[0]:
                 raw = det.detect_raw([img])[0]
-                raw = raw.take(zone.contains(h, w, (raw.boxes[:, :2] + raw.boxes[:, 2:]) / 2))
+                raw = raw.take(zone.holds(h, w, raw.boxes))
             else:
                 raw = det.detect_raw([img], zones=zone)[0]
             ms[way].append((time.perf_counter() - t0) * 1e3)

@@ -154,3 +154,10 @@ def test_a_zone_around_plate_centres_holds_them_between_the_percentiles() -> Non
         Zone.around(np.zeros((0, 2)))
     with pytest.raises(InvalidInput, match="low < high"):
         Zone.around(centres, 99, 1)
+
+
+def test_a_zone_holds_the_boxes_whose_centre_it_contains() -> None:
+    tri = Zone.parse("0,0 100,0 0,100")
+    boxes = [[0, 0, 20, 20], [40, 40, 80, 80], [45, 45, 55, 55]]  # centres (10,10) in, (60,60) out, (50,50) edge
+    assert tri.holds(720, 1280, boxes).tolist() == [True, False, True]
+    assert tri.holds(720, 1280, np.zeros((0, 4))).shape == (0,)

@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
         elapsed += time.perf_counter() - t
         gt = np.array([b.as_list() for b in s.boxes], np.float32).reshape(-1, 4)
         if det.zone is not None:  # the plates the zone is meant to find
-            gt = gt[det.zone.contains(img.shape[0], img.shape[1], (gt[:, :2] + gt[:, 2:]) / 2)]
+            gt = gt[det.zone.holds(img.shape[0], img.shape[1], gt)]
         gt = gt[gt[:, 2] - gt[:, 0] >= det.min_plate_width]
         region = next((r for r in s.regions if r), "") or "unknown"
         for name in ("overall", region):

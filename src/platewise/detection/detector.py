@@ -305,8 +305,7 @@ class PlateDetector:
                     f = RawDetections(f.boxes + np.tile(shift, 2), f.corners + shift, f.scores)
                     zone = zones[i]
                     if zone is not None:
-                        h, w = images[i].shape[:2]
-                        f = f.take(zone.contains(h, w, (f.boxes[:, :2] + f.boxes[:, 2:]) / 2))
+                        f = f.take(zone.holds(images[i].shape[0], images[i].shape[1], f.boxes))
                     found[i] = f
             out += [found[i] for i in sorted(found)]
         return out

@@ -147,6 +147,12 @@ class Zone:
         poly = self.polygon(h, w).astype(np.float32).reshape(-1, 1, 2)
         return np.array([cv2.pointPolygonTest(poly, (float(x), float(y)), False) >= 0 for x, y in pts], bool)
 
+    def holds(self, h: int, w: int, boxes: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+        """For boxes (N,4) x1, y1, x2, y2 in pixels of an ``h`` x ``w`` image: True where a box belongs to the
+        zone, i.e. its centre lies inside it or on its border (the rule the detector reports plates by)."""
+        b = np.asarray(boxes, np.float64).reshape(-1, 4)
+        return self.contains(h, w, (b[:, :2] + b[:, 2:]) / 2)
+
 
 Zones: TypeAlias = Zone | str | Sequence[Zone | str | None] | None
 """What ``zones=`` takes: one zone (or its text) for every image, a zone or None per image, or None."""
@@ -209,8 +215,7 @@ def detect_in_zones(
             for d in found
         ]
         if zone is not None and moved:
-            h, w = im.shape[:2]
-            inside = zone.contains(h, w, [((d.box.x1 + d.box.x2) / 2, (d.box.y1 + d.box.y2) / 2) for d in moved])
+            inside = zone.holds(im.shape[0], im.shape[1], [d.box.as_list() for d in moved])
             moved = [d for d, k in zip(moved, inside, strict=True) if k]
         out.append(moved)
     return out
