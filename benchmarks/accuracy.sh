@@ -5,7 +5,7 @@
 # Environment: READER=file.onnx DETECTOR=file.onnx (default: the shipped weights), VERIFIER=on|off|file.onnx
 # (the detector's plate verifier; default: the shipped one with the shipped detector), CORNER_NET=on|off|file.onnx
 # (the detector's corner network; same default), ZONE="x,y x,y ..." (detect only: a detection zone, e.g. "0,0 1,1"
-# for whole images seen at an input fitted to their shape), TAG=name (suffix of the
+# for whole images seen at an input fitted to their shape), FLIP=mean|max (detect only: the test-time flip), TAG=name (suffix of the
 # result files, e.g. TAG=int8), DATA=../shared/data, PLATEWISE_THREADS (ONNX Runtime threads).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +31,7 @@ for part in "${parts[@]}"; do
       done ;;
     detect)
       for f in openlpr-scenes ro-dashcam openalpr-dev; do
-        $PW eval detect --labels "$DATA/$f/labels.csv" --holdout --json "${detector[@]}" ${ZONE:+--zone "$ZONE"} > "$OUT/detect_eval_$f$SUFFIX.json"
+        $PW eval detect --labels "$DATA/$f/labels.csv" --holdout --json "${detector[@]}" ${ZONE:+--zone "$ZONE"} ${FLIP:+--flip "$FLIP"} > "$OUT/detect_eval_$f$SUFFIX.json"
         echo "detect $f: $(show "$OUT/detect_eval_$f$SUFFIX.json" overall)"
       done ;;
     corners)

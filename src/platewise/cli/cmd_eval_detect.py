@@ -89,6 +89,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="PX",
         help="report no plate narrower than PX pixels, and count no labelled plate narrower than that",
     )
+    parser.add_argument(
+        "--flip",
+        choices=("mean", "max"),
+        help="also look at each image mirrored left to right and fuse the two views' scores: their mean or the "
+        "higher (about twice the network's time)",
+    )
     parser.add_argument("--threads", type=int, help="ONNX Runtime threads")
     parser.add_argument("--limit", type=int, default=0, help="evaluate at most this many images")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -134,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
         extra["tile_size"] = args.tile_size  # checked by PlateDetector
     if args.min_plate_width is not None:
         extra["min_plate_width"] = args.min_plate_width  # checked by PlateDetector
+    if args.flip:
+        extra["flip"] = args.flip
     verifier = None if args.verifier is None else on_off_or_file(args.verifier)
     corner_net = None if args.corner_net is None else on_off_or_file(args.corner_net)
     # Scores down to 0.05 for AP and --sweep (with a verifier: of the candidates of normal use).
@@ -186,6 +194,7 @@ def run(args: argparse.Namespace) -> int:
         "contain_threshold": det.contain_threshold,
         "contain_margin": det.contain_margin,
         "zone": None if det.zone is None else str(det.zone),
+        "flip": det.flip,
         "min_plate_width": det.min_plate_width,
         "ms_per_image": round(1000 * elapsed / len(samples), 2),
         **summarize(sorted(groups.items(), key=lambda kv: (kv[0] != "overall", kv[0]))),

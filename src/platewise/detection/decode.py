@@ -16,7 +16,17 @@ import numpy.typing as npt
 from platewise.detection.evaluate import box_iou_matrix
 from platewise.detection.preprocess import Letterbox
 
-__all__ = ["RawDetections", "anchor_grid", "decode_batch", "decode_one", "nms", "order_corners", "suppress_contained"]
+__all__ = [
+    "RawDetections",
+    "anchor_grid",
+    "decode_batch",
+    "decode_one",
+    "FLIP_FUSIONS",
+    "fuse_mirrored",
+    "nms",
+    "order_corners",
+    "suppress_contained",
+]
 
 F32 = npt.NDArray[np.float32]
 
@@ -56,6 +66,60 @@ def anchor_grid(height: int, width: int, strides: tuple[int, ...]) -> tuple[F32,
     p.flags.writeable = False
     s_.flags.writeable = False
     return p, s_
+
+
+def fuse_mirrored(
+    outputs: tuple[F32, F32, F32],
+    mirrored: tuple[F32, F32, F32],
+    input_size: tuple[int, int],
+    strides: tuple[int, ...],
+    reg_max: int,
+    fusion: str = "mean",
+) -> tuple[F32, F32, F32]:
+    """The network's outputs (scores (N,A), box distributions (N,A,4*(R+1)), corners (N,A,8)) for a batch of
+    inputs, averaged with its outputs for the same inputs mirrored left to right (``mirrored``), mapped back.
+
+    Every level's location grid is symmetric (centres at (i + 0.5) * stride on an input whose width is a
+    multiple of the stride), so the mirrored input's location (y, w - 1 - x) sees what (y, x) sees: its score
+    is averaged in as it is, its left and right distance distributions swap, and its corners swap left for
+    right (TL for TR, BL for BR) with their x offsets negated. Scores are averaged as probabilities
+    (``fusion="mean"``) or the higher of the two kept (``"max"``), the distance distributions averaged as
+    logits (their geometric mean), the corners as offsets.
+    """
+    if fusion not in FLIP_FUSIONS:
+        raise ValueError(f"fusion {fusion!r}: expected one of {', '.join(FLIP_FUSIONS)}")
+    scores, dist, corners = outputs
+    m_scores, m_dist, m_corners = mirrored
+    n = scores.shape[0]
+    bins = dist.shape[-1] // 4
+    if bins != reg_max + 1 or corners.shape[-1] != 8:
+        raise ValueError(f"box_dist {dist.shape} / corners {corners.shape} do not match reg_max {reg_max}")
+    back_s, back_d, back_c = [], [], []
+    start = 0
+    for st in strides:
+        h, w = int(input_size[0]) // st, int(input_size[1]) // st
+        part = slice(start, start + h * w)
+        start += h * w
+        back_s.append(m_scores[:, part].reshape(n, h, w)[:, :, ::-1].reshape(n, h * w))
+        d = m_dist[:, part].reshape(n, h, w, 4, bins)[:, :, ::-1][:, :, :, [2, 1, 0, 3]]
+        back_d.append(d.reshape(n, h * w, 4 * bins))
+        c = m_corners[:, part].reshape(n, h, w, 4, 2)[:, :, ::-1][:, :, :, [1, 0, 3, 2]] * _MIRROR_X
+        back_c.append(c.reshape(n, h * w, 8))
+    if start != scores.shape[1]:
+        raise ValueError(f"model output has {scores.shape[1]} locations, expected {start} for {input_size}")
+    return (
+        (
+            np.maximum(scores, np.concatenate(back_s, 1))
+            if fusion == "max"
+            else (scores + np.concatenate(back_s, 1)) * 0.5
+        ).astype(np.float32),
+        ((dist + np.concatenate(back_d, 1)) * 0.5).astype(np.float32),
+        ((corners + np.concatenate(back_c, 1)) * 0.5).astype(np.float32),
+    )
+
+
+FLIP_FUSIONS = ("mean", "max")
+_MIRROR_X = np.asarray([-1.0, 1.0], np.float32)
 
 
 def nms(boxes: F32, scores: F32, iou_threshold: float) -> npt.NDArray[np.int64]:

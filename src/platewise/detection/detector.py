@@ -14,7 +14,14 @@ import numpy as np
 import numpy.typing as npt
 
 from platewise.detection.corner_net import DEFAULT_CORNER_NET, CornerNet
-from platewise.detection.decode import RawDetections, decode_batch, nms, suppress_contained
+from platewise.detection.decode import (
+    FLIP_FUSIONS,
+    RawDetections,
+    decode_batch,
+    fuse_mirrored,
+    nms,
+    suppress_contained,
+)
 from platewise.detection.evaluate import box_intersection_matrix
 from platewise.detection.preprocess import Letterbox, fitted_size, letterbox, to_input_tensor
 from platewise.detection.refine import blend_boxes, refine_corners_many
@@ -140,6 +147,11 @@ class PlateDetector:
             detector's model card, "Detection zones".
         min_plate_width: detections narrower than this many pixels (in the image) are not reported (0 = off):
             plates too small to read, or farther than a camera is meant to look.
+        flip: also look at each input mirrored left to right, in the same network call, and fuse the two
+            views' outputs location by location (test-time flip; :func:`~platewise.detection.decode.fuse_mirrored`)
+            before decoding: ``"mean"`` (or True) averages their scores, ``"max"`` keeps the higher; about twice
+            the network's time. Off by default; the model card's "Test-time
+            flip" gives what it measured.
 
     Attributes:
         default_threshold: the threshold used when ``score_threshold`` is None: the verifier's, or without one
@@ -171,6 +183,7 @@ class PlateDetector:
         tile_overlap: float = 0.25,
         zone: Zone | str | None = None,
         min_plate_width: float = 0.0,
+        flip: bool | str = False,
     ) -> None:
         self.model = load_model(
             DEFAULT_WEIGHTS if path is None else path, kind="detector", name="detector", threads=threads
@@ -244,6 +257,11 @@ class PlateDetector:
         if not math.isfinite(min_plate_width) or min_plate_width < 0:
             raise InvalidInput(f"min_plate_width {min_plate_width} must be 0 (off) or a positive number of pixels")
         self.min_plate_width = float(min_plate_width)
+        if flip is True:
+            flip = "mean"
+        if flip is not False and flip not in FLIP_FUSIONS:
+            raise InvalidInput(f"flip {flip!r}: expected False, True or one of {', '.join(FLIP_FUSIONS)}")
+        self.flip: str | None = flip or None
         self.metadata = meta
 
     def _closeup_for(self, size: tuple[int, int]) -> tuple[int, int] | None:
@@ -428,7 +446,19 @@ class PlateDetector:
 
     def _run(self, boxed: list[tuple[npt.NDArray[np.uint8], Letterbox]], size: tuple[int, int]) -> list[RawDetections]:
         x = to_input_tensor([b[0] for b in boxed], self.mean, self.std, rgb=self.rgb)
-        scores, dist, corners = self.model.run(x)
+        if self.flip:  # the batch and its mirror image in one call, their outputs averaged
+            out = self.model.run(np.concatenate([x, x[..., ::-1]]))
+            n = len(x)
+            scores, dist, corners = fuse_mirrored(
+                (out[0][:n], out[1][:n], out[2][:n]),
+                (out[0][n:], out[1][n:], out[2][n:]),
+                size,
+                self.strides,
+                self.reg_max,
+                self.flip,
+            )
+        else:
+            scores, dist, corners = self.model.run(x)
         return decode_batch(
             scores,
             dist,

@@ -559,7 +559,16 @@ def main(argv: list[str] | None = None) -> int:
         help="with --refit-combination: fix the combination's direction, (a, b) proportional to (1 - W, W), and fit "
         "only its scale and bias (W in (0, 1))",
     )
+    ap.add_argument(
+        "--flip",
+        choices=("mean", "max"),
+        default=None,
+        help="with --recalibrate: fit the combination (with --refit-combination) and sweep the thresholds for the "
+        "detector's test-time flip with this fusion (PlateDetector(flip=...))",
+    )
     args = ap.parse_args(argv)
+    if args.flip and not args.recalibrate:
+        ap.error("--flip goes with --recalibrate (the verifier is trained on the detector's candidates without it)")
     if args.verifier_weight is not None and not (0.0 < args.verifier_weight < 1.0 and args.refit_combination):
         ap.error(f"--verifier-weight must be in (0, 1) and goes with --refit-combination, got {args.verifier_weight}")
     for flag, value in (("--min-label-precision", args.min_label_precision), ("--min-precision", args.min_precision)):
@@ -832,6 +841,7 @@ def _calibrate_and_export(
         min_label_precision=args.min_label_precision,
         min_precision=args.min_precision,
         corner_net=on_off_or_file(args.corner_net),
+        detector_options={"flip": args.flip} if args.flip else None,
     )
     write(cal_res["candidate_threshold"], cal_res["score_threshold"])
     return cal_res
@@ -843,10 +853,12 @@ def calibration_candidates(
     data_root: Path,
     threads: int,
     audit: dict[str, npt.NDArray[np.float32]] | None = None,
+    flip: str | None = None,
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.int64]]:
     """The network ``detector_path``'s candidates on the calibration images (score 0.05 or more, its own boxes,
     as inference verifies them): their scores, the verifier ``verifier_path``'s probabilities, and their labels
-    as in training (1: IoU 0.5 or more with a labelled plate, or with an ``audit`` plate)."""
+    as in training (1: IoU 0.5 or more with a labelled plate, or with an ``audit`` plate). ``flip``: the
+    detector's test-time flip (``PlateDetector(flip=...)``)."""
     from platewise.detection.detector import PlateDetector
     from platewise.detection.verifier import PlateVerifier
 
@@ -858,6 +870,7 @@ def calibration_candidates(
         corner_net=False,
         corner_refine=False,
         box_blend=0.0,
+        flip=flip or False,
     )
     ver = PlateVerifier(verifier_path, threads=threads)
     scores, probs, labels = [], [], []
@@ -881,10 +894,11 @@ def refit_combination(
     threads: int,
     audit: dict[str, npt.NDArray[np.float32]] | None = None,
     verifier_weight: float | None = None,
+    flip: str | None = None,
 ) -> tuple[float, float, float]:
     """Step 4's combination fitted again, for the detector ``detector_path``, on
-    :func:`calibration_candidates` (``verifier_weight``: :func:`fit_combination`'s)."""
-    scores, probs, labels = calibration_candidates(detector_path, verifier_path, data_root, threads, audit)
+    :func:`calibration_candidates` (``verifier_weight``: :func:`fit_combination`'s; ``flip``: the detector's)."""
+    scores, probs, labels = calibration_candidates(detector_path, verifier_path, data_root, threads, audit, flip)
     return fit_combination(scores, probs, labels, verifier_weight=verifier_weight)
 
 
@@ -900,7 +914,7 @@ def _recalibrate(args: argparse.Namespace, root: Path) -> int:
     weights = (float(meta["combine"][0]), float(meta["combine"][1]), float(meta["combine"][2]))
     audit = read_audit(args.audit) if args.audit else None
     if args.refit_combination:
-        weights = refit_combination(args.detector, path, root, args.threads, audit, args.verifier_weight)
+        weights = refit_combination(args.detector, path, root, args.threads, audit, args.verifier_weight, args.flip)
     write: Callable[[float, float], None]
     if (out / "verifier.pt").is_file():
         ck = torch.load(out / "verifier.pt", map_location="cpu")
