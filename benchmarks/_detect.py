@@ -21,12 +21,13 @@ FOLDERS = ("openlpr-scenes", "ro-dashcam", "openalpr-dev")
 
 
 def add_detector_args(ap: argparse.ArgumentParser) -> None:
-    """``--detector --verifier --corner-net --threads --tile-size --tag``."""
+    """``--detector --verifier --corner-net --threads --tile-size --flip --tag``."""
     ap.add_argument("--detector", help="detector ONNX (default: shipped)")
     ap.add_argument("--verifier", help="on, off or an ONNX file (default: the detector's)")
     ap.add_argument("--corner-net", help="on, off or an ONNX file (default: the detector's)")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--tile-size", type=int, default=None, help="the detector's tiles (default: its default)")
+    ap.add_argument("--flip", choices=("mean", "max"), help="the detector's test-time flip (default: off)")
     ap.add_argument("--tag", default="", help="suffix of the result file")
 
 
@@ -38,6 +39,8 @@ def build_detector(args: argparse.Namespace, **kw: Any) -> Any:
 
     if getattr(args, "tile_size", None) is not None:
         kw.setdefault("tile_size", args.tile_size)
+    if getattr(args, "flip", None):
+        kw.setdefault("flip", args.flip)
 
     return PlateDetector(
         args.detector,

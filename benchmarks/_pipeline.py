@@ -30,6 +30,7 @@ def add_pipeline_args(
         type=float,
         help="ALPR(detector_threshold=) (default: the pipeline's: the verifier's pipeline_threshold)",
     )
+    ap.add_argument("--flip", choices=("mean", "max"), help="ALPR(detector_flip=): the test-time flip (default: off)")
     ap.add_argument("--threads", type=int, default=threads)
     ap.add_argument("--tag", default="", help="suffix of the result file")
     if scenes:
@@ -47,4 +48,6 @@ def build_alpr(args: argparse.Namespace, **kw: Any) -> Any:
         kw["detector_candidate_threshold"] = args.candidate_threshold
     if args.detector_threshold is not None:
         kw["detector_threshold"] = args.detector_threshold
+    if args.flip:
+        kw["detector_flip"] = args.flip
     return ALPR(detector_path=args.detector, reader_path=args.reader, threads=args.threads, **kw)

@@ -5,7 +5,7 @@
 # Environment: READER=file.onnx DETECTOR=file.onnx (default: the shipped weights), VERIFIER=on|off|file.onnx
 # (the detector's plate verifier; default: the shipped one with the shipped detector), CORNER_NET=on|off|file.onnx
 # (the detector's corner network; same default), ZONE="x,y x,y ..." (detect only: a detection zone, e.g. "0,0 1,1"
-# for whole images seen at an input fitted to their shape), FLIP=mean|max (detect only: the test-time flip), TAG=name (suffix of the
+# for whole images seen at an input fitted to their shape), FLIP=mean|max (detect and corners: the test-time flip), TAG=name (suffix of the
 # result files, e.g. TAG=int8), DATA=../shared/data, PLATEWISE_THREADS (ONNX Runtime threads).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +36,7 @@ for part in "${parts[@]}"; do
       done ;;
     corners)
       for src in builtin scenes; do
-        $PW eval detect --synthetic 300 --synth-source $src --root "$DATA" --json "${detector[@]}" > "$OUT/detect_corners_$src$SUFFIX.json"
+        $PW eval detect --synthetic 300 --synth-source $src --root "$DATA" --json "${detector[@]}" ${FLIP:+--flip "$FLIP"} > "$OUT/detect_corners_$src$SUFFIX.json"
         echo "corners $src: $(show "$OUT/detect_corners_$src$SUFFIX.json" mean_corner_error_per_width)"
       done ;;
     e2e)

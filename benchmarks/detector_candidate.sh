@@ -13,6 +13,7 @@
 #   benchmarks/detector_candidate.sh part2 NAME
 #       the hold-out: detection and corners (accuracy.sh detect corners), end to end over shifts
 #       (e2e_pads.py --split holdout) and against the audited labels (label_audit.py)
+# FLIP=mean|max: every step runs the detector with that test-time flip (PlateDetector(flip=...)).
 # Each step uses one thread, so that it can run beside a training run. Needs the venv of ./scripts/test.
 # The rules these parts serve: the detector's model card, "Fourteenth session" and "Fifteenth session".
 set -euo pipefail
@@ -22,6 +23,7 @@ export PYTHONPATH=src
 part=${1:?part1 or part2}; N=${2:?NAME}
 R=runs/det-$N; V=runs/v-$N
 A=(--detector "$R/detector.onnx" --verifier "$V/verifier.onnx" --corner-net src/platewise/weights/corners.onnx)
+[ -n "${FLIP:-}" ] && A+=(--flip "$FLIP")
 case $part in
   part1)
     C=${3:?CHECKPOINT.pt or DETECTOR.onnx}
@@ -34,7 +36,7 @@ case $part in
     [[ ${VERIFIER_FROM:-} -ef $V/verifier.onnx ]] || cp "${VERIFIER_FROM:-src/platewise/weights/verifier.onnx}" "$V/verifier.onnx"
     if [[ ${REFIT:-1} != 0 ]]; then
       python -m platewise.detection.verifier_train --out "$V" --recalibrate --refit-combination \
-        --detector "$R/detector.onnx" --threads 1 > "$V/refit.log" 2>&1
+        --detector "$R/detector.onnx" --threads 1 ${FLIP:+--flip "$FLIP"} > "$V/refit.log" 2>&1
       tail -1 "$V/refit.log"
     fi
     MARGINS=${MARGINS:-0,0.02,0.05,0.1,0.15,0.2,0.3}
@@ -61,7 +63,7 @@ PY
   part2)
     python benchmarks/e2e_pads.py --split holdout "${A[@]}" --tag "$N" --threads 1 > "$R/holdout.log" 2>&1 &
     DETECTOR=$R/detector.onnx VERIFIER=$V/verifier.onnx CORNER_NET=src/platewise/weights/corners.onnx TAG=$N \
-      PLATEWISE_THREADS=1 benchmarks/accuracy.sh detect corners
+      FLIP=${FLIP:-} PLATEWISE_THREADS=1 benchmarks/accuracy.sh detect corners
     python benchmarks/label_audit.py "${A[@]}" --tag "$N" > "$R/audit.log" 2>&1
     wait
     python - "$N" <<'PY'

@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corner-net", help="on|off|FILE.onnx (default: the shipped detector's default)")
     ap.add_argument("--score-threshold", type=float, help="operating threshold (default: the detector's)")
     ap.add_argument("--tile-size", type=int, help="the detector's tiles (default: its default)")
+    ap.add_argument("--flip", choices=("mean", "max"), help="the detector's test-time flip (default: off)")
     ap.add_argument("--tag", default="", help="suffix of the result file")
     args = ap.parse_args(argv)
     data = Path(args.data)
@@ -88,12 +89,15 @@ def main(argv: list[str] | None = None) -> int:
         extra_args += ["--score-threshold", str(args.score_threshold)]
     if args.tile_size is not None:
         extra_args += ["--tile-size", str(args.tile_size)]
+    if args.flip:
+        extra_args += ["--flip", args.flip]
     result: dict[str, object] = {
         "audit_file": str(AUDIT.relative_to(ROOT)),
         "detector": args.detector or "shipped",
         "verifier": args.verifier or "default",
         "score_threshold": args.score_threshold if args.score_threshold is not None else "default",
         "tile_size": args.tile_size if args.tile_size is not None else "default",
+        "flip": args.flip,
     }
     with tempfile.TemporaryDirectory() as tmp:
         for f in FOLDERS:

@@ -129,3 +129,16 @@ def test_load_records_never_returns_hold_out_images(data_root: Path) -> None:
     assert held
     assert not any(is_holdout(r.key) for r in train)
     assert all(is_holdout(r.key) for r in held)
+
+
+def test_eval_detect_flip_is_passed_on_and_checked(
+    tiny_onnx: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labels = _scenes(tmp_path)
+    args = ["eval", "detect", "--labels", str(labels), "--model", str(tiny_onnx), "--json"]
+    assert main([*args, "--flip", "max"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["flip"] == "max" and out["overall"]["images"] == 3
+    with pytest.raises(SystemExit) as e:
+        main([*args, "--flip", "median"])
+    assert e.value.code == 2 and "invalid choice" in capsys.readouterr().err

@@ -3,7 +3,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from platewise.detection.decode import anchor_grid, decode_batch, decode_one, nms, order_corners, suppress_contained
+from platewise.detection.decode import (
+    anchor_grid,
+    decode_batch,
+    decode_one,
+    fuse_mirrored,
+    nms,
+    order_corners,
+    suppress_contained,
+)
 from platewise.detection.preprocess import Letterbox
 
 R = 8
@@ -193,3 +201,26 @@ def test_corner_voting_keeps_the_detections_of_plain_decoding() -> None:
     np.testing.assert_allclose(voted.scores, plain.scores)
     empty = decode_one(s * 0, d, c, pts, st, _identity(64, 64), reg_max=R, score_threshold=0.5, vote_iou=0.7)
     assert empty.boxes.shape == (0, 4) and empty.corners.shape == (0, 4, 2)
+
+
+def test_fuse_mirrored_maps_the_mirrored_view_back_onto_its_location() -> None:
+    # 64x64 input: at stride 8, location (x 2, y 2) is index 18 (centre (20, 20)) and its mirror (x 5, y 2) 21
+    pts, st = anchor_grid(64, 64, (8, 16, 32))
+    quiet = _outputs(64, 64, {})
+    s, d, c = _outputs(64, 64, {21: (0.8, [1, 2, 3, 1])})  # the mirrored view sees a plate reaching right
+    c[21] = [-1, -2, 2, -1, 3, 1, -2, 2]  # TL, TR, BR, BL offsets of an uneven quad
+    one = tuple(x[None] for x in quiet)
+    mirrored = tuple(x[None] for x in (s, d, c))
+    fs, fd, fc = fuse_mirrored(one, mirrored, (64, 64), (8, 16, 32), R, "max")  # type: ignore[arg-type]
+    assert fs[0, 18] == pytest.approx(0.8) and fs[0].sum() == pytest.approx(0.8)
+    out = decode_one(fs[0], fd[0], fc[0], pts, st, _identity(64, 64), reg_max=R, score_threshold=0.5)
+    # the fused distributions are the geometric mean of (1,1,1,1) and the swapped (3,2,1,1): expected 2, 1.5, 1, 1
+    np.testing.assert_allclose(out.boxes[0], [20 - 16, 20 - 12, 20 + 8, 20 + 8], atol=1e-3)
+    # corners: the mirror's TR (2,-1) becomes TL (-2,-1), averaged with (-1,-1): (-1.5, -1) strides
+    np.testing.assert_allclose(out.corners[0][0], [20 - 12, 20 - 8], atol=1e-3)
+    fs, _, _ = fuse_mirrored(one, mirrored, (64, 64), (8, 16, 32), R, "mean")  # type: ignore[arg-type]
+    assert fs[0, 18] == pytest.approx(0.4)
+    with pytest.raises(ValueError, match="fusion"):
+        fuse_mirrored(one, mirrored, (64, 64), (8, 16, 32), R, "median")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="locations"):
+        fuse_mirrored(one, mirrored, (64, 96), (8, 16, 32), R)  # type: ignore[arg-type]

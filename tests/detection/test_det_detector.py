@@ -314,3 +314,49 @@ def test_tiles_in_a_mixed_batch_keep_every_box_inside_its_image(tiny_onnx: Path)
         assert (np.diff(raw.scores) <= 0).all()
     assert np.array_equal(tiled[2].boxes, plain[2].boxes)  # the small image is not tiled
     assert len(tiled[0].scores) != len(plain[0].scores) or not np.array_equal(tiled[0].boxes, plain[0].boxes)
+
+
+def _mirrored(raw, width: int):  # type: ignore[no-untyped-def]
+    """Detections of an image mirrored left to right, as the unmirrored image's: boxes and corners mapped back,
+    corners in TL, TR, BR, BL order again, best score first."""
+    b = raw.boxes.copy()
+    b[:, [0, 2]] = width - raw.boxes[:, [2, 0]]
+    c = raw.corners.copy()
+    c[..., 0] = width - c[..., 0]
+    return b, c[:, [1, 0, 3, 2]]
+
+
+@pytest.mark.parametrize("fusion", ["mean", "max"])
+def test_flip_makes_detection_mirror_symmetric(fusion: str) -> None:
+    # A 384x640 scene fills the input without padding: with the flip, detecting in the mirrored scene must give
+    # the mirror image of the detections (each location's two views are the same pair of network outputs). The
+    # companions that are not mirror-symmetric (corner network, refinement, close-up, verifier) are off.
+    from platewise.data.synthetic.scenes import SceneSynthesizer
+
+    rng = np.random.default_rng(3)
+    bg = cv2.GaussianBlur(rng.integers(0, 255, (384, 640, 3), dtype=np.uint8), (0, 0), 2)
+    img = SceneSynthesizer([bg], seed=1).sample(640, 384).image
+    assert img.shape == (384, 640, 3)
+    opts = dict(threads=1, score_threshold=0.05, verifier=False, corner_net=False, closeup_scale=0.0)
+    opts.update(corner_refine=False, box_blend=0.0)
+    flipped = PlateDetector(flip=fusion, **opts)  # type: ignore[arg-type]
+    a, b = flipped.detect_raw([img, np.ascontiguousarray(img[:, ::-1])])
+    assert len(a.scores) >= 1 and len(a.scores) == len(b.scores)
+    np.testing.assert_allclose(a.scores, b.scores, atol=1e-5)
+    boxes, corners = _mirrored(b, 640)
+    np.testing.assert_allclose(a.boxes, boxes, atol=0.05)
+    np.testing.assert_allclose(a.corners, corners, atol=0.05)
+    plain = PlateDetector(**opts)  # type: ignore[arg-type]
+    a, b = plain.detect_raw([img, np.ascontiguousarray(img[:, ::-1])])
+    assert not np.allclose(a.scores[:1], b.scores[:1], atol=1e-3)  # one view alone is not symmetric
+
+
+def test_flip_fusions_and_setting(tiny_onnx: Path) -> None:
+    img = cv2.GaussianBlur(np.random.default_rng(4).integers(0, 255, (300, 500, 3), dtype=np.uint8), (0, 0), 3)
+    opts = dict(threads=1, score_threshold=0.0, closeup_scale=0.0)
+    best = {f: PlateDetector(tiny_onnx, flip=f, **opts).detect_raw([img])[0].scores.max() for f in ("mean", "max")}  # type: ignore[arg-type]
+    assert best["max"] >= best["mean"]
+    assert PlateDetector(tiny_onnx, flip=True, **opts).flip == "mean"  # type: ignore[arg-type]
+    assert PlateDetector(tiny_onnx, **opts).flip is None  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="flip 'median'"):
+        PlateDetector(tiny_onnx, flip="median")

@@ -94,10 +94,15 @@ def fuse_mirrored(
     bins = dist.shape[-1] // 4
     if bins != reg_max + 1 or corners.shape[-1] != 8:
         raise ValueError(f"box_dist {dist.shape} / corners {corners.shape} do not match reg_max {reg_max}")
+    grids = [(int(input_size[0]) // st, int(input_size[1]) // st) for st in strides]
+    if sum(h * w for h, w in grids) != scores.shape[1] or m_scores.shape != scores.shape:
+        raise ValueError(
+            f"model outputs of {scores.shape[1]} and {m_scores.shape[1]} locations, expected "
+            f"{sum(h * w for h, w in grids)} for {input_size}"
+        )
     back_s, back_d, back_c = [], [], []
     start = 0
-    for st in strides:
-        h, w = int(input_size[0]) // st, int(input_size[1]) // st
+    for h, w in grids:
         part = slice(start, start + h * w)
         start += h * w
         back_s.append(m_scores[:, part].reshape(n, h, w)[:, :, ::-1].reshape(n, h * w))
@@ -105,8 +110,6 @@ def fuse_mirrored(
         back_d.append(d.reshape(n, h * w, 4 * bins))
         c = m_corners[:, part].reshape(n, h, w, 4, 2)[:, :, ::-1][:, :, :, [1, 0, 3, 2]] * _MIRROR_X
         back_c.append(c.reshape(n, h * w, 8))
-    if start != scores.shape[1]:
-        raise ValueError(f"model output has {scores.shape[1]} locations, expected {start} for {input_size}")
     return (
         (
             np.maximum(scores, np.concatenate(back_s, 1))

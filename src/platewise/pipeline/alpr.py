@@ -144,6 +144,8 @@ class ALPR:
             whose ``detect`` takes no ``zones`` is given the zone's rectangle cut out of the image.
         detector_min_plate_width: the default detector reports no plate narrower than this many pixels
             (``PlateDetector(min_plate_width=...)``; 0 = off). Ignored with ``detector=``.
+        detector_flip: the default detector's test-time flip (``PlateDetector(flip=...)``): it also looks at
+            each image mirrored; about twice the network's time. Ignored with ``detector=``.
 
     Example:
         >>> alpr = ALPR()                                        # doctest: +SKIP
@@ -177,6 +179,7 @@ class ALPR:
         detector_tile_size: int | None = None,
         zone: Zone | str | None = None,
         detector_min_plate_width: float = 0.0,
+        detector_flip: bool | str = False,
     ) -> None:
         if region is not None:
             formats_for(region)  # validates, raising ValueError with the known regions
@@ -213,6 +216,7 @@ class ALPR:
                 corner_net=detector_corner_net,
                 tile_size=detector_tile_size,
                 min_plate_width=detector_min_plate_width,
+                flip=detector_flip,
                 corner_refine=False,
                 box_blend=0.0,
             )
