@@ -7,7 +7,7 @@ Writes benchmarks/results/detector_speed.json. Latency and throughput are those 
 main pass plus the close-up pass at half size, corners refined), and, timed alternately in the same run, of
 the main pass alone (``closeup_scale=0``), without corner refinement (batch 1) and without the plate verifier
 (``verifier=False``; the shipped detector uses the shipped verifier) and without the corner network
-(``corner_net=False``; likewise); the letterbox / network /
+(``corner_net=False``; likewise), and with the test-time flip (``flip="max"``); the letterbox / network /
 decode breakdown is of the main pass. The decode time is given with corner voting and, for comparison in the
 same run, without it (what ``detect`` does when a corner network replaces the corners, as with the shipped
 detector). ``batch1_cpu_ms`` is the process CPU time per image (all threads), a
@@ -55,7 +55,9 @@ def bench(
     raw_corners = PlateDetector(model, threads=threads, input_size=size, batch_size=8, corner_refine=False)
     unverified = PlateDetector(model, threads=threads, input_size=size, batch_size=8, verifier=False)
     no_corner_net = PlateDetector(model, threads=threads, input_size=size, batch_size=8, corner_net=False)
+    flipped = PlateDetector(model, threads=threads, input_size=size, batch_size=8, flip="max")
     for f in frames[:3]:
+        flipped.detect([f])
         no_corner_net.detect([f])
         det.detect([f])
         main_only.detect([f])
@@ -63,6 +65,7 @@ def bench(
         unverified.detect([f])
     lat_unverified: list[float] = []
     lat_no_corner_net: list[float] = []
+    lat_flip: list[float] = []
     lat, lat_main, lat_raw, cpu, pre, net, post, post_plain = [], [], [], [], [], [], [], []
     for i in range(repeats):
         f = frames[i % len(frames)]
@@ -82,6 +85,9 @@ def bench(
         t0 = time.perf_counter()
         no_corner_net.detect([f])
         lat_no_corner_net.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        flipped.detect([f])
+        lat_flip.append(time.perf_counter() - t0)
         # the same work in parts, for the breakdown
         t0 = time.perf_counter()
         img, lb = letterbox(f, det.input_size)
@@ -108,7 +114,7 @@ def bench(
         post_plain.append(t4 - t3)
     batch = frames[:8]
     det.detect(batch)
-    tb, tb_main, tb_unverified = [], [], []
+    tb, tb_main, tb_unverified, tb_flip = [], [], [], []
     for _ in range(max(3, repeats // 8)):
         t0 = time.perf_counter()
         unverified.detect(batch)
@@ -119,6 +125,9 @@ def bench(
         t0 = time.perf_counter()
         main_only.detect(batch)
         tb_main.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        flipped.detect(batch)
+        tb_flip.append(time.perf_counter() - t0)
     ms = lambda v: round(1000 * statistics.median(v), 2)  # noqa: E731
     return {
         "input_size": list(det.input_size),
@@ -128,6 +137,7 @@ def bench(
         "batch1_median_ms_without_corner_refinement": ms(lat_raw),
         "batch1_median_ms_without_verifier": ms(lat_unverified),
         "batch1_median_ms_without_corner_net": ms(lat_no_corner_net),
+        "batch1_median_ms_with_flip": ms(lat_flip),
         "verifier": str(det.verifier.model.path) if det.verifier is not None else None,
         "corner_net": str(det.corner_net.model.path) if det.corner_net is not None else None,
         "batch1_p90_ms": round(1000 * float(np.percentile(lat, 90)), 2),
@@ -139,6 +149,7 @@ def bench(
         "batch8_images_per_s": round(8 / statistics.median(tb), 1),
         "batch8_images_per_s_without_closeup_pass": round(8 / statistics.median(tb_main), 1),
         "batch8_images_per_s_without_verifier": round(8 / statistics.median(tb_unverified), 1),
+        "batch8_images_per_s_with_flip": round(8 / statistics.median(tb_flip), 1),
     }
 
 
