@@ -137,3 +137,19 @@ def test_ignore_regions_drop_the_background_loss_there_but_not_a_plates() -> Non
     everywhere = torch.tensor([[[0.0, 0.0, 64.0, 64.0]]]), torch.tensor([[True]])
     _, p2 = loss_fn(out, pts, st, boxes, corners, valid, has, *everywhere)
     assert 0 < p2["loss_cls"] < p1["loss_cls"]
+
+
+def test_quality_power_lifts_the_classification_targets_only() -> None:
+    torch.manual_seed(0)
+    net = create_detector("detector_tiny")
+    pts, st = anchor_points(64, 64, (8, 16, 32))
+    with torch.no_grad():
+        out = net(torch.randn(1, 3, 64, 64))
+    boxes, corners, valid, has = _targets(True)
+    _, p1 = DetectorLoss(net.cfg.reg_max)(out, pts, st, boxes, corners, valid, has)
+    _, p_half = DetectorLoss(net.cfg.reg_max, quality_power=0.5)(out, pts, st, boxes, corners, valid, has)
+    # the untrained network scores every location near 0: targets lifted toward 1 cost more there
+    assert p_half["loss_cls"] > p1["loss_cls"]
+    assert (p_half["loss_box"], p_half["loss_dfl"], p_half["num_fg"]) == (p1["loss_box"], p1["loss_dfl"], p1["num_fg"])
+    with pytest.raises(ValueError, match="quality_power"):
+        DetectorLoss(net.cfg.reg_max, quality_power=0.0)

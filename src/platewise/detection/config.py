@@ -74,6 +74,7 @@ class DetectorTrainConfig:
     scale_max: float = 2.2
     distractor_prob: float = 0.0  # real-scene samples that get unlabelled text drawn in (hard negatives)
     corner_weight: float = 0.5
+    quality_power: float = 1.0  # the classification's soft target is the assigned IoU to this power (loss.py)
     workers: int = 0
     threads: int = 1
     device: str = "cpu"

@@ -63,12 +63,19 @@ def ignored_locations(points: torch.Tensor, boxes: torch.Tensor, valid: torch.Te
 
 class DetectorLoss(nn.Module):
     """Total loss = QFL + 2 * GIoU + 0.25 * DFL + corner_weight * smooth-L1(corners), each normalized by the
-    sum of quality targets. Returns (total, parts dict of floats)."""
+    sum of quality targets. Returns (total, parts dict of floats).
 
-    def __init__(self, reg_max: int, corner_weight: float = 0.5) -> None:
+    ``quality_power``: QFL's soft target for a positive location is its assigned quality (the plate's IoU at
+    its best location) raised to this power; below 1 it lifts the targets of plates boxed less tightly (small
+    ones) toward 1, leaving the box, distribution and corner losses and their weights as they are."""
+
+    def __init__(self, reg_max: int, corner_weight: float = 0.5, quality_power: float = 1.0) -> None:
         super().__init__()
+        if not 0.0 < quality_power <= 4.0:
+            raise ValueError(f"quality_power {quality_power} must be in (0, 4]")
         self.reg_max = reg_max
         self.corner_weight = corner_weight
+        self.quality_power = quality_power
 
     def forward(
         self,
@@ -100,7 +107,8 @@ class DetectorLoss(nn.Module):
         )
         norm = asg.scores.sum().clamp(min=1.0)
         fg = asg.fg
-        l_cls_map = quality_focal_loss(logits.float(), asg.scores)
+        target = asg.scores if self.quality_power == 1.0 else asg.scores.clamp(min=0).pow(self.quality_power)
+        l_cls_map = quality_focal_loss(logits.float(), target)
         if ignore is not None and ignore_valid is not None and ignore.shape[1]:
             l_cls_map = l_cls_map * ~(ignored_locations(points, ignore, ignore_valid) & ~fg)
         l_cls = l_cls_map.sum() / norm

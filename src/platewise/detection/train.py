@@ -166,7 +166,7 @@ def train(cfg: DetectorTrainConfig) -> Path:
             flush=True,
         )
     plateau = PlateauDetector(patience=cfg.plateau_patience, window=2 * cfg.plateau_patience)
-    loss_fn = DetectorLoss(cfg.model.reg_max, cfg.corner_weight)
+    loss_fn = DetectorLoss(cfg.model.reg_max, cfg.corner_weight, cfg.quality_power)
     s = cfg.train_size
     points, strides = (t.to(device) for t in anchor_points(s, s, cfg.model.strides))
     data = SampleDataset(_load_data(cfg), length=10**9, seed=cfg.seed * 1_000_003 + step)
