@@ -116,13 +116,18 @@ def test_ignored_locations_are_the_centres_inside_valid_regions() -> None:
     assert ignored_locations(pts, regions, torch.tensor([[True, True]])).tolist() == [[True, True, True]]
 
 
-def test_ignore_regions_drop_the_background_loss_there_but_not_a_plates() -> None:
+def _one_batch() -> tuple:  # type: ignore[type-arg]
+    """An untrained tiny network's outputs on one 64x64 image, its locations, and one plate's targets."""
     torch.manual_seed(0)
     net = create_detector("detector_tiny")
     pts, st = anchor_points(64, 64, (8, 16, 32))
     with torch.no_grad():
         out = net(torch.randn(1, 3, 64, 64))
-    boxes, corners, valid, has = _targets(True)
+    return (net, out, pts, st, *_targets(True))
+
+
+def test_ignore_regions_drop_the_background_loss_there_but_not_a_plates() -> None:
+    net, out, pts, st, boxes, corners, valid, has = _one_batch()
     loss_fn = DetectorLoss(net.cfg.reg_max)
     base, p0 = loss_fn(out, pts, st, boxes, corners, valid, has)
     none = torch.zeros(1, 0, 4), torch.zeros(1, 0, dtype=torch.bool)
@@ -140,12 +145,7 @@ def test_ignore_regions_drop_the_background_loss_there_but_not_a_plates() -> Non
 
 
 def test_quality_power_lifts_the_classification_targets_only() -> None:
-    torch.manual_seed(0)
-    net = create_detector("detector_tiny")
-    pts, st = anchor_points(64, 64, (8, 16, 32))
-    with torch.no_grad():
-        out = net(torch.randn(1, 3, 64, 64))
-    boxes, corners, valid, has = _targets(True)
+    net, out, pts, st, boxes, corners, valid, has = _one_batch()
     _, p1 = DetectorLoss(net.cfg.reg_max)(out, pts, st, boxes, corners, valid, has)
     _, p_half = DetectorLoss(net.cfg.reg_max, quality_power=0.5)(out, pts, st, boxes, corners, valid, has)
     # the untrained network scores every location near 0: targets lifted toward 1 cost more there
