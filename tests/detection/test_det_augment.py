@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -209,3 +211,24 @@ def test_cache_keeps_ignore_regions(tmp_path) -> None:  # type: ignore[no-untype
     recs = [replace(r, ignore=np.array([[10, 10, 30, 20]], np.float32)) for r in _records(1, True)]
     back = load_cache(build_cache(recs, tmp_path / "c.pkl", max_side=80))
     np.testing.assert_allclose(back[0].ignore, [[5, 5, 15, 10]])
+
+
+def test_pack_script_writes_the_training_side_and_negatives(tiny_data_root: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from platewise.data.splits import is_holdout
+
+    repo = Path(__file__).resolve().parents[2]
+    out = tmp_path / "pack.pkl"
+    cmd = [sys.executable, str(repo / "scripts" / "pack_detector_data.py"), "--out", str(out)]
+    done = subprocess.run(
+        [*cmd, "--data-root", str(tiny_data_root), "--max-side", "160"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    recs = load_cache(out)
+    assert recs and not any(is_holdout(r.key) for r in recs)
+    assert {r.key.split("/")[0] for r in recs} == {"openlpr-scenes", "ro-dashcam", "openalpr-dev", "negatives"}
+    assert max(max(r.image().shape[:2]) for r in recs) <= 160
+    bad = subprocess.run([*cmd, "--data-root", str(tmp_path / "none")], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--data-root" in bad.stderr
