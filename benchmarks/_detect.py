@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from platewise.detection.decode import FLIP_FUSIONS
+
 FOLDERS = ("openlpr-scenes", "ro-dashcam", "openalpr-dev")
 
 
@@ -27,7 +29,7 @@ def add_detector_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--corner-net", help="on, off or an ONNX file (default: the detector's)")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--tile-size", type=int, default=None, help="the detector's tiles (default: its default)")
-    ap.add_argument("--flip", choices=("mean", "max"), help="the detector's test-time flip (default: off)")
+    ap.add_argument("--flip", choices=FLIP_FUSIONS, help="the detector's test-time flip (default: off)")
     ap.add_argument("--tag", default="", help="suffix of the result file")
 
 

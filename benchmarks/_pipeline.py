@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from platewise.detection.decode import FLIP_FUSIONS
+
 
 def add_pipeline_args(
     ap: argparse.ArgumentParser,
@@ -30,7 +32,7 @@ def add_pipeline_args(
         type=float,
         help="ALPR(detector_threshold=) (default: the pipeline's: the verifier's pipeline_threshold)",
     )
-    ap.add_argument("--flip", choices=("mean", "max"), help="ALPR(detector_flip=): the test-time flip (default: off)")
+    ap.add_argument("--flip", choices=FLIP_FUSIONS, help="ALPR(detector_flip=): the test-time flip (default: off)")
     ap.add_argument("--threads", type=int, default=threads)
     ap.add_argument("--tag", default="", help="suffix of the result file")
     if scenes:

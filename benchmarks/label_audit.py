@@ -28,6 +28,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from platewise.detection.decode import FLIP_FUSIONS
+
 ROOT = Path(__file__).resolve().parent.parent
 AUDIT = ROOT / "benchmarks" / "label_audit" / "holdout_unlabelled.csv"
 FOLDERS = ("openlpr-scenes", "ro-dashcam", "openalpr-dev")
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corner-net", help="on|off|FILE.onnx (default: the shipped detector's default)")
     ap.add_argument("--score-threshold", type=float, help="operating threshold (default: the detector's)")
     ap.add_argument("--tile-size", type=int, help="the detector's tiles (default: its default)")
-    ap.add_argument("--flip", choices=("mean", "max"), help="the detector's test-time flip (default: off)")
+    ap.add_argument("--flip", choices=FLIP_FUSIONS, help="the detector's test-time flip (default: off)")
     ap.add_argument("--tag", default="", help="suffix of the result file")
     args = ap.parse_args(argv)
     data = Path(args.data)

@@ -37,12 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     if not all((root / f / "labels.csv").is_file() for f in folders):
         print(f"no labelled scene folders {folders} under {root}: pass --data-root DIR", file=sys.stderr)
         return 2
-    records = load_records(root, folders, holdout=False)
-    if args.negative_folder:
-        records += load_records(root, (args.negative_folder,))
-    path = build_cache(records, args.out, max_side=args.max_side, quality=args.quality)
-    n_neg = sum(r.key.startswith(args.negative_folder + "/") for r in records) if args.negative_folder else 0
-    print(f"wrote {path}: {path.stat().st_size / 2**20:.1f} MiB, {len(records) - n_neg} scenes, {n_neg} negatives")
+    scenes = load_records(root, folders, holdout=False)
+    negatives = load_records(root, (args.negative_folder,)) if args.negative_folder else []
+    path = build_cache(scenes + negatives, args.out, max_side=args.max_side, quality=args.quality)
+    print(f"wrote {path}: {path.stat().st_size / 2**20:.1f} MiB, {len(scenes)} scenes, {len(negatives)} negatives")
     return 0
 
 

@@ -91,7 +91,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--flip",
-        choices=("mean", "max"),
+        choices=("mean", "max"),  # decode.FLIP_FUSIONS, not imported here: the CLI starts without numpy or OpenCV
         help="also look at each image mirrored left to right and fuse the two views' scores: their mean or the "
         "higher (about twice the network's time)",
     )

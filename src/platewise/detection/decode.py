@@ -68,6 +68,11 @@ def anchor_grid(height: int, width: int, strides: tuple[int, ...]) -> tuple[F32,
     return p, s_
 
 
+# how PlateDetector(flip=...) fuses the two views' scores
+FLIP_FUSIONS = ("mean", "max")
+_MIRROR_X = np.asarray([-1.0, 1.0], np.float32)
+
+
 def fuse_mirrored(
     outputs: tuple[F32, F32, F32],
     mirrored: tuple[F32, F32, F32],
@@ -119,10 +124,6 @@ def fuse_mirrored(
         ((dist + np.concatenate(back_d, 1)) * 0.5).astype(np.float32),
         ((corners + np.concatenate(back_c, 1)) * 0.5).astype(np.float32),
     )
-
-
-FLIP_FUSIONS = ("mean", "max")
-_MIRROR_X = np.asarray([-1.0, 1.0], np.float32)
 
 
 def nms(boxes: F32, scores: F32, iou_threshold: float) -> npt.NDArray[np.int64]:

@@ -150,8 +150,8 @@ class PlateDetector:
         flip: also look at each input mirrored left to right, in the same network call, and fuse the two
             views' outputs location by location (test-time flip; :func:`~platewise.detection.decode.fuse_mirrored`)
             before decoding: ``"mean"`` (or True) averages their scores, ``"max"`` keeps the higher; about twice
-            the network's time. Off by default; the model card's "Test-time
-            flip" gives what it measured.
+            the network's time. Off by default; the model card's "Twentieth session: the test-time flip" gives
+            what it measured.
 
     Attributes:
         default_threshold: the threshold used when ``score_threshold`` is None: the verifier's, or without one
@@ -446,7 +446,7 @@ class PlateDetector:
 
     def _run(self, boxed: list[tuple[npt.NDArray[np.uint8], Letterbox]], size: tuple[int, int]) -> list[RawDetections]:
         x = to_input_tensor([b[0] for b in boxed], self.mean, self.std, rgb=self.rgb)
-        if self.flip:  # the batch and its mirror image in one call, their outputs averaged
+        if self.flip:  # the batch and its mirror image in one call, their outputs fused
             out = self.model.run(np.concatenate([x, x[..., ::-1]]))
             n = len(x)
             scores, dist, corners = fuse_mirrored(

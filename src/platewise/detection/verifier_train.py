@@ -48,6 +48,7 @@ from torch import nn
 from platewise.cli._inputs import on_off_or_file
 from platewise.data.splits import hash_fraction
 from platewise.detection.dataset import load_records, read_audit
+from platewise.detection.decode import FLIP_FUSIONS
 from platewise.detection.evaluate import box_iou_matrix
 from platewise.detection.verifier import verifier_crops
 from platewise.training.export import export_crop_model
@@ -561,7 +562,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument(
         "--flip",
-        choices=("mean", "max"),
+        choices=FLIP_FUSIONS,
         default=None,
         help="with --recalibrate: fit the combination (with --refit-combination) and sweep the thresholds for the "
         "detector's test-time flip with this fusion (PlateDetector(flip=...))",
