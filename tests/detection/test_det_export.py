@@ -123,3 +123,54 @@ def test_calibration_images_come_from_the_training_side_only(tmp_path: Path) -> 
     images = calibration_images(tmp_path, ("scenes",), n=100)
     assert len(images) == len(train_side)
     assert {int(im[0, 0, 0]) // 20 for im in images} == train_side
+
+
+def _scalar_muls(model: object) -> int:
+    """Mul nodes of ``model`` (an onnx.ModelProto) that scale by a one-value initializer."""
+    from onnx import numpy_helper
+
+    graph = model.graph  # type: ignore[attr-defined]
+    sizes = {i.name: numpy_helper.to_array(i).size for i in graph.initializer}
+    return sum(n.op_type == "Mul" and any(sizes.get(i) == 1 for i in n.input) for n in graph.node)
+
+
+def test_cpu_layout_rewrite_keeps_the_outputs_bit_for_bit(tmp_path: Path) -> None:
+    import onnx
+
+    from platewise.detection.export import detector_metadata, export_onnx
+    from platewise.detection.registry import create_detector
+    from platewise.runtime.cpu_layout import optimize_for_cpu
+
+    torch.manual_seed(1)
+    net = create_detector("detector_tiny").eval()
+    with torch.no_grad():  # unequal fusion weights, as after training
+        for name, p in net.named_parameters():
+            if name.endswith(".w"):
+                p.copy_(torch.rand_like(p) + 0.1)
+    plain = export_onnx(net, tmp_path / "plain.onnx", detector_metadata(net), cpu_layout=False)
+    report = optimize_for_cpu(plain, tmp_path / "fast.onnx")
+    before, after = onnx.load(str(plain)), onnx.load(str(tmp_path / "fast.onnx"))
+    fusion_muls = sum(n.op_type == "Mul" and "/bifpn/" in n.name for n in before.graph.node)
+    assert fusion_muls > 0 and report.left == 0
+    # each fusion weight is a Mul; those right after a Conv ONNX Runtime folds into it, the rest become Convs
+    assert 0 < report.rewritten <= fusion_muls
+    assert _scalar_muls(after) == 0
+    assert not any(n.op_type == "Mul" and "/bifpn/" in n.name for n in after.graph.node)
+    assert {o.domain for o in after.opset_import} == {""}
+    assert OnnxModel(tmp_path / "fast.onnx").metadata == OnnxModel(plain).metadata
+    rng = np.random.default_rng(0)
+    for shape in ((1, 3, 96, 160), (3, 3, 128, 96)):
+        x = rng.standard_normal(shape).astype(np.float32)
+        for a, b in zip(OnnxModel(plain).run(x), OnnxModel(tmp_path / "fast.onnx").run(x), strict=True):
+            assert a.shape == b.shape
+            assert np.array_equal(a, b)
+
+
+def test_the_shipped_detector_is_written_for_the_cpu_layout() -> None:
+    import onnx
+
+    from platewise.detection.detector import DEFAULT_WEIGHTS
+
+    model = onnx.load(str(DEFAULT_WEIGHTS))
+    assert _scalar_muls(model) == 0
+    assert sum(n.op_type == "Conv" and "_as_conv" in n.name for n in model.graph.node) == 17
