@@ -50,10 +50,16 @@ class OnnxModel:
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3
-        # The pipeline alternates two sessions (detector, reader): threads that spin-wait after a run would
-        # steal the cores from the other session. PLATEWISE_ORT_SPIN=1 restores ONNX Runtime's default.
-        spin = "1" if os.environ.get("PLATEWISE_ORT_SPIN") == "1" else "0"
-        opts.add_session_config_entry("session.intra_op.allow_spinning", spin)
+        # Threads that spin-wait between a graph's nodes save waking up for each node, but the pipeline
+        # alternates several sessions (detector, verifier, corner network, reader): threads left spinning after a
+        # run steal the cores from the next session. PLATEWISE_ORT_SPIN: "run" (default) spins during a run and
+        # stops when it returns; "0" never spins; "1" is ONNX Runtime's default (spin after runs too).
+        spin = os.environ.get("PLATEWISE_ORT_SPIN", "run")
+        if spin not in ("run", "0", "1"):
+            raise InvalidInput(f"PLATEWISE_ORT_SPIN must be run, 0 or 1, got {spin!r}")
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0" if spin == "0" else "1")
+        if spin == "run":
+            opts.add_session_config_entry("session.force_spinning_stop", "1")
         self.path = p
         self.session = ort.InferenceSession(str(p), sess_options=opts, providers=["CPUExecutionProvider"])
         meta = self.session.get_modelmeta().custom_metadata_map
