@@ -3,7 +3,8 @@
 On x86 CPUs ONNX Runtime runs convolutions in a blocked layout (NCHWc) and converts a map back to plain NCHW
 before any node that layout lacks, and forward again after it. A ``Mul`` by a scalar is such a node: in the
 detector's BiFPN every fused map is scaled by its fusion weight, so each of those products cost two layout
-conversions of the whole map (a sixth of the network's time at batch 8, by ONNX Runtime's profiler).
+conversions of the whole map (with the scalar products themselves, 12-20% of the network's kernel time at batch 8
+in two profiled runs: ``benchmarks/results/onnx_profile_s21_layout*.json``).
 
 :func:`optimize_for_cpu` writes the file as ONNX Runtime's basic, hardware-independent optimizations leave it
 (constants folded, so the fusion weights become numbers; a ``Mul`` right after a ``Conv`` folded into its
