@@ -174,3 +174,27 @@ def test_the_shipped_detector_is_written_for_the_cpu_layout() -> None:
     model = onnx.load(str(DEFAULT_WEIGHTS))
     assert _scalar_muls(model) == 0
     assert sum(n.op_type == "Conv" and "_as_conv" in n.name for n in model.graph.node) == 17
+
+
+def test_cpu_layout_command_rewrites_an_older_export_and_refuses_other_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import onnx
+
+    from platewise.detection.export import detector_metadata, export_onnx
+    from platewise.detection.registry import create_detector
+    from platewise.runtime.cpu_layout import main
+
+    net = create_detector("detector_tiny").eval()
+    plain = export_onnx(net, tmp_path / "old.onnx", detector_metadata(net), cpu_layout=False)
+    x = np.random.default_rng(2).standard_normal((2, 3, 96, 160)).astype(np.float32)
+    before = OnnxModel(plain).run(x)
+    assert main([str(plain)]) == 0  # in place
+    assert "scalar products as convolutions, 0 left" in capsys.readouterr().out
+    assert _scalar_muls(onnx.load(str(plain))) == 0
+    assert all(np.array_equal(a, b) for a, b in zip(before, OnnxModel(plain).run(x), strict=True))
+    (tmp_path / "notes.txt").write_text("not a model", encoding="utf-8")
+    for bad, why in ((tmp_path / "notes.txt", "not an ONNX model"), (tmp_path / "missing.onnx", "no such file")):
+        with pytest.raises(SystemExit) as e:
+            main([str(bad), "--out", str(tmp_path / "out.onnx")])
+        assert e.value.code == 2 and why in capsys.readouterr().err

@@ -115,3 +115,28 @@ def optimize_for_cpu(src: str | Path, dst: str | Path) -> LayoutReport:
     onnx.checker.check_model(model)
     onnx.save(model, str(dst))
     return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m platewise.runtime.cpu_layout IN.onnx [--out OUT.onnx]``: rewrites a detector exported before
+    ``platewise export detector`` applied :func:`optimize_for_cpu` (default: in place)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Rewrite an ONNX file for ONNX Runtime's CPU layout (same outputs).")
+    ap.add_argument("model", type=Path, help="an ONNX file, e.g. a detector exported by an older platewise")
+    ap.add_argument("--out", type=Path, help="where to write it (default: over the input)")
+    args = ap.parse_args(argv)
+    if not args.model.is_file():
+        ap.error(f"{args.model}: no such file")
+    try:
+        report = optimize_for_cpu(args.model, args.out or args.model)
+    except Exception as e:  # onnx / onnxruntime refuse files that are not ONNX models
+        ap.error(f"{args.model}: not an ONNX model ONNX Runtime can load ({type(e).__name__}: {str(e)[:200]})")
+    print(f"wrote {args.out or args.model}: {report.rewritten} scalar products as convolutions, {report.left} left")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())
