@@ -18,32 +18,31 @@ from pathlib import Path
 
 import numpy as np
 
+from platewise.data.sources import default_data_root
 from platewise.detection.dataset import load_records
 from platewise.detection.detector import PlateDetector
 from platewise.detection.preprocess import letterbox, to_input_tensor
-from platewise.runtime.onnx import OnnxModel
 
-FOLDERS = ("openlpr-scenes", "ro-dashcam", "openalpr-dev", "negatives")
+sys.path.insert(0, str(Path(__file__).parent))
+from _detect import FOLDERS  # noqa: E402
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--a", required=True, help="first detector .onnx")
     ap.add_argument("--b", required=True, help="second detector .onnx")
-    ap.add_argument("--data-root", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    ap.add_argument("--data-root", help="default: ../shared/data")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
-    recs = load_records(args.data_root, FOLDERS, holdout=True)
-    models = [OnnxModel(p, threads=2) for p in (args.a, args.b)]
+    recs = load_records(args.data_root or default_data_root(), (*FOLDERS, "negatives"), holdout=True)
     dets = [PlateDetector(p, threads=2, batch_size=8) for p in (args.a, args.b)]
-    meta = models[0].metadata
-    size = (int(meta["input_size"][0]), int(meta["input_size"][1]))
+    models, first = [d.model for d in dets], dets[0]  # each detector's own network session
     raw_diff = [0.0, 0.0, 0.0]
     differing, plates = 0, 0
     for s in range(0, len(recs), 8):
         images = [r.image() for r in recs[s : s + 8]]
-        boxed = [letterbox(im, size)[0] for im in images]
-        x = to_input_tensor(boxed, tuple(meta["mean"]), tuple(meta["std"]), rgb=True)
+        boxed = [letterbox(im, first.input_size)[0] for im in images]
+        x = to_input_tensor(boxed, first.mean, first.std, rgb=first.rgb)
         outs = [m.run(x) for m in models]
         for k, (a, b) in enumerate(zip(*outs, strict=True)):
             raw_diff[k] = max(raw_diff[k], float(np.abs(a - b).max()))
