@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The two parts of a detector candidate's rule (DETECTOR_MODEL_CARD.md), as the thirteenth and fourteenth
+# The two parts of a detector candidate's rule (src/platewise/weights/DETECTOR_SESSIONS.md), as the thirteenth and fourteenth
 # sessions ran them; results in benchmarks/results/ with NAME as the tag.
 #
 # Usage:

@@ -2,7 +2,7 @@
 
 Two verifiers trained alike from different seeds make different mistakes on the same candidates, so the mean
 of their logits can separate plates from not-plates better than either. Measured once
-(``DETECTOR_MODEL_CARD.md``, "Sixteenth session", candidate M): the shipped verifier with a second seed raised
+(``DETECTOR_SESSIONS.md``, "Sixteenth session", candidate M): the shipped verifier with a second seed raised
 the calibration F1 only from 0.9228 to 0.9240, cost 14% more time per frame and was not shipped.
 
 The result is an ordinary verifier file (:class:`~platewise.detection.verifier.PlateVerifier` loads it
