@@ -15,7 +15,7 @@
 #       (e2e_pads.py --split holdout) and against the audited labels (label_audit.py)
 # FLIP=mean|max: every step runs the detector with that test-time flip (PlateDetector(flip=...)).
 # Each step uses one thread, so that it can run beside a training run. Needs the venv of ./scripts/test.
-# The rules these parts serve: the detector's model card, "Fourteenth session" and "Fifteenth session".
+# The rules these parts serve: src/platewise/weights/DETECTOR_SESSIONS.md, "Fourteenth session" and "Fifteenth session".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f .venv/bin/activate ] && source .venv/bin/activate

@@ -45,7 +45,7 @@ __all__ = [
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "detector.onnx"
 # a detection lying more than this share inside (or around) a better-scored one is dropped; chosen on the
-# training side (benchmarks/contain_suppress.py), checked on the hold-out: the model card, "Twelfth session"
+# training side (benchmarks/contain_suppress.py), checked on the hold-out: DETECTOR_SESSIONS.md, "Twelfth session"
 DEFAULT_CONTAIN_THRESHOLD = 0.6
 MIN_SIDE = 2
 # tile_size=None: tiles this wide for images whose longer side is larger than AUTO_TILE_ABOVE
@@ -122,7 +122,7 @@ class PlateDetector:
             a loose second box around a plate, or a part of one, that IoU-based NMS keeps); 1 = off. None (the
             default): ``DEFAULT_CONTAIN_THRESHOLD`` (0.6) with a verifier, off without one (on the network's own
             scores a loose box can outscore the tight one: AP50 fell by 0.001-0.010). How it was chosen: the
-            detector's model card, "Twelfth session".
+            detector's sessions log (``DETECTOR_SESSIONS.md``), "Twelfth session".
         tile_size: also run the network on overlapping tiles of large images, this many pixels wide. None (the
             default): tiles of ``AUTO_TILE_SIZE`` (1280) for images whose longer side exceeds ``AUTO_TILE_ABOVE``
             (1920: 1440p, 4K and larger; 1080p and smaller are not tiled); 0: never; N: tiles of N for any
@@ -137,7 +137,7 @@ class PlateDetector:
         contain_margin: the suppression's tie-break for the tighter box: a detection gives way to a smaller one
             it holds scored at least its own score minus this (:func:`~platewise.detection.decode.suppress_contained`);
             0 = off. None (the default): the verifier's metadata's ``contain_margin`` (0 where it has none), 0
-            without a verifier. How it is chosen: the detector's model card, "Fifteenth session".
+            without a verifier. How it is chosen: ``DETECTOR_SESSIONS.md``, "Fifteenth session".
         zone: look for plates only in this part of every image (:class:`~platewise.detection.zone.Zone`, or
             its text, e.g. ``"0,260 1280,700"`` or ``"0.1,0.5 0.9,0.5 1,1 0,1"``): the detector sees the zone's
             bounding rectangle (grown by a margin) at a network input fitted to its aspect, with no more pixels
@@ -150,8 +150,8 @@ class PlateDetector:
         flip: also look at each input mirrored left to right, in the same network call, and fuse the two
             views' outputs location by location (test-time flip; :func:`~platewise.detection.decode.fuse_mirrored`)
             before decoding: ``"mean"`` (or True) averages their scores, ``"max"`` keeps the higher; about twice
-            the network's time. Off by default; the model card's "Twentieth session: the test-time flip" gives
-            what it measured.
+            the network's time. Off by default; ``DETECTOR_SESSIONS.md``, "Twentieth session: the test-time flip",
+            gives what it measured.
 
     Attributes:
         default_threshold: the threshold used when ``score_threshold`` is None: the verifier's, or without one
